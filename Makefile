@@ -1,0 +1,61 @@
+# zhicha — the two commands are `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+export FLASK_APP := wsgi
+
+.PHONY: run dev test lint format bench migrate-check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-run
+
+instance/secrets.env: | $(VENV)/.installed-run
+	mkdir -p instance
+	umask 077 && $(BIN)/python -m server.keygen > $@
+
+# Production path on SQLite: real secrets (generated once into instance/), migrations,
+# demo data on an empty database, gunicorn.
+run: $(VENV)/.installed-run instance/secrets.env
+	@set -a && . ./instance/secrets.env && set +a && \
+	$(BIN)/flask db upgrade && \
+	$(BIN)/flask seed-demo --if-empty && \
+	echo "直查 zhicha: http://$(HOST):$(PORT)/" && \
+	exec $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
+	  --access-logfile - wsgi:app
+
+# Debug server; development secrets are generated into instance/ on first start.
+dev: $(VENV)/.installed-run
+	ZHICHA_ENV=development $(BIN)/flask db upgrade
+	ZHICHA_ENV=development $(BIN)/flask seed-demo --if-empty
+	ZHICHA_ENV=development $(BIN)/flask run --debug --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.installed-test
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

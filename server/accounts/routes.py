@@ -1,0 +1,41 @@
+"""/api/users: account management for admins."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+
+from server.accounts import operations
+from server.accounts.schemas import UserCreateSchema, UserSchema, UserUpdateSchema
+from server.auth.guards import api_login_required
+from server.models import Role
+
+blp = Blueprint("accounts", __name__, url_prefix="/api/users", description="用户管理(管理员)")
+
+
+@blp.route("")
+@api_login_required(blp, Role.admin)
+@blp.response(200, UserSchema(many=True))
+def list_users():
+    """All accounts."""
+    return operations.list_users()
+
+
+@blp.route("", methods=["POST"])
+@api_login_required(blp, Role.admin)
+@blp.arguments(UserCreateSchema)
+@blp.response(201, UserSchema)
+def create_user(body):
+    """Create an account."""
+    return operations.create_user(body, current_user)
+
+
+@blp.route("/<uuid:user_id>", methods=["PATCH"])
+@api_login_required(blp, Role.admin)
+@blp.arguments(UserUpdateSchema)
+@blp.response(200, UserSchema)
+def update_user(body, user_id: uuid.UUID):
+    """Change an account; `active: false` rejects all its tokens at once."""
+    return operations.update_user(user_id, body, current_user)

@@ -1,0 +1,71 @@
+"""/api/auth/* and /api/me: thin routes over auth operations."""
+
+from __future__ import annotations
+
+from flask import g, request
+from flask_jwt_extended import current_user
+from flask_smorest import Blueprint
+
+from server.auth import operations
+from server.auth.guards import api_login_required
+from server.auth.schemas import LoginResultSchema, LoginSchema, MeSchema, RefreshResultSchema
+from server.auth.tokens import issue_tokens
+from server.models import ROLE_LABELS, Role, User
+
+blp = Blueprint("auth", __name__, url_prefix="/api", description="登录、令牌与当前用户")
+
+
+def start_page(role: Role) -> str:
+    return "/" if role == Role.inspector else "/console/"
+
+
+def describe_user(user: User) -> dict:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "role_label": ROLE_LABELS[user.role],
+        "unit_id": user.unit_id,
+        "unit_name": user.unit.name,
+        "unit": user.unit,
+        "active": user.active,
+        "start_page": start_page(user.role),
+    }
+
+
+@blp.route("/auth/login", methods=["POST"])
+@blp.arguments(LoginSchema)
+@blp.response(200, LoginResultSchema)
+@blp.alt_response(401, description="Wrong username or password")
+@blp.alt_response(429, description="Too many failed attempts; see Retry-After")
+def login(body):
+    """Log in with username and password; returns bearer tokens."""
+    session = operations.log_in(
+        body["username"], body["password"], request.headers.get("User-Agent")
+    )
+    return {**issue_tokens(session), "user": describe_user(session.user)}
+
+
+@blp.route("/auth/refresh", methods=["POST"])
+@api_login_required(blp, refresh=True)
+@blp.response(200, RefreshResultSchema)
+def refresh():
+    """Exchange a refresh token (as the bearer) for a new access token."""
+    return issue_tokens(g.auth_session, refresh=False)
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@api_login_required(blp, any_token=True)
+@blp.response(204)
+def logout():
+    """Revoke this login session: its access and refresh tokens stop working."""
+    operations.log_out(g.auth_session)
+
+
+@blp.route("/me")
+@api_login_required(blp)
+@blp.response(200, MeSchema)
+def me():
+    """The user behind the token."""
+    return describe_user(current_user)

@@ -1,0 +1,156 @@
+"""Configuration: defaults in one class, overridden by ZHICHA_* environment variables.
+
+Outside development and tests the app refuses to start without real secrets, so a
+deployment can never run on a key that is written in this repository or guessable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+ENVIRONMENTS = ("production", "development", "test")
+MIN_SECRET_LENGTH = 32
+# Placeholders people paste from examples; never acceptable as a real secret.
+KNOWN_BAD_SECRETS = {"change-me", "changeme", "secret", "dev", "development", "test"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot be used; the message says what to fix."""
+
+
+class Config:
+    ENV = "production"
+    INSTANCE_DIR = "instance"
+    DATABASE_URL = ""  # empty: SQLite file instance/zhicha.sqlite3
+    SECRET_KEY = ""
+    JWT_SECRET_KEY = ""
+    ACCESS_TOKEN_MINUTES = 15
+    REFRESH_TOKEN_DAYS = 30
+    MAX_BODY_BYTES = 2 * 1024 * 1024
+    # werkzeug method string; tests use a cheap one.
+    PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+    PROXY_COUNT = 0  # trusted reverse proxies in front (for the client address)
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_MAX_FAILURES_PER_USER_ADDRESS = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+    COOKIE_SECURE = False  # set ZHICHA_COOKIE_SECURE=1 behind HTTPS
+
+
+# Names that may be set from the environment as ZHICHA_<NAME>, with their types.
+_ENV_TYPES = {
+    "ENV": str,
+    "INSTANCE_DIR": str,
+    "DATABASE_URL": str,
+    "SECRET_KEY": str,
+    "JWT_SECRET_KEY": str,
+    "ACCESS_TOKEN_MINUTES": int,
+    "REFRESH_TOKEN_DAYS": int,
+    "MAX_BODY_BYTES": int,
+    "PASSWORD_HASH_METHOD": str,
+    "SQLITE_BUSY_TIMEOUT_MS": int,
+    "PROXY_COUNT": int,
+    "LOGIN_WINDOW_SECONDS": int,
+    "LOGIN_MAX_FAILURES_PER_USER_ADDRESS": int,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": int,
+    "COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes", "on"),
+}
+
+
+def load_config(overrides: dict | None = None, environ: dict | None = None) -> dict:
+    """Merge defaults, environment and explicit overrides; then check secrets."""
+    environ = os.environ if environ is None else environ
+    cfg = {k: getattr(Config, k) for k in dir(Config) if k.isupper()}
+    for name, cast in _ENV_TYPES.items():
+        raw = environ.get(f"ZHICHA_{name}")
+        if raw is not None and raw != "":
+            cfg[name] = cast(raw)
+    if not cfg["DATABASE_URL"] and environ.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = environ["DATABASE_URL"]
+    cfg.update(overrides or {})
+    if cfg["ENV"] not in ENVIRONMENTS:
+        raise ConfigError(f"ZHICHA_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    instance = Path(cfg["INSTANCE_DIR"]).resolve()
+    cfg["INSTANCE_DIR"] = str(instance)
+    if not cfg["DATABASE_URL"]:
+        cfg["DATABASE_URL"] = f"sqlite:///{instance / 'zhicha.sqlite3'}"
+    cfg["DATABASE_URL"] = normalise_database_url(cfg["DATABASE_URL"])
+    if cfg["ENV"] == "development":
+        _fill_dev_secrets(cfg, instance)
+    _check_secrets(cfg)
+    return cfg
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// spellings and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _fill_dev_secrets(cfg: dict, instance: Path) -> None:
+    """Development: generate secrets once and keep them in instance/."""
+    path = instance / "dev-secrets.json"
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+        if not cfg[name]:
+            if name not in stored:
+                stored[name] = secrets.token_urlsafe(48)
+                changed = True
+            cfg[name] = stored[name]
+    if changed:
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored))
+        path.chmod(0o600)
+
+
+def _check_secrets(cfg: dict) -> None:
+    for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+        value = cfg[name] or ""
+        if len(value) < MIN_SECRET_LENGTH or value.lower() in KNOWN_BAD_SECRETS:
+            raise ConfigError(
+                f"ZHICHA_{name} must be set to a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters outside development "
+                "(generate one with: python -m server.keygen)"
+            )
+    if cfg["SECRET_KEY"] == cfg["JWT_SECRET_KEY"]:
+        raise ConfigError("ZHICHA_SECRET_KEY and ZHICHA_JWT_SECRET_KEY must differ")
+
+
+def flask_settings(cfg: dict) -> dict:
+    """Translate our names into the Flask and extension keys."""
+    return {
+        **cfg,
+        "TESTING": cfg["ENV"] == "test",
+        "SQLALCHEMY_DATABASE_URI": cfg["DATABASE_URL"],
+        "MAX_CONTENT_LENGTH": cfg["MAX_BODY_BYTES"],
+        "JWT_ALGORITHM": "HS256",
+        "JWT_DECODE_ALGORITHMS": ["HS256"],
+        "JWT_TOKEN_LOCATION": ["headers"],
+        "JWT_ACCESS_TOKEN_EXPIRES": timedelta(minutes=cfg["ACCESS_TOKEN_MINUTES"]),
+        "JWT_REFRESH_TOKEN_EXPIRES": timedelta(days=cfg["REFRESH_TOKEN_DAYS"]),
+        # Console pages use Flask's signed session cookie bound to the same login session.
+        "SESSION_COOKIE_NAME": "zhicha_console",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": cfg["COOKIE_SECURE"],
+        "SESSION_COOKIE_PATH": "/",
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=cfg["REFRESH_TOKEN_DAYS"]),
+        "API_TITLE": "zhicha 直查 API",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": "直查 zhicha JSON API. Every error answers "
+                '{"error": {"code", "message", "details"}}; see docs/api.md.'
+            }
+        },
+    }

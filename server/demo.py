@@ -1,0 +1,180 @@
+"""Demo data: one county (龙里县, 贵州) with its office, departments and townships, users
+for every role, sites and one active unannounced plan. Idempotent: records are found by
+their natural keys (unit code, username, site name, plan code) and never duplicated."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from server.auth.passwords import hash_password
+from server.extensions import db
+from server.models import (
+    Plan,
+    PlanKind,
+    PlanMode,
+    PlanStatus,
+    Role,
+    Site,
+    Unit,
+    UnitKind,
+    User,
+)
+from server.settings import get_setting
+from server.timeutil import local_today
+
+REGION = "522730"  # 贵州省黔南布依族苗族自治州龙里县
+
+UNITS = [
+    # code, name, kind, parent code
+    ("LL-GOV", "龙里县人民政府", UnitKind.government, None),
+    ("LL-DCS", "龙里县人民政府督查室", UnitKind.office, "LL-GOV"),
+    ("LL-ZJJ", "龙里县住房和城乡建设局", UnitKind.department, "LL-GOV"),
+    ("LL-NYJ", "龙里县农业农村局", UnitKind.department, "LL-GOV"),
+    ("LL-JYJ", "龙里县教育局", UnitKind.department, "LL-GOV"),
+    ("LL-WJJ", "龙里县卫生健康局", UnitKind.department, "LL-GOV"),
+    ("LL-LSZ", "龙山镇人民政府", UnitKind.township, "LL-GOV"),
+    ("LL-GJZ", "谷脚镇人民政府", UnitKind.township, "LL-GOV"),
+    ("LL-XSZ", "醒狮镇人民政府", UnitKind.township, "LL-GOV"),
+    ("LL-XMZ", "洗马镇人民政府", UnitKind.township, "LL-GOV"),
+]
+
+USERS = [
+    # username, display name, role, unit code
+    ("inspector", "张明", Role.inspector, "LL-DCS"),
+    ("inspector2", "李娟", Role.inspector, "LL-DCS"),
+    ("supervisor", "王立新", Role.supervisor, "LL-DCS"),
+    ("responder_zjj", "陈志强", Role.responder, "LL-ZJJ"),
+    ("responder_lsz", "杨秀兰", Role.responder, "LL-LSZ"),
+    ("leader", "刘建国", Role.leader, "LL-GOV"),
+    ("admin", "系统管理员", Role.admin, "LL-DCS"),
+]
+
+SITES = [
+    # name, address, lat, lon, responsible unit code
+    ("龙山镇保障性住房项目工地", "龙里县龙山镇冠山大道", 26.4532, 106.9768, "LL-ZJJ"),
+    ("谷脚镇农村危房改造点(观音村)", "龙里县谷脚镇观音村", 26.5281, 106.8904, "LL-ZJJ"),
+    ("醒狮镇中心小学", "龙里县醒狮镇醒狮村", 26.4016, 107.0962, "LL-JYJ"),
+    ("龙山镇卫生院", "龙里县龙山镇龙山大道", 26.4478, 106.9801, "LL-WJJ"),
+    ("洗马镇刺梨种植基地", "龙里县洗马镇平坡村", 26.3598, 107.1405, "LL-NYJ"),
+    ("龙山镇莲花社区服务中心", "龙里县龙山镇莲花社区", 26.4601, 106.9672, "LL-LSZ"),
+]
+
+PLAN_CODE = "DC-2026-001"
+
+
+def seed_demo(instance_dir: Path) -> tuple[list[dict], bool]:
+    """Create what is missing; return the demo accounts and whether passwords are new."""
+    units = _ensure_units()
+    accounts_path = instance_dir / "demo-accounts.json"
+    known = _read_accounts(accounts_path)
+    accounts, changed = [], False
+    for username, name, role, unit_code in USERS:
+        user = db.session.scalar(select(User).where(User.username == username))
+        password = known.get(username)
+        if user is None or password is None:
+            # New user, or the accounts file is gone: give a fresh password we can print.
+            password = secrets.token_urlsafe(9)
+            changed = True
+        if user is None:
+            user = User(
+                username=username,
+                display_name=name,
+                role=role,
+                unit=units[unit_code],
+                password_hash=hash_password(password),
+            )
+            db.session.add(user)
+        elif username not in known:
+            user.password_hash = hash_password(password)
+        unit = units[unit_code]
+        accounts.append(
+            {
+                "username": username,
+                "password": password,
+                "role": role.value,
+                "unit_id": str(unit.id),
+                "unit_name": unit.name,
+            }
+        )
+    db.session.flush()
+    sites = _ensure_sites(units)
+    _ensure_plan(units, sites)
+    db.session.flush()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    accounts_path.write_text(json.dumps(accounts, ensure_ascii=False, indent=2))
+    accounts_path.chmod(0o600)
+    return accounts, changed
+
+
+def _read_accounts(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    try:
+        return {a["username"]: a["password"] for a in json.loads(path.read_text())}
+    except (ValueError, KeyError, TypeError):
+        return {}
+
+
+def _ensure_units() -> dict[str, Unit]:
+    units: dict[str, Unit] = {}
+    for code, name, kind, parent in UNITS:
+        unit = db.session.scalar(select(Unit).where(Unit.code == code))
+        if unit is None:
+            unit = Unit(
+                code=code, name=name, kind=kind, region_code=REGION, parent=units.get(parent)
+            )
+            db.session.add(unit)
+        units[code] = unit
+    db.session.flush()
+    return units
+
+
+def _ensure_sites(units: dict[str, Unit]) -> list[Site]:
+    sites = []
+    for name, address, lat, lon, unit_code in SITES:
+        site = db.session.scalar(select(Site).where(Site.name == name))
+        if site is None:
+            site = Site(
+                name=name,
+                address=address,
+                lat=lat,
+                lon=lon,
+                radius_m=get_setting("geofence_radius_m"),
+                unit=units[unit_code],
+                region_code=REGION,
+            )
+            db.session.add(site)
+        sites.append(site)
+    db.session.flush()
+    return sites
+
+
+def _ensure_plan(units: dict[str, Unit], sites: list[Site]) -> None:
+    if db.session.scalar(select(Plan.id).where(Plan.code == PLAN_CODE)):
+        return
+    today = local_today()
+    team = list(
+        db.session.scalars(select(User).where(User.username.in_(["inspector", "inspector2"])))
+    )
+    supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
+    db.session.add(
+        Plan(
+            code=PLAN_CODE,
+            title="保障性住房和农村危房改造质量安全暗访",
+            mode=PlanMode.sibu_liangzhi,
+            kind=PlanKind.routine_special,
+            window_start=today - timedelta(days=3),
+            window_end=today + timedelta(days=25),
+            status=PlanStatus.active,
+            office_unit=units["LL-DCS"],
+            created_by_id=supervisor.id,
+            team=team,
+            # Both targets belong to 住建局, which has a demo responder: secrecy can be tried.
+            sites=[s for s in sites if s.unit_id == units["LL-ZJJ"].id],
+        )
+    )

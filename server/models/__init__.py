@@ -1,0 +1,31 @@
+"""All models, imported here so Alembic and the app see the whole metadata."""
+
+from server.models.audit import AuditEvent
+from server.models.auth import AuthSession, LoginAttempt
+from server.models.base import Base, utcnow
+from server.models.plan import Plan, PlanKind, PlanMode, PlanStatus, plan_member, plan_site
+from server.models.setting import SettingOverride
+from server.models.site import Site
+from server.models.unit import Unit, UnitKind
+from server.models.user import ROLE_LABELS, Role, User
+
+__all__ = [
+    "AuditEvent",
+    "AuthSession",
+    "Base",
+    "LoginAttempt",
+    "Plan",
+    "PlanKind",
+    "PlanMode",
+    "PlanStatus",
+    "ROLE_LABELS",
+    "Role",
+    "SettingOverride",
+    "Site",
+    "Unit",
+    "UnitKind",
+    "User",
+    "plan_member",
+    "plan_site",
+    "utcnow",
+]

@@ -1,0 +1,46 @@
+"""Accounts and their roles."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, Timestamps, UUIDKey
+from server.models.unit import Unit
+
+
+class Role(enum.StrEnum):
+    inspector = "inspector"  # 督查人员
+    supervisor = "supervisor"  # 督查室
+    responder = "responder"  # 责任单位联络员
+    leader = "leader"  # 牵头领导
+    admin = "admin"  # 系统管理员
+
+
+ROLE_LABELS = {
+    Role.inspector: "督查人员",
+    Role.supervisor: "督查室",
+    Role.responder: "责任单位联络员",
+    Role.leader: "牵头领导",
+    Role.admin: "系统管理员",
+}
+
+
+class User(UUIDKey, Timestamps, Base):
+    __tablename__ = "user_account"
+
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=20, validate_strings=True)
+    )
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("unit.id"), index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    disabled_at: Mapped[datetime | None]
+
+    unit: Mapped[Unit] = relationship(lazy="joined")

@@ -1,0 +1,186 @@
+"""Every policy number, read in one place, each with a documented default.
+
+An admin may override a rule in the database (`setting_override`); a deployment may
+override it with the environment variable ZHICHA_RULE_<KEY>. The database wins, then the
+environment, then the default below. docs/settings.md is generated from this list
+(`flask settings-doc`) and a test keeps it in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from flask import g, has_request_context
+
+from server.errors import ApiError
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: int | float
+    label: str  # Chinese, shown to admins
+    doc: str  # English, for the docs table
+    source: str = ""  # the policy document behind the number, if any
+    minimum: float = 0
+    maximum: float = 1_000_000
+
+
+SETTINGS: dict[str, Setting] = {
+    s.key: s
+    for s in [
+        Setting(
+            "geofence_radius_m",
+            200,
+            "点位默认电子围栏半径(米)",
+            "Default geofence radius of a new site, metres.",
+            minimum=10,
+            maximum=50_000,
+        ),
+        Setting(
+            "feedback_working_days",
+            5,
+            "反馈时限(工作日)",
+            "Working days for a unit's feedback on an issued item.",
+            "seed 001 (五)",
+            minimum=1,
+            maximum=365,
+        ),
+        Setting(
+            "arrangement_working_days",
+            3,
+            "收到后研究部署时限(工作日)",
+            "Working days to make arrangements after receipt.",
+            "seed 001 (六)",
+            minimum=1,
+            maximum=365,
+        ),
+        Setting(
+            "conveyance_working_days",
+            2,
+            "传达部署时限(工作日)",
+            "Working days to convey a task.",
+            "seed 000 二(三)",
+            minimum=1,
+            maximum=365,
+        ),
+        Setting(
+            "leader_instruction_working_days",
+            15,
+            "领导批示件办理时限(工作日)",
+            "Working days to answer a leader-instructed item.",
+            "seed 002 四(二)",
+            minimum=1,
+            maximum=365,
+        ),
+        Setting(
+            "open_filing_lead_days",
+            10,
+            "公开督查提前报备天数",
+            "Days before its window an announced inspection must be filed.",
+            "seed 001 (十七)",
+            minimum=0,
+            maximum=365,
+        ),
+        Setting(
+            "unannounced_share_goal",
+            0.6,
+            "暗访占比目标",
+            "Yearly share of inspections that are unannounced.",
+            "seed 000 四(三)",
+            maximum=1,
+        ),
+        Setting(
+            "routine_special_share_goal",
+            0.4,
+            "常态化专项暗访占比目标",
+            "Yearly share that are routine special unannounced ones.",
+            "seed 000 四(三)",
+            maximum=1,
+        ),
+        Setting(
+            "random_share_goal",
+            0.5,
+            "随机抽查占比目标",
+            "Yearly share of field research by random draw or unannounced visit.",
+            "seed 001 (四)",
+            maximum=1,
+        ),
+    ]
+}
+
+
+def setting_default(key: str):
+    return _lookup(key).default
+
+
+def get_setting(key: str):
+    """The value in force now: database override, environment, then default."""
+    setting = _lookup(key)
+    overrides = _overrides()
+    if key in overrides:
+        return overrides[key]
+    raw = os.environ.get(f"ZHICHA_RULE_{key.upper()}")
+    if raw:
+        return coerce(setting, raw)
+    return setting.default
+
+
+def coerce(setting: Setting, raw) -> int | float:
+    """Convert and range-check a value for a setting; ApiError 422 when it does not fit."""
+    kind = type(setting.default)
+    try:
+        if isinstance(raw, bool):
+            raise ValueError
+        value = kind(raw) if kind is float else int(str(raw), 10)
+    except (TypeError, ValueError):
+        raise ApiError(
+            422, "invalid_setting", f"{setting.label}须为{'数字' if kind is float else '整数'}"
+        ) from None
+    if not setting.minimum <= value <= setting.maximum:
+        raise ApiError(
+            422,
+            "invalid_setting",
+            f"{setting.label}须在 {setting.minimum} 与 {setting.maximum} 之间",
+        )
+    return value
+
+
+def _lookup(key: str) -> Setting:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise KeyError(f"unknown setting {key!r}: add it to server/settings.py") from None
+
+
+def _overrides() -> dict:
+    # Read once per request; outside a request (CLI, workers) read each time.
+    from server.extensions import db
+    from server.models import SettingOverride
+
+    if has_request_context() and "setting_overrides" in g:
+        return g.setting_overrides
+    rows = db.session.execute(db.select(SettingOverride.key, SettingOverride.value)).all()
+    values = {k: v for k, v in rows if k in SETTINGS}
+    if has_request_context():
+        g.setting_overrides = values
+    return values
+
+
+def forget_cached_overrides() -> None:
+    if has_request_context():
+        g.pop("setting_overrides", None)
+
+
+def settings_markdown() -> str:
+    lines = [
+        "| key | default | meaning | source | override |",
+        "|---|---|---|---|---|",
+    ]
+    for s in SETTINGS.values():
+        lines.append(
+            f"| `{s.key}` | {s.default} | {s.label} — {s.doc} | {s.source or '—'} "
+            f"| `ZHICHA_RULE_{s.key.upper()}` |"
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,27 @@
+from marshmallow import fields
+
+from server.schemas import BaseSchema
+
+
+class HealthSchema(BaseSchema):
+    status = fields.String(required=True)
+    database = fields.String(required=True)
+    server_time = fields.DateTime(required=True)
+
+
+class SettingSchema(BaseSchema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    doc = fields.String(required=True)
+    source = fields.String(required=True)
+    default = fields.Raw(required=True)
+    value = fields.Raw(required=True)
+    overridden = fields.Boolean(required=True)
+
+
+class SettingUpdateSchema(BaseSchema):
+    value = fields.Raw(
+        required=True,
+        allow_none=True,
+        metadata={"description": "New value; null returns to the default."},
+    )

@@ -1,0 +1,119 @@
+"""Shared fixtures. Every database test runs on SQLite, and on PostgreSQL as well when
+TEST_DATABASE_URL is set (CI sets it). Each PostgreSQL run uses its own fresh database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from server import create_app
+from server.extensions import db
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+PHOTOS = SHARED / "fixtures" / "photos"
+
+TEST_SECRETS = {
+    "SECRET_KEY": "test-secret-key-" + "s" * 40,
+    "JWT_SECRET_KEY": "test-jwt-secret-key-" + "j" * 40,
+}
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+class TempPostgres:
+    """Creates and drops throwaway databases on the server named by TEST_DATABASE_URL."""
+
+    def __init__(self, base_url: str):
+        self.base = make_url(base_url)
+        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT")
+
+    def create(self, prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def temp_postgres():
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("TEST_DATABASE_URL is not set")
+    pg = TempPostgres(url)
+    yield pg
+    pg.admin.dispose()
+
+
+def make_test_config(tmp_path: Path, database_url: str, **extra) -> dict:
+    return {
+        "ENV": "test",
+        "INSTANCE_DIR": str(tmp_path / "instance"),
+        "DATABASE_URL": database_url,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+        **TEST_SECRETS,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request, tmp_path_factory):
+    """One schema per backend and session, built by the real migrations."""
+    from flask_migrate import upgrade
+
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp / 'test.sqlite3'}"
+        pg = None
+    else:
+        pg = TempPostgres(os.environ["TEST_DATABASE_URL"])
+        url = pg.create("zhicha_test")
+    app = create_app(make_test_config(tmp, url))
+    with app.app_context():
+        upgrade()
+    yield request.param, url, tmp
+    with app.app_context():
+        db.engine.dispose()
+    if pg:
+        pg.drop(url)
+        pg.admin.dispose()
+
+
+@pytest.fixture
+def app(backend, tmp_path):
+    name, url, _ = backend
+    app = create_app(make_test_config(tmp_path, url))
+    app.config["BACKEND"] = name
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+from tests.factories import *  # noqa: E402,F403  (factories and the auth helper)

@@ -1,0 +1,114 @@
+"""Factories for units, users, sites and plans, and an auth helper."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, timedelta
+
+import pytest
+
+from server.auth.passwords import hash_password
+from server.extensions import db
+from server.models import Plan, PlanKind, PlanMode, PlanStatus, Role, Site, Unit, UnitKind, User
+
+PASSWORD = "correct-horse-9"
+_seq = itertools.count(1)
+
+__all__ = ["PASSWORD", "factory", "auth"]
+
+
+class Factory:
+    def unit(self, name=None, kind=UnitKind.department, parent=None, region_code="522730"):
+        n = next(_seq)
+        unit = Unit(
+            name=name or f"测试单位{n}",
+            code=f"U{n:05d}",
+            kind=kind,
+            region_code=region_code,
+            parent=parent,
+        )
+        db.session.add(unit)
+        db.session.flush()
+        return unit
+
+    def user(self, role=Role.inspector, unit=None, username=None, password=PASSWORD, active=True):
+        n = next(_seq)
+        user = User(
+            username=username or f"{role.value}{n}",
+            display_name=f"用户{n}",
+            role=role,
+            unit=unit or self.unit(),
+            active=active,
+            password_hash=hash_password(password),
+        )
+        db.session.add(user)
+        db.session.flush()
+        return user
+
+    def site(self, unit=None, lat=26.45, lon=106.97, radius_m=200):
+        n = next(_seq)
+        site = Site(
+            name=f"点位{n}",
+            address="测试地址",
+            lat=lat,
+            lon=lon,
+            radius_m=radius_m,
+            unit=unit or self.unit(),
+            region_code="522730",
+        )
+        db.session.add(site)
+        db.session.flush()
+        return site
+
+    def plan(
+        self,
+        office,
+        creator,
+        team=(),
+        sites=(),
+        mode=PlanMode.sanbu_sanzhi,
+        status=PlanStatus.active,
+    ):
+        n = next(_seq)
+        plan = Plan(
+            code=f"P-{n:05d}",
+            title=f"暗访计划{n}",
+            mode=mode,
+            kind=PlanKind.routine_special,
+            window_start=date.today(),
+            window_end=date.today() + timedelta(days=10),
+            status=status,
+            office_unit=office,
+            created_by_id=creator.id,
+            team=list(team),
+            sites=list(sites),
+        )
+        db.session.add(plan)
+        db.session.flush()
+        return plan
+
+
+@pytest.fixture
+def factory(app):
+    return Factory()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, user, password=PASSWORD) -> dict:
+        db.session.commit()
+        response = self.client.post(
+            "/api/auth/login", json={"username": user.username, "password": password}
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def headers(self, user) -> dict:
+        return {"Authorization": f"Bearer {self.login(user)['access_token']}"}
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
