@@ -7,7 +7,7 @@ PORT ?= 5000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run dev test lint format bench migrate-check clean
+.PHONY: run dev test lint format bench chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,13 @@ dev: $(VENV)/.installed-run
 	ZHICHA_ENV=development $(BIN)/flask seed-demo --if-empty
 	ZHICHA_ENV=development $(BIN)/flask run --debug --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update && apt-get install -y chromium; }
+
+test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)

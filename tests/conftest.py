@@ -18,8 +18,8 @@ SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 PHOTOS = SHARED / "fixtures" / "photos"
 
 TEST_SECRETS = {
-    "SECRET_KEY": "test-secret-key-" + "s" * 40,
-    "JWT_SECRET_KEY": "test-jwt-secret-key-" + "j" * 40,
+    "SECRET_KEY": "test-secret-key-" + "s" * 64,
+    "JWT_SECRET_KEY": "test-jwt-secret-key-" + "j" * 64,
 }
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])

@@ -1,0 +1,51 @@
+"""In a real browser: the Chinese login page, and each role's landing page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from server.extensions import db
+from server.models import Role
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+def log_in(page, username, password=PASSWORD):
+    page.goto("/")
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+
+
+def test_inspector_lands_in_the_field_app(page, factory):
+    user = factory.user(Role.inspector)
+    db.session.commit()
+    log_in(page, user.username)
+    expect(page.locator("#home-view")).to_be_visible()
+    expect(page.locator("#home-user")).to_contain_text(user.display_name)
+    page.reload()  # the login is kept on the device
+    expect(page.locator("#home-user")).to_contain_text(user.display_name)
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+
+
+def test_supervisor_lands_on_the_console_and_logs_out(page, factory):
+    user = factory.user(Role.supervisor)
+    db.session.commit()
+    log_in(page, user.username)
+    page.wait_for_url("**/console/")
+    expect(page.get_by_role("heading", name="督查工作台")).to_be_visible()
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+    page.goto("/console/")
+    expect(page.get_by_role("heading", name="登录")).to_be_visible()
+
+
+def test_wrong_password_shows_a_chinese_error(page, factory):
+    user = factory.user(Role.responder)
+    db.session.commit()
+    log_in(page, user.username, "wrong-password")
+    expect(page.get_by_role("alert")).to_have_text("用户名或密码错误")
