@@ -65,7 +65,7 @@ def run_migrations_offline():
 
 def render_item(type_, obj, autogen_context):
     """Write our column types as the plain SQLAlchemy types they store as."""
-    from server.models.base import UTCDateTime
+    from sync.types import UTCDateTime
 
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

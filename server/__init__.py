@@ -6,11 +6,10 @@ import logging
 
 from flask import Flask
 from flask_smorest import Api
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import flask_settings, load_config
+from server.database import configure_database
 from server.errors import register_error_handlers
 from server.extensions import db, jwt, migrate
 from server.transaction import init_transaction
@@ -33,7 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     if cfg["PROXY_COUNT"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=cfg["PROXY_COUNT"], x_proto=1)
 
-    _configure_database(app)
+    configure_database(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=_repo_path("migrations"))
     jwt.init_app(app)
@@ -58,51 +57,19 @@ def _repo_path(name: str) -> str:
     return str(Path(__file__).resolve().parent.parent / name)
 
 
-def _configure_database(app: Flask) -> None:
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if url.startswith("sqlite"):
-        from pathlib import Path
-
-        Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
-        # A pooled file database: connections are reused per worker.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000},
-            "pool_size": 5,
-            "max_overflow": 10,
-        }
-    else:
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10}
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, _record):
-    """WAL, a busy timeout and enforced foreign keys on every SQLite connection."""
-    import sqlite3
-
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    from flask import current_app, has_app_context
-
-    timeout = current_app.config["SQLITE_BUSY_TIMEOUT_MS"] if has_app_context() else 5000
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
 def _register_blueprints(app: Flask) -> None:
     from server.accounts.routes import blp as accounts_blp
     from server.auth.routes import blp as auth_blp
     from server.console.routes import bp as console_bp
     from server.openapi import document_common_parts
+    from server.sync_api.routes import blp as sync_blp
     from server.system.routes import blp as system_blp
+    from server.uploads.routes import blp as uploads_blp
     from server.web import bp as web_bp
 
     api = ZhichaApi(app)
     document_common_parts(api)
-    for blp in (auth_blp, system_blp, accounts_blp):
+    for blp in (auth_blp, system_blp, accounts_blp, sync_blp, uploads_blp):
         api.register_blueprint(blp)
     app.register_blueprint(console_bp)
     app.register_blueprint(web_bp)

@@ -39,6 +39,12 @@ class Config:
     LOGIN_MAX_FAILURES_PER_USER_ADDRESS = 5
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30
     COOKIE_SECURE = False  # set ZHICHA_COOKIE_SECURE=1 behind HTTPS
+    STORAGE_DIR = ""  # empty: instance/storage (photo originals, partial uploads)
+    UPLOAD_MAX_BYTES = 64 * 1024 * 1024
+    SYNC_MAX_MUTATIONS = 500
+    SYNC_MAX_BYTES = 5 * 1024 * 1024
+    PULL_DEFAULT_LIMIT = 200
+    PULL_MAX_LIMIT = 1000
 
 
 # Names that may be set from the environment as ZHICHA_<NAME>, with their types.
@@ -58,6 +64,12 @@ _ENV_TYPES = {
     "LOGIN_MAX_FAILURES_PER_USER_ADDRESS": int,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": int,
     "COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes", "on"),
+    "STORAGE_DIR": str,
+    "UPLOAD_MAX_BYTES": int,
+    "SYNC_MAX_MUTATIONS": int,
+    "SYNC_MAX_BYTES": int,
+    "PULL_DEFAULT_LIMIT": int,
+    "PULL_MAX_LIMIT": int,
 }
 
 
@@ -76,6 +88,7 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
         raise ConfigError(f"ZHICHA_ENV must be one of {', '.join(ENVIRONMENTS)}")
     instance = Path(cfg["INSTANCE_DIR"]).resolve()
     cfg["INSTANCE_DIR"] = str(instance)
+    cfg["STORAGE_DIR"] = str(Path(cfg["STORAGE_DIR"] or instance / "storage").resolve())
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = f"sqlite:///{instance / 'zhicha.sqlite3'}"
     cfg["DATABASE_URL"] = normalise_database_url(cfg["DATABASE_URL"])

@@ -20,10 +20,12 @@ CODES = {
     404: ("not_found", "对象不存在"),
     405: ("method_not_allowed", "不支持该请求方法"),
     409: ("conflict", "与现有数据冲突"),
+    412: ("precondition_failed", "协议版本不受支持"),
     413: ("payload_too_large", "请求内容过大"),
     415: ("unsupported_media_type", "不支持的内容类型"),
     422: ("validation_error", "提交的数据未通过校验"),
     429: ("too_many_requests", "请求过于频繁,请稍后再试"),
+    460: ("checksum_mismatch", "校验值不一致"),
     500: ("internal_error", "服务器内部错误"),
     503: ("service_unavailable", "服务暂不可用"),
 }

@@ -3,6 +3,18 @@
 from server.models.audit import AuditEvent
 from server.models.auth import AuthSession, LoginAttempt
 from server.models.base import Base, utcnow
+from server.models.field import (
+    Category,
+    ContentStatus,
+    Finding,
+    Interview,
+    IntervieweeKind,
+    LocationSource,
+    Photo,
+    PhotoParent,
+    Severity,
+    Visit,
+)
 from server.models.plan import Plan, PlanKind, PlanMode, PlanStatus, plan_member, plan_site
 from server.models.setting import SettingOverride
 from server.models.site import Site
@@ -11,6 +23,16 @@ from server.models.user import ROLE_LABELS, Role, User
 
 __all__ = [
     "AuditEvent",
+    "Category",
+    "ContentStatus",
+    "Finding",
+    "Interview",
+    "IntervieweeKind",
+    "LocationSource",
+    "Photo",
+    "PhotoParent",
+    "Severity",
+    "Visit",
     "AuthSession",
     "Base",
     "LoginAttempt",

@@ -3,50 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, MetaData, TypeDecorator, Uuid
+from sqlalchemy import Integer, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
 
-# Stable constraint names: Alembic batch mode on SQLite needs them.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware UTC on the way in and out, also on SQLite (which stores text)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused: store timezone-aware UTC")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+from sync.models import metadata as sync_metadata
+from sync.types import UTCDateTime, utcnow  # noqa: F401  (re-exported)
 
 
 class Base(DeclarativeBase):
+    # One MetaData for the app and the sync core's own tables: one migration history.
     registry = registry(
-        metadata=MetaData(naming_convention=NAMING),
+        metadata=sync_metadata,
         type_annotation_map={datetime: UTCDateTime(), uuid.UUID: Uuid()},
     )
 

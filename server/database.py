@@ -1,0 +1,61 @@
+"""Engine set-up for SQLite and PostgreSQL, and the sync change-log hook."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from flask import Flask, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+import sync
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def configure_database(app: Flask) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite"):
+        Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+        # A pooled file database: connections are reused per worker.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT_MS"] / 1000},
+            "pool_size": 5,
+            "max_overflow": 10,
+        }
+    else:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, _record):
+    """WAL, a busy timeout and enforced foreign keys on every SQLite connection; and
+    transactions begun by SQLAlchemy (not the driver), so savepoints work."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    from flask import current_app, has_app_context
+
+    timeout = current_app.config["SQLITE_BUSY_TIMEOUT_MS"] if has_app_context() else 5000
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    """Writing requests take SQLite's write lock up front (BEGIN IMMEDIATE): a deferred
+    transaction that reads and then writes can fail at once with SQLITE_BUSY when another
+    writer got in between, and no busy timeout helps with that."""
+    if connection.dialect.name != "sqlite":
+        return
+    reading = has_request_context() and request.method in SAFE_METHODS
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+sync.install(Session)

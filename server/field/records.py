@@ -1,0 +1,307 @@
+"""Field records devices push: visits, findings, interviews and photo metadata.
+
+Who may see one: its author, the supervisors of its plan's office, admins. Its author may
+change it until it is locked (a finding, once triaged)."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError
+from sqlalchemy import or_, select
+
+from server.field.principal import ADMINS, office_tag, user_tag
+from server.field.reference import LIVE, SimpleHandler, plan_visible
+from server.field.schemas import FindingData, InterviewData, PhotoData, VisitData
+from server.models import (
+    Category,
+    ContentStatus,
+    Finding,
+    Interview,
+    Photo,
+    PhotoParent,
+    Plan,
+    Role,
+    Unit,
+    Visit,
+    utcnow,
+)
+from sync import MutationContext, Rejected
+
+INVALID = "提交的数据未通过校验"
+
+
+def invalid(field: str, message: str) -> Rejected:
+    return Rejected("validation_error", INVALID, {field: [message]})
+
+
+def load_data(schema, data: dict, partial: bool) -> dict:
+    try:
+        return schema.load(data, partial=partial)
+    except ValidationError as error:
+        raise Rejected("validation_error", INVALID, error.messages) from None
+
+
+def iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def ref(value):
+    return str(value) if value is not None else None
+
+
+class FieldRecordHandler(SimpleHandler):
+    """Shared rules; subclasses say how to find the record's plan and validate fields."""
+
+    pushable = True
+    schema = None
+    immutable: tuple[str, ...] = ()
+
+    def plan_of(self, session, record) -> Plan | None:
+        return session.get(Plan, record.plan_id) if record.plan_id else None
+
+    def visible(self, session, principal, record):
+        user = principal.user
+        if record.created_by_id == user.id or user.role == Role.admin:
+            return True
+        plan = self.plan_of(session, record)
+        return (
+            user.role == Role.supervisor
+            and plan is not None
+            and plan.office_unit_id == user.unit_id
+        )
+
+    def audience(self, session, record):
+        tags = {user_tag(record.created_by_id), ADMINS}
+        plan = self.plan_of(session, record)
+        if plan is not None:
+            tags.add(office_tag(plan.office_unit_id))
+        return frozenset(tags)
+
+    def snapshot(self, session, principal, after, limit):
+        user = principal.user
+        model = self.model
+        query = select(model).where(model.deleted_at.is_(None))
+        if user.role == Role.supervisor:
+            query = query.where(
+                or_(model.created_by_id == user.id, self.office_clause(user.unit_id))
+            )
+        elif user.role != Role.admin:
+            query = query.where(model.created_by_id == user.id)
+        return self._page(session, query, after, limit)
+
+    def office_clause(self, unit_id):
+        return self.model.plan_id.in_(select(Plan.id).where(Plan.office_unit_id == unit_id))
+
+    def base_fields(self, record) -> dict:
+        return {
+            "created_by": str(record.created_by_id),
+            "created_at": iso(record.created_at),
+            "updated_at": iso(record.updated_at),
+        }
+
+    # --- writes
+    def create(self, ctx: MutationContext, record_id, data):
+        values = load_data(self.schema(), data, partial=False)
+        self.check(ctx, values, None)
+        record = self.model(
+            id=record_id,
+            created_by_id=ctx.principal.id,
+            client_time=ctx.client_time,
+            received_at=ctx.received_at,
+            **values,
+        )
+        ctx.session.add(record)
+        return record
+
+    def update(self, ctx, record, data):
+        self.ensure_author(ctx, record)
+        values = load_data(self.schema(), data, partial=True)
+        for name in self.immutable:
+            if name in values and values[name] != getattr(record, name):
+                raise Rejected("immutable", "该字段创建后不能修改", {name: ["创建后不能修改"]})
+        self.check(ctx, values, record)
+        for name, value in values.items():
+            setattr(record, name, value)
+
+    def delete(self, ctx, record):
+        self.ensure_author(ctx, record)
+        record.deleted_at = utcnow()
+
+    def ensure_author(self, ctx, record) -> None:
+        if record.created_by_id != ctx.principal.id:
+            raise Rejected("forbidden", "只能修改自己记录的数据")
+
+    def check(self, ctx, values: dict, record) -> None:
+        """Cross-record rules; `values` may be partial for an update."""
+
+    # --- helpers for cross-record rules
+    def usable_plan(self, ctx, plan_id) -> Plan:
+        plan = ctx.session.get(Plan, plan_id)
+        user = ctx.principal.user
+        if plan is None or not plan_visible(user, plan):
+            raise invalid("plan_id", "督查计划不存在或未分配给您")
+        if plan.status not in LIVE:
+            raise invalid("plan_id", "该督查计划当前不能记录")
+        return plan
+
+    def own_visit(self, ctx, visit_id, field="visit_id") -> Visit:
+        visit = ctx.session.get(Visit, visit_id)
+        if visit is None or visit.deleted_at or visit.created_by_id != ctx.principal.id:
+            raise invalid(field, "签到记录不存在")
+        return visit
+
+
+class VisitHandler(FieldRecordHandler):
+    name, model, schema = "visit", Visit, VisitData
+    immutable = ("plan_id", "site_id")
+
+    def serialize(self, v):
+        return {
+            "plan_id": str(v.plan_id),
+            "site_id": str(v.site_id),
+            "arrived_at": iso(v.arrived_at),
+            "lat": v.lat,
+            "lon": v.lon,
+            "accuracy_m": v.accuracy_m,
+            "note": v.note,
+            **self.base_fields(v),
+        }
+
+    def check(self, ctx, values, record):
+        if record is None:
+            plan = self.usable_plan(ctx, values["plan_id"])
+            if values["site_id"] not in {s.id for s in plan.sites}:
+                raise invalid("site_id", "该点位不在此督查计划中")
+
+
+class FindingHandler(FieldRecordHandler):
+    name, model, schema = "finding", Finding, FindingData
+    immutable = ("plan_id",)
+
+    def serialize(self, f):
+        return {
+            "plan_id": str(f.plan_id),
+            "site_id": ref(f.site_id),
+            "visit_id": ref(f.visit_id),
+            "title": f.title,
+            "description": f.description,
+            "category": f.category,
+            "severity": f.severity.value,
+            "unit_id": ref(f.unit_id),
+            "lat": f.lat,
+            "lon": f.lon,
+            "accuracy_m": f.accuracy_m,
+            "observed_at": iso(f.observed_at),
+            "locked": f.locked,
+            **self.base_fields(f),
+        }
+
+    def update(self, ctx, record, data):
+        self.ensure_unlocked(record)
+        super().update(ctx, record, data)
+
+    def delete(self, ctx, record):
+        self.ensure_unlocked(record)
+        super().delete(ctx, record)
+
+    @staticmethod
+    def ensure_unlocked(record: Finding) -> None:
+        if record.locked:
+            raise Rejected("locked", "该问题已由督查室分办,不能再修改")
+
+    def check(self, ctx, values, record):
+        session = ctx.session
+        plan = self.usable_plan(ctx, values["plan_id"]) if record is None else record.plan
+        if values.get("site_id") and values["site_id"] not in {s.id for s in plan.sites}:
+            raise invalid("site_id", "该点位不在此督查计划中")
+        if values.get("visit_id"):
+            visit = self.own_visit(ctx, values["visit_id"])
+            if visit.plan_id != plan.id:
+                raise invalid("visit_id", "签到记录不属于此督查计划")
+        if "category" in values and not session.scalar(
+            select(Category.id).where(Category.code == values["category"], Category.active)
+        ):
+            raise invalid("category", "问题类别不存在")
+        if values.get("unit_id") and session.get(Unit, values["unit_id"]) is None:
+            raise invalid("unit_id", "单位不存在")
+
+
+class InterviewHandler(FieldRecordHandler):
+    name, model, schema = "interview", Interview, InterviewData
+    immutable = ("visit_id",)
+
+    def plan_of(self, session, record):
+        visit = session.get(Visit, record.visit_id)
+        return session.get(Plan, visit.plan_id) if visit else None
+
+    def office_clause(self, unit_id):
+        return Interview.visit_id.in_(
+            select(Visit.id)
+            .join(Plan, Plan.id == Visit.plan_id)
+            .where(Plan.office_unit_id == unit_id)
+        )
+
+    def serialize(self, i):
+        return {
+            "visit_id": str(i.visit_id),
+            "interviewee_kind": i.interviewee_kind.value,
+            "summary": i.summary,
+            **self.base_fields(i),
+        }
+
+    def check(self, ctx, values, record):
+        if record is None:
+            self.own_visit(ctx, values["visit_id"])
+
+
+PARENTS = {PhotoParent.finding.value: Finding, PhotoParent.visit.value: Visit}
+
+
+class PhotoHandler(FieldRecordHandler):
+    name, model, schema = "photo", Photo, PhotoData
+
+    def serialize(self, p):
+        return {
+            "parent_type": p.parent_type.value,
+            "parent_id": str(p.parent_id),
+            "sha256": p.sha256,
+            "size_bytes": p.size_bytes,
+            "mime_type": p.mime_type,
+            "captured_at": iso(p.captured_at),
+            "lat": p.lat,
+            "lon": p.lon,
+            "accuracy_m": p.accuracy_m,
+            "location_source": p.location_source.value,
+            "content_status": p.content_status.value,
+            "content_error": p.content_error,
+            **self.base_fields(p),
+        }
+
+    def create(self, ctx, record_id, data):
+        values = load_data(self.schema(), data, partial=False)
+        max_bytes = ctx.session.info.get("upload_max_bytes")
+        if max_bytes and values["size_bytes"] > max_bytes:
+            raise invalid("size_bytes", f"照片超过上限 {max_bytes} 字节")
+        model = PARENTS.get(values["parent_type"])
+        if model is None:
+            raise invalid("parent_type", "此类照片尚不支持")
+        parent = ctx.session.get(model, values["parent_id"])
+        if parent is None or parent.deleted_at or parent.created_by_id != ctx.principal.id:
+            raise invalid("parent_id", "照片所属的记录不存在")
+        photo = Photo(
+            id=record_id,
+            created_by_id=ctx.principal.id,
+            plan_id=parent.plan_id,
+            client_time=ctx.client_time,
+            received_at=ctx.received_at,
+            **values,
+        )
+        ctx.session.add(photo)
+        return photo
+
+    def update(self, ctx, record, data):
+        raise Rejected("immutable", "照片信息提交后不能修改")
+
+    def delete(self, ctx, record):
+        if record.content_status != ContentStatus.pending:
+            raise Rejected("immutable", "照片内容已上传,作为证据不能删除")
+        super().delete(ctx, record)

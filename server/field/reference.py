@@ -1,0 +1,183 @@
+"""Reference data a device pulls: categories, units, assigned plans and their sites."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+
+from server.field.principal import ADMINS, ALL, SUPERVISORS, office_tag, user_tag
+from server.models import Category, Plan, PlanStatus, Role, Site, Unit, plan_member, plan_site
+from sync import EntityHandler
+
+# A plan reaches its team's devices while it can be worked on.
+LIVE = (PlanStatus.approved, PlanStatus.active)
+
+
+class SimpleHandler(EntityHandler):
+    model = None
+
+    def load(self, session, record_id):
+        return session.get(self.model, record_id)
+
+    def load_many(self, session, ids):
+        rows = session.scalars(select(self.model).where(self.model.id.in_(ids)))
+        return {row.id: row for row in rows}
+
+    def _page(self, session, query, after, limit):
+        if after is not None:
+            query = query.where(self.model.id > after)
+        return list(session.scalars(query.order_by(self.model.id).limit(limit)))
+
+
+class CategoryHandler(SimpleHandler):
+    name, model = "category", Category
+
+    def is_deleted(self, record):
+        return not record.active
+
+    def visible(self, session, principal, record):
+        return True
+
+    def audience(self, session, record):
+        return frozenset({ALL})
+
+    def serialize(self, record):
+        return {"code": record.code, "name": record.name, "sort_order": record.sort_order}
+
+    def snapshot(self, session, principal, after, limit):
+        return self._page(session, select(Category).where(Category.active), after, limit)
+
+
+class UnitHandler(SimpleHandler):
+    name, model = "unit", Unit
+
+    def is_deleted(self, record):
+        return not record.active
+
+    def visible(self, session, principal, record):
+        return True
+
+    def audience(self, session, record):
+        return frozenset({ALL})
+
+    def serialize(self, record):
+        return {
+            "name": record.name,
+            "code": record.code,
+            "kind": record.kind.value,
+            "parent_id": str(record.parent_id) if record.parent_id else None,
+            "region_code": record.region_code,
+        }
+
+    def snapshot(self, session, principal, after, limit):
+        return self._page(session, select(Unit).where(Unit.active), after, limit)
+
+
+def plan_visible(user, plan: Plan) -> bool:
+    if user.role == Role.admin:
+        return True
+    if user.role == Role.supervisor and plan.office_unit_id == user.unit_id:
+        return True
+    return plan.status in LIVE and any(member.id == user.id for member in plan.team)
+
+
+def plan_audience(plan: Plan) -> set[str]:
+    return {ADMINS, office_tag(plan.office_unit_id)} | {user_tag(m.id) for m in plan.team}
+
+
+class PlanHandler(SimpleHandler):
+    name, model = "plan", Plan
+
+    def is_deleted(self, record):
+        return False
+
+    def visible(self, session, principal, record):
+        return plan_visible(principal.user, record)
+
+    def audience(self, session, record):
+        return frozenset(plan_audience(record))
+
+    def serialize(self, plan):
+        return {
+            "code": plan.code,
+            "title": plan.title,
+            "mode": plan.mode.value,
+            "kind": plan.kind.value,
+            "status": plan.status.value,
+            "window_start": plan.window_start.isoformat(),
+            "window_end": plan.window_end.isoformat(),
+            "site_ids": [str(s.id) for s in plan.sites],
+            "team_ids": [str(u.id) for u in plan.team],
+        }
+
+    def snapshot(self, session, principal, after, limit):
+        return self._page(
+            session, select(Plan).where(visible_plans_clause(principal.user)), after, limit
+        )
+
+
+def visible_plans_clause(user):
+    if user.role == Role.admin:
+        return Plan.id.is_not(None)
+    on_team = exists().where(plan_member.c.plan_id == Plan.id, plan_member.c.user_id == user.id)
+    clause = Plan.status.in_(LIVE) & on_team
+    if user.role == Role.supervisor:
+        clause = or_(clause, Plan.office_unit_id == user.unit_id)
+    return clause
+
+
+class SiteHandler(SimpleHandler):
+    name, model = "site", Site
+
+    def is_deleted(self, record):
+        return not record.active
+
+    def visible(self, session, principal, record):
+        user = principal.user
+        if user.role in (Role.admin, Role.supervisor):
+            return True
+        return session.scalar(
+            select(
+                exists().where(
+                    plan_site.c.site_id == record.id,
+                    plan_site.c.plan_id == plan_member.c.plan_id,
+                    plan_member.c.user_id == user.id,
+                    plan_member.c.plan_id == Plan.id,
+                    Plan.status.in_(LIVE),
+                )
+            )
+        )
+
+    def audience(self, session, record):
+        members = session.scalars(
+            select(plan_member.c.user_id)
+            .join(plan_site, plan_site.c.plan_id == plan_member.c.plan_id)
+            .join(Plan, Plan.id == plan_site.c.plan_id)
+            .where(plan_site.c.site_id == record.id, Plan.status.in_(LIVE))
+        )
+        return frozenset({ADMINS, SUPERVISORS} | {user_tag(m) for m in members})
+
+    def serialize(self, site):
+        return {
+            "name": site.name,
+            "address": site.address,
+            "lat": site.lat,
+            "lon": site.lon,
+            "radius_m": site.radius_m,
+            "unit_id": str(site.unit_id),
+            "region_code": site.region_code,
+        }
+
+    def snapshot(self, session, principal, after, limit):
+        user = principal.user
+        query = select(Site).where(Site.active)
+        if user.role not in (Role.admin, Role.supervisor):
+            query = query.where(
+                exists().where(
+                    plan_site.c.site_id == Site.id,
+                    plan_site.c.plan_id == plan_member.c.plan_id,
+                    plan_member.c.user_id == user.id,
+                    plan_member.c.plan_id == Plan.id,
+                    Plan.status.in_(LIVE),
+                )
+            )
+        return self._page(session, query, after, limit)

@@ -1,0 +1,150 @@
+"""What inspectors record in the field (made on the device, synced): visits (到场签到),
+findings (发现问题), interviews (走访记录), photos (影像证据); and the category list."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.models.base import Base, Timestamps, UUIDKey, Versioned
+from server.models.plan import Plan
+from server.models.site import Site
+from server.models.user import User
+
+
+def _enum(cls):
+    return Enum(cls, native_enum=False, length=20, validate_strings=True)
+
+
+class Severity(enum.StrEnum):
+    low = "low"  # 一般
+    medium = "medium"  # 较重
+    high = "high"  # 严重
+
+
+class IntervieweeKind(enum.StrEnum):
+    beneficiary = "beneficiary"  # 政策受益对象
+    resident = "resident"  # 群众
+    staff = "staff"  # 工作人员
+    enterprise = "enterprise"  # 企业
+    other = "other"
+
+
+class PhotoParent(enum.StrEnum):
+    finding = "finding"
+    visit = "visit"
+    progress_report = "progress_report"
+    verification = "verification"
+
+
+class LocationSource(enum.StrEnum):
+    geolocation = "geolocation"
+    exif = "exif"
+    manual = "manual"
+    none = "none"
+
+
+class ContentStatus(enum.StrEnum):
+    pending = "pending"  # metadata only
+    processing = "processing"
+    stored = "stored"  # content verified and kept
+    invalid = "invalid"  # content refused; content_error says why
+
+
+class Category(UUIDKey, Timestamps, Versioned, Base):
+    __tablename__ = "category"
+
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class FieldRecord(UUIDKey, Timestamps, Versioned):
+    """Made on a device: the id is the device's, deletion is a mark (nothing is erased)."""
+
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"), index=True)
+    deleted_at: Mapped[datetime | None]
+    client_time: Mapped[str | None] = mapped_column(String(40))  # device clock at creation
+    received_at: Mapped[datetime | None]  # server clock when the creating push arrived
+
+
+class Visit(FieldRecord, Base):
+    __tablename__ = "visit"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan.id"), index=True)
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("site.id"), index=True)
+    arrived_at: Mapped[datetime]
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    accuracy_m: Mapped[float | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    plan: Mapped[Plan] = relationship()
+    site: Mapped[Site] = relationship()
+    created_by: Mapped[User] = relationship()
+
+
+class Finding(FieldRecord, Base):
+    __tablename__ = "finding"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan.id"), index=True)
+    site_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("site.id"), index=True)
+    visit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("visit.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[Severity] = mapped_column(_enum(Severity))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("unit.id"))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    accuracy_m: Mapped[float | None]
+    observed_at: Mapped[datetime]
+    # Set when a supervisor triages it: from then on its inspector may not change it.
+    triaged_at: Mapped[datetime | None]
+
+    plan: Mapped[Plan] = relationship()
+    created_by: Mapped[User] = relationship()
+
+    @property
+    def locked(self) -> bool:
+        return self.triaged_at is not None
+
+
+class Interview(FieldRecord, Base):
+    __tablename__ = "interview"
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visit.id"), index=True)
+    interviewee_kind: Mapped[IntervieweeKind] = mapped_column(_enum(IntervieweeKind))
+    summary: Mapped[str] = mapped_column(Text)
+
+    visit: Mapped[Visit] = relationship()
+
+
+class Photo(FieldRecord, Base):
+    __tablename__ = "photo"
+    __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
+
+    parent_type: Mapped[PhotoParent] = mapped_column(_enum(PhotoParent))
+    parent_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    # Derived from the parent on creation; decides who may see the photo.
+    plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plan.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    mime_type: Mapped[str] = mapped_column(String(40))
+    captured_at: Mapped[datetime]
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    accuracy_m: Mapped[float | None]
+    location_source: Mapped[LocationSource] = mapped_column(_enum(LocationSource))
+    content_status: Mapped[ContentStatus] = mapped_column(
+        _enum(ContentStatus), default=ContentStatus.pending
+    )
+    content_error: Mapped[str | None] = mapped_column(String(300))
+    storage_path: Mapped[str | None] = mapped_column(String(300))  # relative to storage root
+
+    plan: Mapped[Plan | None] = relationship()

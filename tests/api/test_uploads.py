@@ -1,0 +1,249 @@
+"""tus 1.0.0 uploads of photo content: creation, resume, checksums, termination, limits,
+and an independent tus client (tuspy) against a live server."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from werkzeug.serving import make_server
+
+from server.extensions import db
+from server.models import Photo
+from sync.models import Upload
+from tests.api.sync_helpers import (
+    Device,
+    finding_data,
+    mutation,
+    photo_data,
+)
+from tests.conftest import PHOTOS
+
+TUS = {"Tus-Resumable": "1.0.0"}
+JPEG = (PHOTOS / "jpg_gps_DSCN0010.jpg").read_bytes()
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.fixture
+def device(client, auth, world):
+    return Device(client, auth, world.inspector)
+
+
+@pytest.fixture
+def photo(device, world):
+    """A finding with one photo record pushed; returns the photo's id."""
+    finding = mutation("finding", finding_data(world))
+    record = mutation("photo", photo_data(finding["id"], JPEG))
+    results = device.push(finding, record)
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    return record["id"]
+
+
+def create(client, device, photo_id, length=len(JPEG), sha=None, headers=None):
+    sha = sha or hashlib.sha256(JPEG).hexdigest()
+    metadata = f"photo_id {b64(photo_id)},sha256 {b64(sha)},filename {b64('现场.jpg')}"
+    return client.post(
+        "/api/uploads",
+        headers={
+            **device.headers,
+            **TUS,
+            "Upload-Length": str(length),
+            "Upload-Metadata": metadata,
+            **(headers or {}),
+        },
+    )
+
+
+def patch(client, device, location, offset, body, checksum=None, headers=None):
+    extra = {"Upload-Checksum": checksum} if checksum else {}
+    return client.patch(
+        location,
+        data=body,
+        headers={
+            **device.headers,
+            **TUS,
+            "Upload-Offset": str(offset),
+            "Content-Type": "application/offset+octet-stream",
+            **extra,
+            **(headers or {}),
+        },
+    )
+
+
+def head_offset(client, device, location) -> int:
+    response = client.head(location, headers={**device.headers, **TUS})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    return int(response.headers["Upload-Offset"])
+
+
+def sha1_header(chunk: bytes) -> str:
+    return "sha1 " + base64.b64encode(hashlib.sha1(chunk).digest()).decode()
+
+
+def stored_photo(photo_id) -> Photo:
+    db.session.expire_all()
+    return db.session.get(Photo, UUID(photo_id))
+
+
+def test_options_lists_capabilities(client):
+    response = client.options("/api/uploads")
+    assert response.status_code == 204
+    assert response.headers["Tus-Version"] == "1.0.0"
+    assert set(response.headers["Tus-Extension"].split(",")) == {
+        "creation",
+        "checksum",
+        "termination",
+    }
+    assert "sha1" in response.headers["Tus-Checksum-Algorithm"]
+
+
+def test_chunked_upload_with_resume(app, client, device, photo):
+    created = create(client, device, photo)
+    assert created.status_code == 201
+    location = created.headers["Location"]
+    assert created.headers["Tus-Resumable"] == "1.0.0"
+    assert head_offset(client, device, location) == 0
+    chunk = 50_000
+    first = patch(client, device, location, 0, JPEG[:chunk], sha1_header(JPEG[:chunk]))
+    assert first.status_code == 204 and first.headers["Upload-Offset"] == str(chunk)
+    # The device restarts: it asks for its upload again and resumes at the offset.
+    again = create(client, device, photo)
+    assert again.status_code == 201 and again.headers["Location"] == location
+    offset = head_offset(client, device, location)
+    assert offset == chunk
+    while offset < len(JPEG):
+        part = JPEG[offset : offset + chunk]
+        response = patch(client, device, location, offset, part, sha1_header(part))
+        assert response.status_code == 204
+        offset = int(response.headers["Upload-Offset"])
+    stored = stored_photo(photo)
+    assert stored.content_status.value == "stored"
+    original = Path(app.config["STORAGE_DIR"]) / stored.storage_path
+    assert original.read_bytes() == JPEG
+    assert head_offset(client, device, location) == len(JPEG)
+    changes = device.pull()
+    pulled = [c for c in changes if c["entity"] == "photo" and c["id"] == photo]
+    assert pulled[-1]["data"]["content_status"] == "stored"
+
+
+def test_chunk_checksum_mismatch_is_460_and_dropped(client, device, photo):
+    location = create(client, device, photo).headers["Location"]
+    response = patch(client, device, location, 0, JPEG[:1000], sha1_header(b"other bytes"))
+    assert response.status_code == 460
+    assert response.get_json()["error"]["code"] == "checksum_mismatch"
+    assert head_offset(client, device, location) == 0
+    sha256 = "sha256 " + base64.b64encode(hashlib.sha256(JPEG[:1000]).digest()).decode()
+    assert patch(client, device, location, 0, JPEG[:1000], sha256).status_code == 204
+
+
+def test_whole_file_sha256_mismatch_discards_the_upload(client, device, photo):
+    location = create(client, device, photo).headers["Location"]
+    tampered = bytearray(JPEG)
+    tampered[-100] ^= 0xFF
+    response = patch(client, device, location, 0, bytes(tampered))
+    assert response.status_code == 460
+    assert response.get_json()["error"]["code"] == "sha256_mismatch"
+    assert stored_photo(photo).content_status.value == "pending"
+    assert db.session.scalars(db.select(Upload)).all() == []
+    fresh = create(client, device, photo)
+    assert fresh.status_code == 201 and fresh.headers["Location"] != location
+    ok = patch(client, device, fresh.headers["Location"], 0, JPEG)
+    assert ok.status_code == 204 and stored_photo(photo).content_status.value == "stored"
+
+
+def test_wrong_offset_is_409(client, device, photo):
+    location = create(client, device, photo).headers["Location"]
+    assert patch(client, device, location, 10, JPEG[10:20]).status_code == 409
+    patch(client, device, location, 0, JPEG[:100])
+    assert patch(client, device, location, 0, JPEG[:100]).status_code == 409
+
+
+def test_length_or_sha256_differing_from_the_record_is_422(client, device, photo):
+    assert create(client, device, photo, length=len(JPEG) + 1).status_code == 422
+    assert create(client, device, photo, sha="0" * 64).status_code == 422
+
+
+def test_only_the_author_may_upload(client, auth, device, photo, world):
+    thief = Device(client, auth, world.outsider)
+    response = create(client, thief, photo)
+    assert response.status_code == 404
+    location = create(client, device, photo).headers["Location"]
+    assert client.head(location, headers={**thief.headers, **TUS}).status_code == 404
+    assert patch(client, thief, location, 0, JPEG).status_code == 404
+    assert client.delete(location, headers={**thief.headers, **TUS}).status_code == 404
+
+
+def test_upload_limit(app, client, device, photo):
+    app.config["UPLOAD_MAX_BYTES"] = 1000
+    response = create(client, device, photo)
+    assert response.status_code == 413
+
+
+def test_body_longer_than_upload_length_is_refused(client, device, photo):
+    location = create(client, device, photo).headers["Location"]
+    response = patch(client, device, location, 0, JPEG + b"extra")
+    assert response.status_code == 413
+    assert head_offset(client, device, location) == 0
+
+
+def test_termination(client, device, photo):
+    location = create(client, device, photo).headers["Location"]
+    patch(client, device, location, 0, JPEG[:100])
+    response = client.delete(location, headers={**device.headers, **TUS})
+    assert response.status_code == 204
+    assert client.head(location, headers={**device.headers, **TUS}).status_code == 404
+    done = create(client, device, photo).headers["Location"]
+    patch(client, device, done, 0, JPEG)
+    refused = client.delete(done, headers={**device.headers, **TUS})
+    assert refused.status_code == 403  # finished content is evidence
+
+
+def test_protocol_errors(client, device, photo):
+    no_version = client.post("/api/uploads", headers=device.headers)
+    assert no_version.status_code == 412 and no_version.headers["Tus-Version"] == "1.0.0"
+    bad_meta = client.post(
+        "/api/uploads",
+        headers={**device.headers, **TUS, "Upload-Length": "10", "Upload-Metadata": "photo_id !!!"},
+    )
+    assert bad_meta.status_code == 400
+    location = create(client, device, photo).headers["Location"]
+    wrong_type = patch(
+        client, device, location, 0, JPEG[:10], headers={"Content-Type": "application/octet-stream"}
+    )
+    assert wrong_type.status_code == 415
+    bad_algo = patch(client, device, location, 0, JPEG[:10], "md5 AAAA")
+    assert bad_algo.status_code == 400
+    assert client.post("/api/uploads", headers=TUS).status_code == 401
+
+
+@pytest.fixture
+def live_url(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def test_tuspy_uploads_a_photo(live_url, device, photo):
+    """An independent tus client, written from the tus spec, not from this server."""
+    from tusclient import client as tus_client
+
+    tus = tus_client.TusClient(f"{live_url}/api/uploads", headers=device.headers)
+    uploader = tus.uploader(
+        file_stream=__import__("io").BytesIO(JPEG),
+        chunk_size=40_000,
+        upload_checksum=True,
+        metadata={"photo_id": photo, "sha256": hashlib.sha256(JPEG).hexdigest()},
+    )
+    uploader.upload()
+    assert stored_photo(photo).content_status.value == "stored"
