@@ -2,20 +2,45 @@
 
 Operations only flush. A successful response commits; an error response rolls back,
 unless the operation asked to keep its writes (a failed login must still be audited).
+
+Request bodies are read before the first database statement: on SQLite a writing request
+holds the write lock from its first statement, and a slow client must not hold it while
+its body trickles in. `body_limit` gives a route its own size limit (a config key), or
+marks it as streaming (tus uploads read their body in bounded chunks instead).
 """
 
 from __future__ import annotations
 
-from flask import Flask, g
+from flask import Flask, current_app, g, request
 
 from server.extensions import db
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def keep_writes_on_error() -> None:
     g.keep_writes_on_error = True
 
 
+def body_limit(config_key: str, streamed: bool = False):
+    def mark(view):
+        view.body_limit_key = config_key
+        view.body_streamed = streamed
+        return view
+
+    return mark
+
+
 def init_transaction(app: Flask) -> None:
+    @app.before_request
+    def read_body_first():
+        view = current_app.view_functions.get(request.endpoint)
+        key = getattr(view, "body_limit_key", None)
+        if key:
+            request.max_content_length = current_app.config[key]
+        if request.method in WRITE_METHODS and not getattr(view, "body_streamed", False):
+            request.get_data(cache=True)  # 413 here when over the limit
+
     @app.after_request
     def commit_or_roll_back(response):
         if response.status_code < 400 or g.get("keep_writes_on_error"):

@@ -14,7 +14,6 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -168,9 +167,9 @@ def append(
     offset: int | None,
     body: BinaryIO,
     checksum_header: str | None,
-    on_progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Append the body at `offset`; returns the new offset."""
+    """Append the body at `offset`; returns the new offset. Ends the session's (read-only)
+    transaction before streaming; the finishing writes run in a new one."""
     if offset is None or offset < 0:
         raise TusError(400, "bad_offset", "缺少有效的 Upload-Offset")
     checksum = parse_checksum(checksum_header)
@@ -178,7 +177,11 @@ def append(
         if offset == upload.length:
             return upload.length
         raise TusError(409, "offset_mismatch", "上传已完成")
-    path = store.partial(upload.id)
+    upload_id, length = upload.id, upload.length
+    path = store.partial(upload_id)
+    # Nothing is written before the body is in: end the transaction so that no database
+    # lock or pooled connection is held while a slow phone sends its bytes.
+    session.rollback()
     with open(path, "r+b") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -187,10 +190,13 @@ def append(
         start = os.fstat(handle.fileno()).st_size
         if offset != start:
             raise TusError(409, "offset_mismatch", f"偏移量不一致,服务器当前为 {start}")
-        written = _stream_into(handle, start, upload.length - start, body, checksum)
+        written = _stream_into(handle, start, length - start, body, checksum)
     end = start + written
-    if end < upload.length:
+    if end < length:
         return end
+    upload = session.get(Upload, upload_id)
+    if upload is None or upload.status == "complete":
+        raise TusError(409, "offset_mismatch", "上传已被终止或已完成")
     _finish(session, store, gate, principal, upload, path)
     return end
 

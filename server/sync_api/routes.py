@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import current_app, request
+from flask import current_app
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from server.field.principal import principal_for
 from server.field.registry import registry
 from server.models import utcnow
 from server.sync_api.schemas import PullArgsSchema, PullResultSchema, PushResultSchema, PushSchema
+from server.transaction import body_limit
 
 blp = Blueprint(
     "sync",
@@ -27,18 +28,13 @@ blp = Blueprint(
 )
 
 
-@blp.before_request
-def allow_larger_push_bodies():
-    if request.endpoint == "sync.push":
-        request.max_content_length = current_app.config["SYNC_MAX_BYTES"]
-
-
 def cursor_key() -> bytes:
     secret = current_app.config["SECRET_KEY"].encode()
     return hmac.new(secret, b"zhicha sync cursor", hashlib.sha256).digest()
 
 
 @blp.route("/push", methods=["POST"])
+@body_limit("SYNC_MAX_BYTES")
 @api_login_required(blp)
 @blp.arguments(PushSchema)
 @blp.response(200, PushResultSchema)

@@ -12,7 +12,7 @@ from server.errors import ApiError, handle_api_error
 from server.extensions import db
 from server.field.principal import principal_for
 from server.field.uploads import PhotoGate, upload_store
-from server.transaction import keep_writes_on_error
+from server.transaction import body_limit, keep_writes_on_error
 from sync import tus
 
 blp = Blueprint(
@@ -45,8 +45,6 @@ def _doc(*extra_params, **responses):
 def check_tus_version():
     if request.method in ("OPTIONS",):
         return None
-    if request.endpoint == "uploads.append":
-        request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] + 1
     if request.headers.get("Tus-Resumable") != tus.TUS_VERSION:
         raise ApiError(
             412,
@@ -144,6 +142,7 @@ def offset(upload_id):
 
 
 @blp.route("/<string:upload_id>", methods=["PATCH"])
+@body_limit("UPLOAD_MAX_BYTES", streamed=True)
 @api_login_required(blp)
 @_doc(
     OFFSET_DOC,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import threading
 from pathlib import Path
 from uuid import UUID
@@ -246,4 +247,71 @@ def test_tuspy_uploads_a_photo(live_url, device, photo):
         metadata={"photo_id": photo, "sha256": hashlib.sha256(JPEG).hexdigest()},
     )
     uploader.upload()
+    assert stored_photo(photo).content_status.value == "stored"
+
+
+def test_uploads_are_not_limited_by_the_json_body_limit(app, client, device, photo):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    location = create(client, device, photo).headers["Location"]
+    assert patch(client, device, location, 0, JPEG).status_code == 204
+
+
+class PushingBody(io.RawIOBase):
+    """A request body that, half-way through, has another device push: the upload must
+    not hold a database lock while its bytes arrive."""
+
+    def __init__(self, data: bytes, during):
+        self.data, self.pos, self.during, self.done = data, 0, during, False
+
+    def readable(self):
+        return True
+
+    def tell(self):
+        return self.pos
+
+    def seek(self, pos, whence=0):
+        self.pos = len(self.data) + pos if whence == 2 else pos
+        return self.pos
+
+    def readinto(self, buffer):
+        if self.pos >= len(self.data) // 2 and not self.done:
+            self.done = True
+            self.during()
+        size = min(len(buffer), 16_384, len(self.data) - self.pos)
+        buffer[:size] = self.data[self.pos : self.pos + size]
+        self.pos += size
+        return size
+
+
+def test_a_slow_upload_does_not_block_pushes(app, client, auth, device, photo, world):
+    app.config["SQLITE_BUSY_TIMEOUT_MS"] = 500
+    location = create(client, device, photo).headers["Location"]
+    other = Device(app.test_client(), auth, world.inspector)
+    outcome = {}
+    pushed = {"device_id": other.device_id, "mutations": [mutation("finding", finding_data(world))]}
+
+    def push_from_another_thread():
+        # Its own thread: its own app context, session and database connection.
+        response = other.client.post("/api/sync/push", headers=other.headers, json=pushed)
+        outcome["status"] = response.status_code
+
+    def push_meanwhile():
+        thread = threading.Thread(target=push_from_another_thread)
+        thread.start()
+        thread.join(timeout=30)
+
+    body = PushingBody(JPEG, push_meanwhile)
+    response = client.patch(
+        location,
+        input_stream=body,
+        headers={
+            **device.headers,
+            **TUS,
+            "Upload-Offset": "0",
+            "Content-Length": str(len(JPEG)),
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+    assert response.status_code == 204
+    assert outcome == {"status": 200}
     assert stored_photo(photo).content_status.value == "stored"
