@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from sync.changelog import note_change
 from sync.models import MutationResult
@@ -126,9 +127,9 @@ def _apply(ctx: MutationContext, registry: Registry, mutation: dict) -> dict:
     except Rejected as rejected:
         savepoint.rollback()
         return {**base, "status": "rejected", "errors": rejected.as_errors()}
-    except Conflict as conflict:
+    except (Conflict, StaleDataError) as error:
         savepoint.rollback()
-        current = conflict.record
+        current = error.record if isinstance(error, Conflict) else _fresh(ctx, handler, mutation)
         return {
             **base,
             "status": "conflict",
@@ -146,6 +147,13 @@ def _apply(ctx: MutationContext, registry: Registry, mutation: dict) -> dict:
         raise
     _note(ctx, registry, handler.name, record, before)
     return {**base, "status": "applied", "version": handler.version(record)}
+
+
+def _fresh(ctx: MutationContext, handler, mutation: dict):
+    """Another transaction changed the record under us: read what it is now."""
+    record = handler.load(ctx.session, mutation["id"])
+    ctx.session.refresh(record)
+    return record
 
 
 def _note(ctx: MutationContext, registry: Registry, entity, record, before) -> None:

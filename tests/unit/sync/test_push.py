@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 import sync
@@ -224,3 +225,26 @@ def test_payload_hash_ignores_client_time_and_key_order():
     m["data"] = {"text": "a", "shared": True}
     assert sync.payload_hash(m) == sync.payload_hash(other)
     assert sync.payload_hash(m) != sync.payload_hash({**m, "base_version": 3})
+
+
+def test_a_concurrent_write_becomes_a_conflict(engine, registry):
+    """Another transaction bumps the version between our read and our write."""
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time: no interleaving to test")
+    user = principal()
+    record = uuid.uuid4()
+    with Session(engine) as setup:
+        push(setup, registry, user, mutation(record))
+    with Session(engine) as mine, Session(engine) as theirs:
+        mine.get(Note, record)  # read version 1
+        theirs.execute(update(Note).where(Note.id == record).values(text="他人", version=2))
+        theirs.commit()
+        [result] = sync.push(
+            mine, registry, user, [mutation(record, "update", {"text": "我的"}, base_version=1)]
+        )
+        mine.commit()
+    assert result["status"] == "conflict"
+    assert result["server"]["version"] == 2 and result["server"]["data"]["text"] == "他人"
