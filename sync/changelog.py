@@ -45,6 +45,8 @@ def _forget_pending(session: Session, previous_transaction) -> None:
 
 
 def _write_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint is released: the changes are written with the real commit
     pending: dict = session.info.pop(PENDING, None) or {}
     if not pending:
         return

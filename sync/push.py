@@ -61,7 +61,8 @@ def push(
             )
         )
     }
-    results = []
+    known = _preload(session, registry, [m for m in mutations if m["mutation_id"] not in stored])
+    results, new_rows = [], []
     for mutation in mutations:
         digest = payload_hash(mutation)
         previous = stored.get(mutation["mutation_id"])
@@ -71,7 +72,7 @@ def push(
         ctx = MutationContext(
             session, principal, device_id, mutation.get("client_time"), received_at
         )
-        result = _apply(ctx, registry, mutation)
+        result = _apply(ctx, registry, mutation, known)
         row = MutationResult(
             user_id=principal.id,
             mutation_id=mutation["mutation_id"],
@@ -85,11 +86,26 @@ def push(
             client_time=mutation.get("client_time"),
             received_at=received_at,
         )
-        session.add(row)
+        new_rows.append(row)
         stored[row.mutation_id] = row  # the same id twice in one push is a replay
         results.append(result)
+    session.add_all(new_rows)  # one batched insert
     session.flush()
     return results
+
+
+def _preload(session: Session, registry: Registry, mutations: list[dict]) -> dict:
+    """The records the push touches, one query per entity: {(entity, id): record | None}."""
+    wanted: dict[str, set] = {}
+    for mutation in mutations:
+        handler = registry.get(mutation["entity"])
+        if handler is not None and handler.pushable:
+            wanted.setdefault(handler.name, set()).add(mutation["id"])
+    known = {}
+    for entity, ids in wanted.items():
+        found = registry[entity].load_many(session, list(ids))
+        known.update({(entity, i): found.get(i) for i in ids})
+    return known
 
 
 def _replay(previous: MutationResult, digest: str, mutation: dict) -> dict:
@@ -108,7 +124,7 @@ def _replay(previous: MutationResult, digest: str, mutation: dict) -> dict:
     return result
 
 
-def _apply(ctx: MutationContext, registry: Registry, mutation: dict) -> dict:
+def _apply(ctx: MutationContext, registry: Registry, mutation: dict, known: dict) -> dict:
     base = {"mutation_id": str(mutation["mutation_id"]), "id": str(mutation["id"])}
     handler = registry.get(mutation["entity"])
     if handler is None or not handler.pushable:
@@ -121,7 +137,7 @@ def _apply(ctx: MutationContext, registry: Registry, mutation: dict) -> dict:
         }
     savepoint = ctx.session.begin_nested()
     try:
-        record, before = _run(ctx, handler, mutation)
+        record, before = _run(ctx, handler, mutation, known)
         ctx.session.flush()
         savepoint.commit()
     except Rejected as rejected:
@@ -145,6 +161,7 @@ def _apply(ctx: MutationContext, registry: Registry, mutation: dict) -> dict:
     except BaseException:
         savepoint.rollback()
         raise
+    known[(handler.name, mutation["id"])] = record
     _note(ctx, registry, handler.name, record, before)
     return {**base, "status": "applied", "version": handler.version(record)}
 
@@ -162,9 +179,10 @@ def _note(ctx: MutationContext, registry: Registry, entity, record, before) -> N
         note_change(ctx.session, registry, side_entity, side_record, side_before)
 
 
-def _run(ctx: MutationContext, handler, mutation: dict):
+def _run(ctx: MutationContext, handler, mutation: dict, known: dict):
     session, principal = ctx.session, ctx.principal
-    record = handler.load(session, mutation["id"])
+    key = (handler.name, mutation["id"])
+    record = known[key] if key in known else handler.load(session, mutation["id"])
     op = mutation["op"]
     if op == "create":
         if record is not None:

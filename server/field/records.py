@@ -55,6 +55,13 @@ class FieldRecordHandler(SimpleHandler):
     schema = None
     immutable: tuple[str, ...] = ()
 
+    def loader(self):
+        """One schema instance per handler: building one per mutation costs more than
+        loading with it."""
+        if "_loader" not in self.__dict__:
+            self._loader = self.schema()
+        return self._loader
+
     def plan_of(self, session, record) -> Plan | None:
         return session.get(Plan, record.plan_id) if record.plan_id else None
 
@@ -100,7 +107,7 @@ class FieldRecordHandler(SimpleHandler):
 
     # --- writes
     def create(self, ctx: MutationContext, record_id, data):
-        values = load_data(self.schema(), data, partial=False)
+        values = load_data(self.loader(), data, partial=False)
         self.check(ctx, values, None)
         record = self.model(
             id=record_id,
@@ -114,7 +121,7 @@ class FieldRecordHandler(SimpleHandler):
 
     def update(self, ctx, record, data):
         self.ensure_author(ctx, record)
-        values = load_data(self.schema(), data, partial=True)
+        values = load_data(self.loader(), data, partial=True)
         for name in self.immutable:
             if name in values and values[name] != getattr(record, name):
                 raise Rejected("immutable", "该字段创建后不能修改", {name: ["创建后不能修改"]})
@@ -217,12 +224,18 @@ class FindingHandler(FieldRecordHandler):
             visit = self.own_visit(ctx, values["visit_id"])
             if visit.plan_id != plan.id:
                 raise invalid("visit_id", "签到记录不属于此督查计划")
-        if "category" in values and not session.scalar(
-            select(Category.id).where(Category.code == values["category"], Category.active)
-        ):
+        if "category" in values and values["category"] not in active_categories(session):
             raise invalid("category", "问题类别不存在")
         if values.get("unit_id") and session.get(Unit, values["unit_id"]) is None:
             raise invalid("unit_id", "单位不存在")
+
+
+def active_categories(session) -> set[str]:
+    """Read once per session (a push checks many findings against the same list)."""
+    if "active_categories" not in session.info:
+        codes = session.scalars(select(Category.code).where(Category.active))
+        session.info["active_categories"] = set(codes)
+    return session.info["active_categories"]
 
 
 class InterviewHandler(FieldRecordHandler):
@@ -277,7 +290,7 @@ class PhotoHandler(FieldRecordHandler):
         }
 
     def create(self, ctx, record_id, data):
-        values = load_data(self.schema(), data, partial=False)
+        values = load_data(self.loader(), data, partial=False)
         max_bytes = ctx.session.info.get("upload_max_bytes")
         if max_bytes and values["size_bytes"] > max_bytes:
             raise invalid("size_bytes", f"照片超过上限 {max_bytes} 字节")

@@ -248,3 +248,23 @@ def test_a_concurrent_write_becomes_a_conflict(engine, registry):
         mine.commit()
     assert result["status"] == "conflict"
     assert result["server"]["version"] == 2 and result["server"]["data"]["text"] == "他人"
+
+
+def test_every_applied_mutation_is_logged_even_before_a_rejected_one(session, registry):
+    user = principal()
+    good, bad = mutation(), mutation(data={"text": ""})
+    results = push(session, registry, user, good, bad)
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    logged = set(session.scalars(select(Change.record_id)))
+    assert good["id"] in logged and bad["id"] not in logged
+
+
+def test_changes_of_one_push_are_written_together(session, registry):
+    from sync.models import ChangeAudience, SyncCounter
+
+    user = principal()
+    before = session.scalar(select(SyncCounter.value)) or 0
+    push(session, registry, user, *[mutation() for _ in range(10)])
+    seqs = sorted(session.scalars(select(Change.seq)))
+    assert seqs == list(range(before + 1, before + 11))
+    assert count(session, ChangeAudience) == 10
