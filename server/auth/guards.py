@@ -8,6 +8,7 @@ from flask_jwt_extended import current_user, verify_jwt_in_request
 
 from server.errors import ApiError
 from server.models import Role
+from server.schemas import ErrorSchema
 
 BEARER = [{"bearerAuth": []}]
 
@@ -25,11 +26,13 @@ def api_login_required(blp, *roles: Role, refresh: bool = False, any_token: bool
                 raise ApiError(403, "forbidden_role", "当前角色无权执行此操作")
             return view(*args, **kwargs)
 
-        documented = blp.alt_response(401, description="Missing, invalid or revoked token")(
-            blp.doc(security=BEARER)(guarded)
-        )
+        documented = blp.alt_response(
+            401, schema=ErrorSchema, description="Missing, invalid or revoked token"
+        )(blp.doc(security=BEARER)(guarded))
         if roles:
-            documented = blp.alt_response(403, description="Role not allowed")(documented)
+            documented = blp.alt_response(403, schema=ErrorSchema, description="Role not allowed")(
+                documented
+            )
         return documented
 
     return decorator

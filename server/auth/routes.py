@@ -11,6 +11,7 @@ from server.auth.guards import api_login_required
 from server.auth.schemas import LoginResultSchema, LoginSchema, MeSchema, RefreshResultSchema
 from server.auth.tokens import issue_tokens
 from server.models import ROLE_LABELS, Role, User
+from server.schemas import ErrorSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="登录、令牌与当前用户")
 
@@ -37,8 +38,8 @@ def describe_user(user: User) -> dict:
 @blp.route("/auth/login", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
-@blp.alt_response(401, description="Wrong username or password")
-@blp.alt_response(429, description="Too many failed attempts; see Retry-After")
+@blp.alt_response(401, schema=ErrorSchema, description="Wrong username or password")
+@blp.alt_response(429, schema=ErrorSchema, description="Too many failed attempts; see Retry-After")
 def login(body):
     """Log in with username and password; returns bearer tokens."""
     session = operations.log_in(

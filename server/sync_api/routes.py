@@ -17,6 +17,7 @@ from server.extensions import db
 from server.field.principal import principal_for
 from server.field.registry import registry
 from server.models import utcnow
+from server.schemas import ErrorSchema
 from server.sync_api.schemas import PullArgsSchema, PullResultSchema, PushResultSchema, PushSchema
 from server.transaction import body_limit
 
@@ -38,8 +39,10 @@ def cursor_key() -> bytes:
 @api_login_required(blp)
 @blp.arguments(PushSchema)
 @blp.response(200, PushResultSchema)
-@blp.alt_response(413, description="Too many mutations or bytes; nothing applied")
-@blp.alt_response(503, description="An identical push is in flight; retry")
+@blp.alt_response(
+    413, schema=ErrorSchema, description="Too many mutations or bytes; nothing applied"
+)
+@blp.alt_response(503, schema=ErrorSchema, description="An identical push is in flight; retry")
 def push(body):
     """Apply mutations in order; each gets its own stored answer."""
     limit = current_app.config["SYNC_MAX_MUTATIONS"]

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from server.auth.guards import api_login_required
 from server.errors import ApiError
 from server.models import Role, utcnow
+from server.schemas import ErrorSchema
 from server.system import operations
 from server.system.schemas import HealthSchema, SettingSchema, SettingUpdateSchema
 
@@ -16,7 +17,7 @@ blp = Blueprint("system", __name__, url_prefix="/api", description="运行状态
 
 @blp.route("/health")
 @blp.response(200, HealthSchema)
-@blp.alt_response(503, description="The database does not answer")
+@blp.alt_response(503, schema=ErrorSchema, description="The database does not answer")
 def health():
     """Liveness with a database round trip (no login needed)."""
     if not operations.database_ok():

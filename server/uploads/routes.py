@@ -34,10 +34,21 @@ RESUMABLE_DOC = {
 }
 
 
+def _response(code: str, text: str) -> dict:
+    if code.startswith(("4", "5")):
+        return {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    return {"description": text}
+
+
 def _doc(*extra_params, **responses):
     return blp.doc(
         parameters=[RESUMABLE_DOC, *extra_params],
-        responses={code.lstrip("_"): {"description": text} for code, text in responses.items()},
+        responses={
+            code.lstrip("_"): _response(code.lstrip("_"), text) for code, text in responses.items()
+        },
     )
 
 
