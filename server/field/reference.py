@@ -125,6 +125,17 @@ def visible_plans_clause(user):
     return clause
 
 
+def assigned_site(site_id, user_id):
+    """The site is in a live plan whose team includes the user."""
+    return exists().where(
+        plan_site.c.site_id == site_id,
+        plan_site.c.plan_id == plan_member.c.plan_id,
+        plan_member.c.user_id == user_id,
+        plan_member.c.plan_id == Plan.id,
+        Plan.status.in_(LIVE),
+    )
+
+
 class SiteHandler(SimpleHandler):
     name, model = "site", Site
 
@@ -135,17 +146,7 @@ class SiteHandler(SimpleHandler):
         user = principal.user
         if user.role in (Role.admin, Role.supervisor):
             return True
-        return session.scalar(
-            select(
-                exists().where(
-                    plan_site.c.site_id == record.id,
-                    plan_site.c.plan_id == plan_member.c.plan_id,
-                    plan_member.c.user_id == user.id,
-                    plan_member.c.plan_id == Plan.id,
-                    Plan.status.in_(LIVE),
-                )
-            )
-        )
+        return session.scalar(select(assigned_site(record.id, user.id)))
 
     def audience(self, session, record):
         members = session.scalars(
@@ -171,13 +172,5 @@ class SiteHandler(SimpleHandler):
         user = principal.user
         query = select(Site).where(Site.active)
         if user.role not in (Role.admin, Role.supervisor):
-            query = query.where(
-                exists().where(
-                    plan_site.c.site_id == Site.id,
-                    plan_site.c.plan_id == plan_member.c.plan_id,
-                    plan_member.c.user_id == user.id,
-                    plan_member.c.plan_id == Plan.id,
-                    Plan.status.in_(LIVE),
-                )
-            )
+            query = query.where(assigned_site(Site.id, user.id))
         return self._page(session, query, after, limit)
