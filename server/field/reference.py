@@ -28,8 +28,8 @@ class SimpleHandler(EntityHandler):
         return list(session.scalars(query.order_by(self.model.id).limit(limit)))
 
 
-class CategoryHandler(SimpleHandler):
-    name, model = "category", Category
+class OpenReferenceHandler(SimpleHandler):
+    """Reference data every user may see; deactivated rows leave devices."""
 
     def is_deleted(self, record):
         return not record.active
@@ -39,25 +39,20 @@ class CategoryHandler(SimpleHandler):
 
     def audience(self, session, record):
         return frozenset({ALL})
+
+    def snapshot(self, session, principal, after, limit):
+        return self._page(session, select(self.model).where(self.model.active), after, limit)
+
+
+class CategoryHandler(OpenReferenceHandler):
+    name, model = "category", Category
 
     def serialize(self, record):
         return {"code": record.code, "name": record.name, "sort_order": record.sort_order}
 
-    def snapshot(self, session, principal, after, limit):
-        return self._page(session, select(Category).where(Category.active), after, limit)
 
-
-class UnitHandler(SimpleHandler):
+class UnitHandler(OpenReferenceHandler):
     name, model = "unit", Unit
-
-    def is_deleted(self, record):
-        return not record.active
-
-    def visible(self, session, principal, record):
-        return True
-
-    def audience(self, session, record):
-        return frozenset({ALL})
 
     def serialize(self, record):
         return {
@@ -67,9 +62,6 @@ class UnitHandler(SimpleHandler):
             "parent_id": str(record.parent_id) if record.parent_id else None,
             "region_code": record.region_code,
         }
-
-    def snapshot(self, session, principal, after, limit):
-        return self._page(session, select(Unit).where(Unit.active), after, limit)
 
 
 def plan_visible(user, plan: Plan) -> bool:
