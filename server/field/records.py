@@ -8,11 +8,11 @@ from __future__ import annotations
 from marshmallow import ValidationError
 from sqlalchemy import or_, select
 
+from server.field.cache import active_categories, cached_get
 from server.field.principal import ADMINS, office_tag, user_tag
 from server.field.reference import LIVE, SimpleHandler, plan_visible
 from server.field.schemas import FindingData, InterviewData, PhotoData, VisitData
 from server.models import (
-    Category,
     ContentStatus,
     Finding,
     Interview,
@@ -63,7 +63,7 @@ class FieldRecordHandler(SimpleHandler):
         return self._loader
 
     def plan_of(self, session, record) -> Plan | None:
-        return session.get(Plan, record.plan_id) if record.plan_id else None
+        return cached_get(session, Plan, record.plan_id)
 
     def visible(self, session, principal, record):
         user = principal.user
@@ -142,7 +142,7 @@ class FieldRecordHandler(SimpleHandler):
 
     # --- helpers for cross-record rules
     def usable_plan(self, ctx, plan_id) -> Plan:
-        plan = ctx.session.get(Plan, plan_id)
+        plan = cached_get(ctx.session, Plan, plan_id)
         user = ctx.principal.user
         if plan is None or not plan_visible(user, plan):
             raise invalid("plan_id", "督查计划不存在或未分配给您")
@@ -151,7 +151,7 @@ class FieldRecordHandler(SimpleHandler):
         return plan
 
     def own_visit(self, ctx, visit_id, field="visit_id") -> Visit:
-        visit = ctx.session.get(Visit, visit_id)
+        visit = cached_get(ctx.session, Visit, visit_id)
         if visit is None or visit.deleted_at or visit.created_by_id != ctx.principal.id:
             raise invalid(field, "签到记录不存在")
         return visit
@@ -217,7 +217,11 @@ class FindingHandler(FieldRecordHandler):
 
     def check(self, ctx, values, record):
         session = ctx.session
-        plan = self.usable_plan(ctx, values["plan_id"]) if record is None else record.plan
+        plan = (
+            self.usable_plan(ctx, values["plan_id"])
+            if record is None
+            else cached_get(session, Plan, record.plan_id)
+        )
         if values.get("site_id") and values["site_id"] not in {s.id for s in plan.sites}:
             raise invalid("site_id", "该点位不在此督查计划中")
         if values.get("visit_id"):
@@ -226,16 +230,8 @@ class FindingHandler(FieldRecordHandler):
                 raise invalid("visit_id", "签到记录不属于此督查计划")
         if "category" in values and values["category"] not in active_categories(session):
             raise invalid("category", "问题类别不存在")
-        if values.get("unit_id") and session.get(Unit, values["unit_id"]) is None:
+        if values.get("unit_id") and cached_get(session, Unit, values["unit_id"]) is None:
             raise invalid("unit_id", "单位不存在")
-
-
-def active_categories(session) -> set[str]:
-    """Read once per session (a push checks many findings against the same list)."""
-    if "active_categories" not in session.info:
-        codes = session.scalars(select(Category.code).where(Category.active))
-        session.info["active_categories"] = set(codes)
-    return session.info["active_categories"]
 
 
 class InterviewHandler(FieldRecordHandler):
@@ -243,8 +239,8 @@ class InterviewHandler(FieldRecordHandler):
     immutable = ("visit_id",)
 
     def plan_of(self, session, record):
-        visit = session.get(Visit, record.visit_id)
-        return session.get(Plan, visit.plan_id) if visit else None
+        visit = cached_get(session, Visit, record.visit_id)
+        return cached_get(session, Plan, visit.plan_id) if visit else None
 
     def office_clause(self, unit_id):
         return Interview.visit_id.in_(

@@ -1,0 +1,47 @@
+"""Records a request looks up again and again (a push of 100 findings checks the same plan,
+its team and sites 100 times): kept for the length of the session's transaction.
+
+SQLAlchemy's identity map holds objects weakly, so without a strong reference each
+mutation re-read them. The cache holds them strongly and is emptied when the transaction
+ends (the objects themselves are expired at commit as usual)."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, selectinload
+
+from server.models import Category, Plan
+
+CACHE = "field_lookup_cache"
+
+
+def cached_get(session: Session, model, key):
+    if key is None:
+        return None
+    cache = session.info.setdefault(CACHE, {})
+    slot = (model, key)
+    if slot not in cache:
+        if model is Plan:
+            query = (
+                select(Plan)
+                .where(Plan.id == key)
+                .options(selectinload(Plan.team), selectinload(Plan.sites))
+            )
+            cache[slot] = session.scalar(query)
+        else:
+            cache[slot] = session.get(model, key)
+    return cache[slot]
+
+
+def active_categories(session: Session) -> set[str]:
+    cache = session.info.setdefault(CACHE, {})
+    if "categories" not in cache:
+        cache["categories"] = set(session.scalars(select(Category.code).where(Category.active)))
+    return cache["categories"]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session, transaction):
+    # Savepoints end all the time during a push; only the real transaction's end counts.
+    if transaction.parent is None:
+        session.info.pop(CACHE, None)
