@@ -4,15 +4,14 @@ TEST_DATABASE_URL is set (CI sets it). Each PostgreSQL run uses its own fresh da
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from server import create_app
 from server.extensions import db
+from tests.pg import TempPostgres
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 PHOTOS = SHARED / "fixtures" / "photos"
@@ -25,25 +24,6 @@ TEST_SECRETS = {
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
-class TempPostgres:
-    """Creates and drops throwaway databases on the server named by TEST_DATABASE_URL."""
-
-    def __init__(self, base_url: str):
-        self.base = make_url(base_url)
-        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT")
-
-    def create(self, prefix: str) -> str:
-        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        return self.base.set(database=name).render_as_string(hide_password=False)
-
-    def drop(self, url: str) -> None:
-        name = make_url(url).database
-        with self.admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 @pytest.fixture(scope="session")
 def temp_postgres():
     url = os.environ.get("TEST_DATABASE_URL")
@@ -51,7 +31,7 @@ def temp_postgres():
         pytest.skip("TEST_DATABASE_URL is not set")
     pg = TempPostgres(url)
     yield pg
-    pg.admin.dispose()
+    pg.dispose()
 
 
 def make_test_config(tmp_path: Path, database_url: str, **extra) -> dict:
@@ -85,7 +65,7 @@ def backend(request, tmp_path_factory):
         db.engine.dispose()
     if pg:
         pg.drop(url)
-        pg.admin.dispose()
+        pg.dispose()
 
 
 @pytest.fixture
