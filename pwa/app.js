@@ -1,41 +1,140 @@
-// Login screen of the field app. Inspectors stay here; desk roles are handed a console
-// cookie (the bearer token is exchanged once) and taken to their start page.
-const TOKENS_KEY = "zhicha.tokens";
-const $ = (id) => document.getElementById(id);
+// Boot, login/logout, the hash router, the service worker and its update prompt.
+// Inspectors stay in the field app; desk roles are handed a console cookie (the bearer token
+// is exchanged once) and taken to their start page.
+
+import { api, forgetTokens, getAuth, saveAuth } from "./api.js";
+import { deleteMeta, getMeta, setMeta } from "./db.js";
+import { clearSyncedData, outboxSummary } from "./outbox.js";
+import { CONNECTIVITY_LABELS, events, setState, state } from "./state.js";
+import {
+  installTriggers, refreshCounts, requestBackgroundSync, stopSync, syncNow,
+} from "./sync.js";
+import { $, busy } from "./views/dom.js";
+import { renderFinding } from "./views/finding.js";
+import { renderHome } from "./views/home.js";
+import { renderInterview } from "./views/interview.js";
+import { exportUnsynced, renderOutbox } from "./views/outbox.js";
+import { renderSite } from "./views/site.js";
+
+const VIEWS = ["login-view", "home-view", "page-view", "loading"];
+const ROUTES = [
+  [/^#\/site\/([^/]+)\/([^/]+)$/, renderSite],
+  [/^#\/finding\/([^/]+)\/([^/]*)$/, renderFinding],
+  [/^#\/interview\/([^/]+)$/, renderInterview],
+  [/^#\/outbox$/, renderOutbox],
+];
+
+let cleanup = null;
+let routeToken = 0;
+let currentRender = null;
+let flashTimer = null;
 
 function show(view) {
-  for (const id of ["login-view", "home-view", "loading"]) $(id).hidden = id !== view;
+  for (const id of VIEWS) $(id).hidden = id !== view;
+  $("bar-status").hidden = view === "login-view" || !state.user;
 }
 
-function saved() {
-  try { return JSON.parse(localStorage.getItem(TOKENS_KEY)); } catch { return null; }
+function flash(text) {
+  const el = $("flash");
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(flashTimer);
+  flashTimer = setTimeout(() => { el.hidden = true; }, 4000);
 }
 
-async function api(path, { method = "GET", body, token } = {}) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  const data = response.status === 204 ? null : await response.json().catch(() => null);
-  if (!response.ok) {
-    const message = data?.error?.message || `请求失败(${response.status})`;
-    throw Object.assign(new Error(message), { status: response.status, data });
+function navigate(hash, { replace = false, flash: message } = {}) {
+  if (message) flash(message);
+  if (replace) {
+    history.replaceState(null, "", hash);
+    route();
+  } else {
+    location.hash = hash;
   }
-  return data;
+}
+
+function afterCapture() {
+  refreshCounts();
+  syncNow();
+  requestBackgroundSync();
+}
+
+const context = { navigate, afterCapture };
+
+async function route({ scroll = true } = {}) {
+  if (!state.user) { await showLogin(); return; }
+  if (typeof cleanup === "function") cleanup();
+  cleanup = null;
+  const hash = location.hash;
+  for (const [pattern, render] of ROUTES) {
+    const match = hash.match(pattern);
+    if (!match) continue;
+    currentRender = render;
+    show("page-view");
+    const params = match.slice(1).map(decodeURIComponent);
+    const token = ++routeToken;
+    const holder = document.createElement("div"); // built off-screen, shown if still current
+    const done = await render(holder, params, context);
+    if (token !== routeToken) { // a newer render started meanwhile: drop this one
+      if (typeof done === "function") done();
+      return;
+    }
+    $("page-view").replaceChildren(holder);
+    cleanup = done;
+    if (scroll) window.scrollTo(0, 0);
+    return;
+  }
+  currentRender = renderHome;
+  ++routeToken;
+  show("home-view");
+  await renderHome({ onRelogin: () => showLogin() });
+}
+
+function renderBar() {
+  const badge = $("net-badge");
+  badge.textContent = CONNECTIVITY_LABELS[state.connectivity];
+  badge.className = `net net-${state.syncing ? "syncing" : state.connectivity}`;
+  if (state.syncing) badge.textContent = `${CONNECTIVITY_LABELS[state.connectivity]} · 同步中`;
+  const chip = $("bar-outbox");
+  chip.hidden = !state.unsynced;
+  chip.textContent = state.attention ? `待同步 ${state.unsynced} · 需处理 ${state.attention}`
+    : `待同步 ${state.unsynced}`;
+  chip.classList.toggle("chip-warn", Boolean(state.attention));
+}
+
+events.addEventListener("change", () => {
+  renderBar();
+  if (!state.user || !$("login-view").hidden) return;
+  // Screens without inputs follow the state live; forms are never re-rendered under the user.
+  if (currentRender === renderHome) renderHome({ onRelogin: () => showLogin() });
+  else if (currentRender === renderOutbox && !state.syncing) route({ scroll: false });
+});
+
+// ---- login / logout -----------------------------------------------------------------
+
+async function showLogin() {
+  currentRender = null;
+  const token = ++routeToken;
+  const last = await getMeta("last_user");
+  const summary = last ? await outboxSummary(last.id) : null;
+  if (token !== routeToken) return; // something else was shown meanwhile
+  const note = $("login-note");
+  note.hidden = true;
+  if (state.sessionExpired) {
+    note.textContent = "登录已过期,请重新登录。未同步的数据已保留,登录后会继续同步。";
+    note.hidden = false;
+  } else if (summary?.unsynced) {
+    note.textContent = `本机有 ${summary.unsynced} 项${last.display_name}的未同步数据,该账号登录后会继续同步。`;
+    note.hidden = false;
+  }
+  $("login-cancel").hidden = !(state.user && state.sessionExpired);
+  const form = $("login-form");
+  if (state.sessionExpired && last && !form.username.value) form.username.value = last.username;
+  show("login-view");
 }
 
 function safeNext() {
   const next = new URLSearchParams(location.search).get("next") || "";
   return next.startsWith("/console/") ? next : "/console/";
-}
-
-function showHome(user) {
-  $("home-title").textContent = "外勤应用";
-  $("home-user").textContent = `${user.display_name} · ${user.role_label} · ${user.unit_name}`;
-  show("home-view");
 }
 
 async function onLogin(event) {
@@ -50,15 +149,21 @@ async function onLogin(event) {
     error.hidden = false;
     return;
   }
-  const button = $("login-button");
-  button.disabled = true;
-  button.textContent = "正在登录…";
+  const restore = busy($("login-button"), "正在登录…");
   try {
     const result = await api("/api/auth/login", { method: "POST", body: { username, password } });
     if (result.user.role === "inspector") {
-      localStorage.setItem(TOKENS_KEY, JSON.stringify(result));
+      const last = await getMeta("last_user");
+      // Plans are secret: another inspector's reference data must not show to this one.
+      if (last && last.id !== result.user.id) await clearSyncedData();
+      await saveAuth(result);
       form.reset();
-      showHome(result.user);
+      setState({ user: result.user, sessionExpired: false, lastError: null });
+      await askPersistentStorage();
+      if (!location.hash.startsWith("#/")) history.replaceState(null, "", "#/");
+      await refreshCounts();
+      await route();
+      syncNow();
     } else {
       await api("/console/session", { method: "POST", token: result.access_token });
       location.assign(safeNext());
@@ -67,28 +172,124 @@ async function onLogin(event) {
     error.textContent = err.status ? err.message : "无法连接服务器,请检查网络";
     error.hidden = false;
   } finally {
-    button.disabled = false;
-    button.textContent = "登录";
+    restore();
   }
+}
+
+/** Ask once (at first login) that the browser never evicts this app's storage. */
+async function askPersistentStorage() {
+  if (!navigator.storage?.persist || (await getMeta("persist_asked"))) return;
+  await setMeta("persist_asked", true);
+  try { await navigator.storage.persist(); } catch { /* best effort */ }
 }
 
 async function onLogout() {
-  const tokens = saved();
-  localStorage.removeItem(TOKENS_KEY);
-  if (tokens) {
-    try { await api("/api/auth/logout", { method: "POST", token: tokens.refresh_token }); }
-    catch { /* offline or already revoked: the token is gone from this device anyway */ }
+  const summary = await refreshCounts();
+  if (summary.unsynced > 0) {
+    const ok = window.confirm(
+      `还有 ${summary.unsynced} 项数据尚未同步到服务器。\n`
+      + "退出登录不会删除它们:数据保留在本机,同一账号再次登录后会继续同步。\n确定退出登录吗?");
+    if (!ok) return;
   }
-  show("login-view");
+  const auth = await getAuth();
+  stopSync();
+  await forgetTokens();
+  if (auth?.refresh_token) {
+    try {
+      await api("/api/auth/logout", { method: "POST", token: auth.refresh_token, timeout: 5000 });
+    } catch { /* offline or already revoked: the tokens are gone from this device anyway */ }
+  }
+  await clearSyncedData(); // reference data (secret plans) and synced records; never unsynced work
+  await deleteMeta("last_sync");
+  setState({ user: null, sessionExpired: false, lastSync: null, lastError: null });
+  history.replaceState(null, "", "/");
+  await showLogin();
 }
 
-function start() {
+// ---- service worker and updates -------------------------------------------------------
+
+async function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  let waiting = null;
+  let updateRequested = false;
+  let reloading = false;
+  const offer = (worker) => {
+    if (!navigator.serviceWorker.controller) return; // first install: nothing to update
+    waiting = worker;
+    $("update-banner").hidden = false;
+  };
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    // Reload exactly once, and only for an update the inspector asked for (the first
+    // install's clients.claim() also changes the controller).
+    if (!updateRequested || reloading) return;
+    reloading = true;
+    location.reload();
+  });
+  $("update-button").addEventListener("click", () => {
+    if (!waiting) return;
+    updateRequested = true;
+    busy($("update-button"), "正在更新…");
+    waiting.postMessage({ type: "SKIP_WAITING" });
+  });
+  try {
+    const registration = await navigator.serviceWorker.register("/sw.js", {
+      scope: "/", updateViaCache: "none",
+    });
+    if (registration.waiting) offer(registration.waiting);
+    registration.addEventListener("updatefound", () => {
+      const worker = registration.installing;
+      worker?.addEventListener("statechange", () => {
+        if (worker.state === "installed") offer(worker);
+      });
+    });
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") registration.update().catch(() => {});
+    });
+  } catch (err) {
+    console.warn("service worker registration failed", err);
+  }
+}
+
+// ---- boot ------------------------------------------------------------------------------
+
+async function start() {
   $("login-form").addEventListener("submit", onLogin);
   $("logout-button").addEventListener("click", onLogout);
-  if (new URLSearchParams(location.search).has("logged_out")) localStorage.removeItem(TOKENS_KEY);
-  const tokens = saved();
-  if (tokens?.user?.role === "inspector") showHome(tokens.user);
-  else show("login-view");
+  $("login-cancel").addEventListener("click", () => route());
+  $("sync-button").addEventListener("click", () => syncNow());
+  $("export-button").addEventListener("click", (e) => exportUnsynced(e.currentTarget));
+
+  if (new URLSearchParams(location.search).has("logged_out")) {
+    await forgetTokens(); // logged out in the console: tokens only, never unsynced work
+    history.replaceState(null, "", "/");
+  }
+  const bootHash = location.hash;
+  const auth = await getAuth();
+  const lastSync = await getMeta("last_sync");
+  if (auth?.user?.role === "inspector") {
+    setState({ user: auth.user, sessionExpired: !auth.refresh_token, lastSync });
+    await refreshCounts();
+    await route();
+    syncNow();
+  } else {
+    await showLogin();
+  }
+  // Only now that the login is known: a hash change during boot must not route without it.
+  window.addEventListener("hashchange", () => route());
+  if (location.hash !== bootHash && state.user) await route();
+  installTriggers();
+  registerServiceWorker();
 }
 
-start();
+// A deliberately small hook for tests and support: trigger a sync, count what is left.
+window.zhicha = {
+  syncNow,
+  outboxCount: async () => (await refreshCounts()).unsynced,
+  state,
+};
+
+start().catch((err) => {
+  console.error(err);
+  $("loading").textContent = `应用启动失败:${err.message}`;
+  $("loading").hidden = false;
+});

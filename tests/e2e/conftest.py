@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from server.extensions import db
+
 CHROMIUM = os.environ.get("ZHICHA_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -34,6 +36,11 @@ def browser():
 
 @pytest.fixture
 def live_server(app):
+    # The server answers from other threads. On SQLite every transaction outside a GET
+    # request takes the write lock (BEGIN IMMEDIATE), so the test thread must not reopen one
+    # behind the browser's back by lazily reloading objects that a commit expired: keep
+    # their loaded values (tests read fresh rows with explicit queries, then end them).
+    db.session().expire_on_commit = False
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -49,4 +56,24 @@ def page(browser, live_server):
     )
     page = context.new_page()
     yield page
+    context.close()
+
+
+# Near the demo site 龙山镇保障性住房项目工地 (贵州龙里), where field tests check in.
+FIELD_POSITION = {"latitude": 26.4533, "longitude": 106.9769, "accuracy": 12}
+
+
+@pytest.fixture
+def field_context(browser, live_server):
+    """A phone-sized context for the field app: service workers on, geolocation granted."""
+    context = browser.new_context(
+        base_url=live_server,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        viewport={"width": 360, "height": 740},
+        service_workers="allow",
+        geolocation=FIELD_POSITION,
+        permissions=["geolocation"],
+    )
+    yield context
     context.close()

@@ -1,0 +1,115 @@
+// Service worker of the field app. Served from /sw.js so its scope is the whole origin.
+// - The app shell is precached in a cache named after VERSION; bump VERSION with every
+//   change to any file below (the browser sees a new sw.js and installs it).
+// - Static files: cache first. Navigations: network first (short timeout), falling back
+//   to the cached "/" shell when offline or when the server does not answer.
+// - /api/ and /console/ are never cached and never touched here: the worker does not call
+//   respondWith for them, so they go to the network as if there were no worker.
+// - A new version waits until the page asks for it (the page shows "有新版本可用").
+
+const VERSION = "2026-11-22.3";
+const CACHE = `zhicha-shell-${VERSION}`;
+const NAVIGATION_TIMEOUT_MS = 4000;
+
+const SHELL = [
+  "/",
+  "/manifest.webmanifest",
+  "/pwa/app.css",
+  "/pwa/app.js",
+  "/pwa/api.js",
+  "/pwa/db.js",
+  "/pwa/geo.js",
+  "/pwa/hash.js",
+  "/pwa/outbox.js",
+  "/pwa/state.js",
+  "/pwa/sync.js",
+  "/pwa/uploads.js",
+  "/pwa/views/dom.js",
+  "/pwa/views/home.js",
+  "/pwa/views/site.js",
+  "/pwa/views/finding.js",
+  "/pwa/views/interview.js",
+  "/pwa/views/outbox.js",
+  "/pwa/views/photos.js",
+  "/pwa/icons/icon-192.png",
+  "/pwa/icons/icon-512.png",
+  "/pwa/icons/icon-maskable-512.png",
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    // cache: "reload" bypasses the HTTP cache so the shell is the deployed one.
+    await cache.addAll(SHELL.map((url) => new Request(url, { cache: "reload" })));
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    for (const name of await caches.keys()) {
+      if (name.startsWith("zhicha-shell-") && name !== CACHE) await caches.delete(name);
+    }
+    await self.clients.claim(); // first install: control the open page without a reload
+  })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data?.type === "SKIP_WAITING") self.skipWaiting();
+});
+
+// Background Sync, where the browser has it, is only an extra trigger: wake the pages.
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "zhicha-outbox") return;
+  event.waitUntil((async () => {
+    const pages = await self.clients.matchAll({ type: "window" });
+    for (const page of pages) page.postMessage({ type: "SYNC" });
+  })());
+});
+
+function networkOnly(url) {
+  return url.pathname.startsWith("/api/") || url.pathname.startsWith("/console/")
+    || url.pathname === "/console";
+}
+
+async function navigation(request) {
+  const cache = await caches.open(CACHE);
+  try {
+    const response = await Promise.race([
+      fetch(request),
+      new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")),
+        NAVIGATION_TIMEOUT_MS)),
+    ]);
+    if (response.ok || !(await cache.match("/"))) return response;
+    return (await cache.match("/")) || response;
+  } catch {
+    const shell = await cache.match("/");
+    if (shell) return shell;
+    return new Response("<!doctype html><meta charset=utf-8><title>直查</title><p>离线,且本机尚无缓存的应用。请联网后重新打开。</p>",
+      { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+  }
+}
+
+async function cacheFirst(request) {
+  const cache = await caches.open(CACHE);
+  const hit = await cache.match(request, { ignoreSearch: true });
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (response.ok && response.type === "basic") cache.put(request, response.clone());
+  return response;
+}
+
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin || networkOnly(url)) return;
+  if (request.mode === "navigate") {
+    // Only the app's own page; anything else navigated to goes to the network.
+    if (url.pathname === "/" || url.pathname === "/index.html") {
+      event.respondWith(navigation(request));
+    }
+    return;
+  }
+  if (url.pathname === "/sw.js") return;
+  event.respondWith(cacheFirst(request));
+});

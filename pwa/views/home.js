@@ -1,0 +1,104 @@
+// Home: who is logged in, connectivity, the outbox, last sync, warnings, the assigned plans
+// and their sites, and the device's storage.
+
+import { recordsOf } from "../db.js";
+import { CONNECTIVITY_LABELS, state } from "../state.js";
+import {
+  $, MODE_LABELS, PLAN_STATUS_LABELS, fmtBytes, fmtDate, fmtTime, h, replace,
+} from "./dom.js";
+
+const STALE_MS = 3 * 24 * 3600 * 1000;
+
+function banners(onRelogin) {
+  const list = [];
+  if (state.sessionExpired) {
+    const button = h("button", { type: "button", class: "small-button", text: "重新登录" });
+    button.addEventListener("click", onRelogin);
+    list.push(h("div", { class: "banner warn", role: "alert" },
+      h("span", { text: "登录已过期,需要重新登录才能同步。未同步的数据已保留在本机。" }), button));
+  }
+  if (state.oldestUnsynced && Date.now() - state.oldestUnsynced > STALE_MS) {
+    const days = Math.floor((Date.now() - state.oldestUnsynced) / (24 * 3600 * 1000));
+    list.push(h("div", { class: "banner danger", role: "alert", id: "stale-warning" },
+      h("strong", { text: `有数据已 ${days} 天未同步!` }),
+      h("span", { text: "部分手机(如 iPhone)会清除 7 天未打开网站的存储。请尽快联网同步,或先导出未同步数据。" })));
+  }
+  if (state.attention) {
+    list.push(h("div", { class: "banner warn" },
+      h("span", { text: `${state.attention} 项需要处理 ` }),
+      h("a", { href: "#/outbox", text: "查看" })));
+  }
+  if (state.othersUnsynced) {
+    list.push(h("div", { class: "banner info" }, h("span", {
+      text: `本机还有 ${state.othersUnsynced} 项属于其他账号的未同步数据,需原账号登录后同步。` })));
+  }
+  return list;
+}
+
+/** Plans (entity `plan`) with their sites (entity `site`). */
+async function planList() {
+  const plans = (await recordsOf("plan"))
+    .sort((a, b) => String(a.data.window_start).localeCompare(String(b.data.window_start)));
+  if (!plans.length) {
+    return h("p", { class: "empty" }, state.lastSync ? "暂无分配的督查计划"
+      : "暂无分配的督查计划(联网同步后显示)");
+  }
+  const sites = new Map((await recordsOf("site")).map((s) => [s.id, s]));
+  const visited = new Set((await recordsOf("visit"))
+    .map((v) => `${v.data.plan_id}:${v.data.site_id}`));
+  return h("ul", { class: "plans" }, plans.map((plan) => {
+    const p = plan.data;
+    const planSites = (p.site_ids || []).map((id) => sites.get(id)).filter(Boolean);
+    return h("li", { class: "plan", dataset: { plan: plan.id } },
+      h("div", { class: "plan-head" },
+        h("strong", { text: p.title }),
+        h("span", { class: "tag", text: MODE_LABELS[p.mode] || p.mode || "" })),
+      h("p", { class: "muted small",
+        text: `${p.code || ""} · ${fmtDate(p.window_start)} 至 ${fmtDate(p.window_end)}`
+          + (p.status ? ` · ${PLAN_STATUS_LABELS[p.status] || p.status}` : "") }),
+      planSites.length
+        ? h("ul", { class: "sites" }, planSites.map((site) => h("li", {},
+          h("a", { class: "site-link", href: `#/site/${plan.id}/${site.id}` },
+            h("span", { class: "site-name", text: site.data.name }),
+            h("span", { class: "muted small", text: site.data.address || "" }),
+            visited.has(`${plan.id}:${site.id}`) ? h("span", { class: "tag ok", text: "已签到" }) : null))))
+        : h("p", { class: "empty small", text: "该计划暂无点位" }));
+  }));
+}
+
+async function storageInfo() {
+  if (!navigator.storage?.estimate) return "此浏览器无法查询存储空间";
+  const { usage, quota } = await navigator.storage.estimate();
+  const persisted = navigator.storage.persisted ? await navigator.storage.persisted() : false;
+  const pct = quota ? ((100 * usage) / quota).toFixed(1) : "?";
+  return `已用 ${fmtBytes(usage)} / 可用 ${fmtBytes(quota)}(${pct}%)· `
+    + (persisted ? "已申请持久存储" : "未获持久存储授权,系统空间不足时可能被清除");
+}
+
+/** Fill the static home skeleton of index.html. */
+export async function renderHome({ onRelogin }) {
+  const user = state.user;
+  if (!user) return;
+  $("home-user").textContent = `${user.display_name} · ${user.role_label || ""} · ${user.unit_name || ""}`;
+  replace($("home-banners"), banners(onRelogin));
+  const net = $("home-net");
+  net.textContent = CONNECTIVITY_LABELS[state.connectivity];
+  net.className = `net-text net-${state.connectivity}`;
+  $("home-outbox").textContent = state.attention
+    ? `${state.unsynced} 项(${state.attention} 项需要处理)` : `${state.unsynced} 项`;
+  $("home-last-sync").textContent = state.lastSync ? fmtTime(state.lastSync) : "尚未同步";
+  const syncError = $("home-sync-error");
+  syncError.hidden = !state.lastError && state.connectivity !== "offline";
+  if (state.connectivity === "offline") {
+    syncError.className = "muted small";
+    syncError.textContent = "当前离线:记录已保存在本机,联网后自动同步";
+  } else {
+    syncError.className = "error small";
+    syncError.textContent = state.lastError ? `同步未完成:${state.lastError}` : "";
+  }
+  const syncButton = $("sync-button");
+  syncButton.disabled = state.syncing || state.sessionExpired;
+  syncButton.textContent = state.syncing ? "正在同步…" : "立即同步";
+  replace($("plan-list"), await planList());
+  $("storage-info").textContent = await storageInfo();
+}

@@ -1,0 +1,195 @@
+// The outbox as the inspector sees it: every change with its state (等待同步 / 正在发送 /
+// 已同步 / 需要处理), photo uploads with their progress, and what to do about conflicts
+// and rejections. Also the last-resort export of everything not yet synced.
+
+import { getAll, getMeta } from "../db.js";
+import { base64FromBytes } from "../hash.js";
+import {
+  discardItem, isUnsynced, keepServer, listOutbox, reapplyLocal, retryRejected,
+} from "../outbox.js";
+import { state } from "../state.js";
+import { progress, retryUpload } from "../uploads.js";
+import {
+  ENTITY_LABELS, SEVERITY_LABELS, busy, fmtBytes, fmtTime, h, replace, stateBadge,
+} from "./dom.js";
+
+const OP_LABELS = { create: "新建", update: "修改", delete: "删除" };
+const FIELD_LABELS = {
+  title: "标题", description: "描述", category: "类别", severity: "严重程度", unit_id: "建议责任单位",
+  note: "备注", summary: "走访内容", interviewee_kind: "走访对象", arrived_at: "签到时间",
+  observed_at: "发现时间", lat: "纬度", lon: "经度", accuracy_m: "精度(米)",
+};
+
+function summaryOf(item) {
+  const d = item.data || {};
+  if (item.entity === "finding") return d.title || "";
+  if (item.entity === "visit") return `签到 ${fmtTime(d.arrived_at)}`;
+  if (item.entity === "interview") return (d.summary || "").slice(0, 30);
+  if (item.entity === "photo") return `${fmtBytes(d.size_bytes)} · ${d.mime_type || ""}`;
+  return item.id;
+}
+
+function show(value, key) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (key === "severity") return SEVERITY_LABELS[value] || value;
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/** Local vs server copy, field by field (differences marked). */
+function comparison(item) {
+  const local = item.data || {};
+  const server = item.server?.data || {};
+  // An update carries only the fields it changes: compare those. A create compares all
+  // the fields a person can judge (not ids and bookkeeping).
+  const hiddenKeys = ["created_by", "created_at", "updated_at", "plan_id", "site_id",
+    "visit_id", "parent_id", "locked", "content_status", "content_error"];
+  const keys = item.op === "update" ? Object.keys(local)
+    : [...new Set([...Object.keys(local), ...Object.keys(server)])]
+      .filter((k) => !hiddenKeys.includes(k));
+  return h("table", { class: "compare" },
+    h("thead", {}, h("tr", {}, h("th", { text: "字段" }), h("th", { text: "本机版本" }),
+      h("th", { text: `服务器版本(v${item.server?.version ?? "?"})` }))),
+    h("tbody", {}, keys.map((k) => h("tr", { class: show(local[k], k) === show(server[k], k) ? "" : "diff" },
+      h("th", { text: FIELD_LABELS[k] || k }),
+      h("td", { text: k in local ? show(local[k], k) : "—" }),
+      h("td", { text: show(server[k], k) })))));
+}
+
+function itemActions(item, rerender) {
+  const act = (label, fn, cls = "secondary", confirmText = null) => {
+    const button = h("button", { type: "button", class: cls, text: label });
+    button.addEventListener("click", async () => {
+      if (confirmText && !window.confirm(confirmText)) return;
+      const restore = busy(button, "正在处理…");
+      try { await fn(item.seq); } finally { restore(); }
+      rerender(true);
+    });
+    return button;
+  };
+  if (item.reason === "conflict" && item.server) {
+    return h("div", { class: "actions" },
+      act("保留服务器版本", keepServer),
+      act("重新提交本机版本", reapplyLocal, ""));
+  }
+  return h("div", { class: "actions" },
+    act("重新提交", retryRejected, ""),
+    act("放弃此项", discardItem, "secondary danger",
+      "放弃后此项不会再同步到服务器(仍可在导出的数据中找到)。确定放弃吗?"));
+}
+
+function uploadRow(upload, rerender) {
+  const pct = upload.size ? Math.floor((100 * (upload.offset || 0)) / upload.size) : 0;
+  const bar = h("progress", { max: 100, value: upload.state === "done" ? 100 : pct });
+  const label = h("span", { class: "pct", text: `${upload.state === "done" ? 100 : pct}%` });
+  const row = h("div", { class: "upload", dataset: { photo: upload.photo_id } },
+    h("span", { class: "small", text: "照片上传" }), bar, label, stateBadge(upload.state));
+  if (upload.state === "attention") {
+    row.append(h("p", { class: "error", text: upload.error || "上传失败" }));
+    const again = h("button", { type: "button", class: "secondary", text: "重新上传" });
+    again.addEventListener("click", async () => { await retryUpload(upload.photo_id); rerender(true); });
+    row.append(again);
+  } else if (upload.error && upload.state === "waiting") {
+    row.append(h("p", { class: "muted small", text: `上次中断:${upload.error},稍后自动续传` }));
+  }
+  return row;
+}
+
+function summaryText(items, uploads) {
+  const records = items.filter(isUnsynced);
+  const photos = uploads.filter((u) => u.state !== "done");
+  if (!records.length && !photos.length) return "全部已同步";
+  const parts = [];
+  if (records.length) parts.push(`${records.length} 项记录尚未同步`);
+  if (photos.length) parts.push(`${photos.length} 张照片尚未上传`);
+  return parts.join(",");
+}
+
+export async function renderOutbox(root, _params, { afterCapture }) {
+  const rerender = (sync) => { if (sync) afterCapture(); renderOutbox(root, _params, { afterCapture }); };
+  const { items, uploads } = await listOutbox();
+  const byPhoto = new Map(uploads.map((u) => [u.photo_id, u]));
+  // A photo whose record is synced but whose content is not uploaded yet is still open.
+  const uploading = (i) => i.entity === "photo" && i.op === "create" && i.state === "synced"
+    && byPhoto.has(i.id) && byPhoto.get(i.id).state !== "done";
+  const open = items.filter((i) => isUnsynced(i) || uploading(i));
+  const done = items.filter((i) => !isUnsynced(i) && !uploading(i));
+
+  const card = (item) => {
+    const upload = item.entity === "photo" && item.op === "create" ? byPhoto.get(item.id) : null;
+    const mine = !state.user || item.user_id === state.user.id;
+    // The record is synced but its photo content is not: the upload's state is what counts.
+    const shown = uploading(item) ? upload.state : item.state;
+    return h("li", { class: `outbox-item state-${shown}`, dataset: { seq: item.seq } },
+      h("div", { class: "outbox-head" },
+        h("strong", { text: `${ENTITY_LABELS[item.entity] || item.entity} · ${OP_LABELS[item.op] || item.op}` }),
+        stateBadge(shown)),
+      h("p", { class: "small", text: summaryOf(item) }),
+      h("p", { class: "muted small", text: `记录于 ${fmtTime(item.created_at)}${mine ? "" : " · 属于其他账号"}` }),
+      item.state === "attention" ? h("p", { class: "error", text: item.error || "需要处理" }) : null,
+      item.state === "attention" && item.reason === "conflict" ? comparison(item) : null,
+      item.state === "attention" && mine ? itemActions(item, rerender) : null,
+      upload ? uploadRow(upload, rerender) : null);
+  };
+
+  const exportButton = h("button", { type: "button", class: "secondary", text: "导出未同步数据" });
+  exportButton.addEventListener("click", () => exportUnsynced(exportButton));
+
+  replace(root,
+    h("a", { class: "back", href: "#/" }, "‹ 返回"),
+    h("div", { class: "card" },
+      h("h1", { text: "待同步" }),
+      h("p", { class: "muted", id: "outbox-summary", text: summaryText(items, uploads) }),
+      open.length ? h("ul", { class: "outbox", id: "outbox-open" }, open.map(card))
+        : h("p", { class: "empty", text: "没有待同步的记录" }),
+      exportButton),
+    done.length ? h("div", { class: "card" }, h("h2", { text: "最近已同步" }),
+      h("ul", { class: "outbox", id: "outbox-done" }, done.slice(0, 50).map(card))) : null);
+
+  // Live progress of photo uploads without re-rendering the list.
+  const onProgress = (event) => {
+    const row = root.querySelector(`.upload[data-photo="${event.photoId}"]`);
+    if (!row) return;
+    const pct = event.size ? Math.floor((100 * event.offset) / event.size) : 0;
+    row.querySelector("progress").value = event.state === "done" ? 100 : pct;
+    row.querySelector(".pct").textContent = `${event.state === "done" ? 100 : pct}%`;
+    row.querySelector(".badge").replaceWith(stateBadge(event.state));
+  };
+  progress.addEventListener("progress", onProgress);
+  return () => progress.removeEventListener("progress", onProgress);
+}
+
+/** Download every unsynced record and outbox entry as JSON (photos base64-encoded). */
+export async function exportUnsynced(button) {
+  const restore = button ? busy(button, "正在导出…") : () => {};
+  try {
+    const { items, uploads } = await listOutbox();
+    const open = items.filter(isUnsynced);
+    const openUploads = uploads.filter((u) => u.state !== "done");
+    const keys = new Set([...open.map((i) => `${i.entity}:${i.id}`),
+      ...openUploads.map((u) => `photo:${u.photo_id}`)]);
+    const records = (await getAll("records")).filter((r) => keys.has(`${r.entity}:${r.id}`));
+    const photoIds = new Set(openUploads.map((u) => u.photo_id));
+    const photos = (await getAll("photo_bytes")).filter((p) => photoIds.has(p.id)).map((p) => ({
+      id: p.id, filename: p.filename, mime_type: p.mime_type, size_bytes: p.bytes.byteLength,
+      content_base64: base64FromBytes(p.bytes),
+    }));
+    const payload = {
+      format: "zhicha-unsynced-export/1",
+      exported_at: new Date().toISOString(),
+      device_id: await getMeta("device_id"),
+      user: state.user ? { id: state.user.id, username: state.user.username,
+        display_name: state.user.display_name } : null,
+      outbox: open, uploads: openUploads, records, photos,
+    };
+    const blob = new Blob([JSON.stringify(payload, null, 1)], { type: "application/json" });
+    const url = URL.createObjectURL(blob);
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+    const link = h("a", { href: url, download: `zhicha-unsynced-${stamp}.json`, class: "visually-hidden" });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+  } finally {
+    restore();
+  }
+}

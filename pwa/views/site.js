@@ -1,0 +1,167 @@
+// A site of a plan: check in (到场签到) with the device location, then record findings and
+// interviews there. Shows accuracy, the distance to the site and whether it is inside the
+// site's radius.
+
+import { getRecord, recordsOf } from "../db.js";
+import { currentPosition, distanceM, formatDistance } from "../geo.js";
+import { uuid } from "../hash.js";
+import { capture, nowIso, recordStates } from "../outbox.js";
+import { state } from "../state.js";
+import {
+  ENTITY_LABELS, INTERVIEWEE_LABELS, SEVERITY_LABELS, busy, fmtTime, h, replace, stateBadge,
+} from "./dom.js";
+import { photoChanges, photoPicker } from "./photos.js";
+
+const CURRENT_VISIT_MS = 12 * 3600 * 1000;
+
+/** The inspector's latest check-in at this site of this plan, if within 12 hours. */
+export async function currentVisit(planId, siteId) {
+  const visits = (await recordsOf("visit"))
+    .filter((v) => !v.deleted && v.data.plan_id === planId && v.data.site_id === siteId
+      && (!state.user || !v.owner || v.owner === state.user.id))
+    .sort((a, b) => String(b.data.arrived_at).localeCompare(String(a.data.arrived_at)));
+  const latest = visits[0];
+  if (!latest) return null;
+  return Date.now() - new Date(latest.data.arrived_at).getTime() < CURRENT_VISIT_MS ? latest : null;
+}
+
+function siteRecordsList(records, states) {
+  if (!records.length) return h("p", { class: "empty", text: "本点位暂无记录" });
+  return h("ul", { class: "list" }, records.map((r) => {
+    const st = states.get(`${r.entity}:${r.id}`) || "synced";
+    let title = ENTITY_LABELS[r.entity];
+    let detail = "";
+    if (r.entity === "finding") {
+      title = r.data.title;
+      detail = `发现问题 · ${SEVERITY_LABELS[r.data.severity] || ""} · ${fmtTime(r.data.observed_at)}`;
+    } else if (r.entity === "visit") {
+      detail = `${fmtTime(r.data.arrived_at)} · ±${Math.round(r.data.accuracy_m ?? 0)} 米`;
+    } else if (r.entity === "interview") {
+      title = `走访 · ${INTERVIEWEE_LABELS[r.data.interviewee_kind] || ""}`;
+      detail = r.data.summary.slice(0, 40);
+    }
+    return h("li", { class: "list-item" },
+      h("span", { class: "list-main" }, h("strong", { text: title }),
+        h("span", { class: "muted small", text: detail })),
+      stateBadge(st));
+  }));
+}
+
+export async function renderSite(root, [planId, siteId], { navigate, afterCapture }) {
+  const plan = await getRecord("plan", planId);
+  const site = await getRecord("site", siteId);
+  if (!plan || !site) {
+    replace(root, h("a", { class: "back", href: "#/" }, "‹ 返回"),
+      h("p", { class: "empty", text: "找不到该点位(可能已不在您的计划中)" }));
+    return;
+  }
+  const s = site.data;
+  const visit = await currentVisit(planId, siteId);
+  let fix = null;
+
+  const accuracy = h("dd", { id: "geo-accuracy", text: "—" });
+  const distance = h("dd", { id: "geo-distance", text: "—" });
+  const inside = h("p", { id: "geo-inside", class: "geofence", text: "正在定位…" });
+  const geoError = h("p", { class: "error", role: "alert", hidden: true });
+  const note = h("textarea", { name: "note", rows: 2, maxlength: 2000 });
+  const picker = photoPicker({ idPrefix: "visit-photo" });
+  const checkinError = h("p", { class: "error", role: "alert", hidden: true });
+  const locate = h("button", { type: "button", class: "secondary", text: "重新定位" });
+  const checkin = h("button", { type: "submit", id: "checkin-button",
+    text: visit ? "再次签到" : "到场签到" });
+
+  async function refreshFix() {
+    const restore = busy(locate, "正在定位…");
+    geoError.hidden = true;
+    try {
+      fix = await currentPosition({ timeout: 20000 });
+      const d = distanceM(fix.lat, fix.lon, s.lat, s.lon);
+      accuracy.textContent = `±${Math.round(fix.accuracy_m)} 米`;
+      distance.textContent = formatDistance(d);
+      const within = d <= (s.radius_m ?? 0);
+      inside.textContent = within ? `在点位范围内(半径 ${s.radius_m} 米)`
+        : `不在点位范围内(半径 ${s.radius_m} 米)`;
+      inside.className = `geofence ${within ? "inside" : "outside"}`;
+    } catch (err) {
+      fix = null;
+      geoError.textContent = err.message;
+      geoError.hidden = false;
+      inside.textContent = "未取得位置";
+      inside.className = "geofence";
+    } finally {
+      restore();
+    }
+  }
+  locate.addEventListener("click", refreshFix);
+
+  const form = h("form", { id: "checkin-form", novalidate: true },
+    h("dl", { class: "geo" },
+      h("div", {}, h("dt", { text: "定位精度" }), accuracy),
+      h("div", {}, h("dt", { text: "距点位" }), distance)),
+    inside, geoError, locate,
+    h("label", {}, "备注", note),
+    h("div", { class: "field" }, h("span", { class: "field-label", text: "现场照片(可选)" }),
+      picker.element),
+    checkinError, checkin);
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    checkinError.hidden = true;
+    if (picker.pending()) {
+      checkinError.textContent = "照片仍在处理中,请稍候";
+      checkinError.hidden = false;
+      return;
+    }
+    if (!fix && !window.confirm("尚未取得位置。没有位置的签到无法证明到场,仍要签到吗?")) return;
+    const restore = busy(checkin, "正在保存…");
+    try {
+      const id = uuid();
+      const data = {
+        plan_id: planId, site_id: siteId, arrived_at: nowIso(), lat: fix?.lat ?? null,
+        lon: fix?.lon ?? null, accuracy_m: fix?.accuracy_m ?? null, note: note.value.trim(),
+      };
+      await capture(state.user.id, [
+        { entity: "visit", op: "create", id, data },
+        ...photoChanges(picker.photos, "visit", id),
+      ]);
+      picker.revoke();
+      afterCapture();
+      navigate(`#/site/${planId}/${siteId}`, { replace: true, flash: "已签到,等待同步" });
+    } catch (err) {
+      checkinError.textContent = `保存失败:${err.message}`;
+      checkinError.hidden = false;
+      restore();
+    }
+  });
+
+  const states = await recordStates();
+  const here = (r) => !r.deleted && r.data.plan_id === planId && r.data.site_id === siteId;
+  const visits = (await recordsOf("visit")).filter(here);
+  const visitIds = new Set(visits.map((v) => v.id));
+  const mine = [
+    ...visits,
+    ...(await recordsOf("finding")).filter(here),
+    ...(await recordsOf("interview")).filter((r) => !r.deleted && visitIds.has(r.data.visit_id)),
+  ];
+  mine.sort((a, b) => (b.updated_at || 0) - (a.updated_at || 0));
+
+  const actions = h("div", { class: "actions" },
+    h("a", { class: "button", href: `#/finding/${planId}/${siteId}`, text: "记录问题" }),
+    visit
+      ? h("a", { class: "button secondary", href: `#/interview/${visit.id}`, text: "走访记录" })
+      : h("button", { type: "button", class: "secondary", disabled: true, text: "走访记录(请先签到)" }));
+
+  replace(root,
+    h("a", { class: "back", href: "#/" }, "‹ 返回计划"),
+    h("div", { class: "card" },
+      h("h1", { text: s.name }),
+      h("p", { class: "muted", text: s.address || "" }),
+      h("p", { class: "muted small", text: `${plan.data.title} · 点位半径 ${s.radius_m} 米` }),
+      visit ? h("p", { class: "ok", id: "visit-status",
+        text: `已于 ${fmtTime(visit.data.arrived_at)} 签到` }) : null),
+    h("div", { class: "card" }, h("h2", { text: "到场签到" }), form),
+    h("div", { class: "card" }, h("h2", { text: "现场工作" }), actions),
+    h("div", { class: "card" }, h("h2", { text: "本点位记录" }), siteRecordsList(mine, states)));
+  refreshFix();
+  return () => picker.revoke();
+}
