@@ -1,13 +1,14 @@
 // Service worker of the field app. Served from /sw.js so its scope is the whole origin.
-// - The app shell is precached in a cache named after VERSION; bump VERSION with every
-//   change to any file below (the browser sees a new sw.js and installs it).
+// - The app shell is precached in a cache named after VERSION. The server replaces the
+//   VERSION value with a hash of every file in pwa/ when it serves this file, so any
+//   change to the app makes a new sw.js, which the browser installs.
 // - Static files: cache first. Navigations: network first (short timeout), falling back
 //   to the cached "/" shell when offline or when the server does not answer.
 // - /api/ and /console/ are never cached and never touched here: the worker does not call
 //   respondWith for them, so they go to the network as if there were no worker.
 // - A new version waits until the page asks for it (the page shows "有新版本可用").
 
-const VERSION = "2026-11-22.3";
+const VERSION = "__PWA_VERSION__";
 const CACHE = `zhicha-shell-${VERSION}`;
 const NAVIGATION_TIMEOUT_MS = 4000;
 

@@ -6,9 +6,10 @@ worker owns offline caching, and a stale sw.js must never be served from the HTT
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
-from flask import Blueprint, send_from_directory
+from flask import Blueprint, Response, send_from_directory
 
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
@@ -28,9 +29,29 @@ def field_app():
 
 @bp.route("/sw.js")
 def service_worker():
-    response = _serve("sw.js", "text/javascript")
-    response.headers["Service-Worker-Allowed"] = "/"
-    return response
+    text = (PWA_DIR / "sw.js").read_text().replace("__PWA_VERSION__", pwa_version(), 1)
+    return Response(
+        text,
+        mimetype="text/javascript",
+        headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+    )
+
+
+_version_cache: dict = {}
+
+
+def pwa_version() -> str:
+    """A hash of every file of the field app: it names the service worker's cache, so a
+    deployment that changes any file is picked up by devices without a manual bump."""
+    files = sorted(p for p in PWA_DIR.rglob("*") if p.is_file())
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    if _version_cache.get("stamp") != stamp:
+        digest = hashlib.sha256()
+        for path in files:
+            digest.update(str(path.relative_to(PWA_DIR)).encode() + b"\0")
+            digest.update(path.read_bytes())
+        _version_cache.update(stamp=stamp, version=digest.hexdigest()[:16])
+    return _version_cache["version"]
 
 
 @bp.route("/manifest.webmanifest")

@@ -1,0 +1,54 @@
+"""The field app's files as the server delivers them."""
+
+from __future__ import annotations
+
+import re
+
+from server import web
+
+
+def served_version(client) -> str:
+    text = client.get("/sw.js").get_data(as_text=True)
+    return re.search(r'const VERSION = "([^"]+)"', text).group(1)
+
+
+def test_service_worker_is_served_fresh_from_the_root(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.headers["Service-Worker-Allowed"] == "/"
+    assert response.mimetype == "text/javascript"
+    assert "__PWA_VERSION__" not in response.get_data(as_text=True)
+
+
+def test_any_change_to_the_app_makes_a_new_service_worker(client, tmp_path, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "pwa"
+    shutil.copytree(web.PWA_DIR, copy)
+    monkeypatch.setattr(web, "PWA_DIR", copy)
+    before = served_version(client)
+    assert served_version(client) == before
+    (copy / "views" / "home.js").write_text("// changed\n", encoding="utf-8")
+    assert served_version(client) != before
+
+
+def test_the_shell_lists_every_file_of_the_app(client):
+    text = (web.PWA_DIR / "sw.js").read_text()
+    listed = set(re.findall(r'"(/pwa/[^"]+)"', text))
+    present = {
+        "/pwa/" + str(p.relative_to(web.PWA_DIR))
+        for p in web.PWA_DIR.rglob("*")
+        if p.is_file() and p.name not in ("sw.js", "index.html", "manifest.webmanifest")
+    }
+    assert present == listed
+
+
+def test_manifest_is_chinese_and_installable(client):
+    response = client.get("/manifest.webmanifest")
+    assert response.mimetype == "application/manifest+json"
+    manifest = response.get_json(force=True)
+    assert manifest["name"].startswith("直查") and manifest["start_url"] == "/"
+    assert {"192x192", "512x512"} <= {icon["sizes"] for icon in manifest["icons"]}
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200
