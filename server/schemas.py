@@ -2,6 +2,8 @@
 
 from marshmallow import RAISE, Schema, fields
 
+import server.messages  # noqa: F401  (Chinese validation messages)
+
 
 class BaseSchema(Schema):
     class Meta:

@@ -96,7 +96,10 @@ def test_validation_rejections_name_fields(device, world):
     [result] = device.push(bad)
     assert result["status"] == "rejected"
     assert result["errors"]["code"] == "validation_error"
-    assert {"title", "severity", "extra_field"} <= set(result["errors"]["fields"])
+    fields = result["errors"]["fields"]
+    assert {"title", "severity", "extra_field"} <= set(fields)
+    assert fields["extra_field"] == ["不允许的字段"]
+    assert fields["severity"] == ["须为以下之一:low, medium, high"]
 
 
 @pytest.mark.parametrize(
