@@ -51,11 +51,12 @@ def _sqlite_on_connect(dbapi_connection, _record):
 def _sqlite_begin(connection):
     """Writing requests take SQLite's write lock up front (BEGIN IMMEDIATE): a deferred
     transaction that reads and then writes can fail at once with SQLITE_BUSY when another
-    writer got in between, and no busy timeout helps with that."""
+    writer got in between, and no busy timeout helps with that. Reading requests and work
+    outside requests (CLI, tests) begin deferred, so a reader never blocks the writers."""
     if connection.dialect.name != "sqlite":
         return
-    reading = has_request_context() and request.method in SAFE_METHODS
-    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+    writing = has_request_context() and request.method not in SAFE_METHODS
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 sync.install(Session)
