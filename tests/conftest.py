@@ -13,7 +13,10 @@ from server import create_app
 from server.extensions import db
 from tests.pg import TempPostgres
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+# The project's shared/ folder (specs, fixture photos) stands beside the repository.
+SHARED = Path(
+    os.environ.get("ZHICHA_SHARED_DIR") or Path(__file__).resolve().parent.parent.parent / "shared"
+)
 PHOTOS = SHARED / "fixtures" / "photos"
 
 TEST_SECRETS = {
