@@ -59,6 +59,7 @@ async function push(userId, device) {
         method: "POST",
         body: {
           device_id: device,
+          device_time: new Date().toISOString(),  // the server flags a wrong device clock
           mutations: batch.map((i) => ({
             mutation_id: i.mutation_id, entity: i.entity, op: i.op, id: i.id,
             base_version: i.base_version, data: i.data, client_time: i.client_time,

@@ -6,6 +6,7 @@ import uuid
 
 from flask import has_request_context, request
 
+from server.audit_chain import remember
 from server.extensions import db
 from server.models import AuditEvent
 
@@ -30,4 +31,5 @@ def record_event(
         details=details,
     )
     db.session.add(event)
+    remember(db.session, event)
     return event

@@ -1,4 +1,4 @@
-"""flask commands: seed-demo, settings-doc, create-unit, create-user."""
+"""flask commands: seed-demo, settings-doc, audit verify, create-unit, create-user."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from server.extensions import db
@@ -64,6 +65,27 @@ def register_cli(app: Flask) -> None:
         for path, want in targets.items():
             path.write_text(want)
         click.echo("settings tables written")
+
+    audit = AppGroup("audit", help="The hash-chained audit trail.")
+
+    @audit.command("verify")
+    def audit_verify_command() -> None:
+        """Check the whole chain; exit 1 and name the first broken link if any."""
+        from server.audit_chain import verify_chain
+
+        result = verify_chain(db.session)
+        if result["ok"]:
+            click.echo(f"审计链完整 audit chain intact: {result['checked']} events")
+            return
+        broken = result["broken"]
+        click.echo(
+            f"审计链断裂 audit chain broken after {result['checked']} good events: "
+            f"chain_seq={broken['chain_seq']} event_id={broken['event_id']}: {broken['reason']}",
+            err=True,
+        )
+        raise SystemExit(1)
+
+    app.cli.add_command(audit)
 
     @app.cli.command("create-unit")
     @click.option("--code", required=True)

@@ -49,6 +49,7 @@ def push(
     mutations: list[dict],
     device_id: uuid.UUID | None = None,
     received_at: datetime | None = None,
+    device_time: datetime | None = None,
 ) -> list[dict]:
     """`mutations` are dicts with mutation_id and id as UUIDs, already shape-checked."""
     received_at = received_at or utcnow()
@@ -70,7 +71,7 @@ def push(
             results.append(_replay(previous, digest, mutation))
             continue
         ctx = MutationContext(
-            session, principal, device_id, mutation.get("client_time"), received_at
+            session, principal, device_id, mutation.get("client_time"), received_at, device_time
         )
         result = _apply(ctx, registry, mutation, known)
         row = MutationResult(

@@ -45,6 +45,7 @@ class MutationContext:
     device_id: uuid.UUID | None
     client_time: str | None
     received_at: datetime
+    device_time: datetime | None = None  # the device's clock when it sent the push
     # Other records this mutation changed: (entity, record, audience before the change).
     side_changes: list[tuple[str, Any, frozenset[str]]] = field(default_factory=list)
 

@@ -24,7 +24,7 @@ export function mimeOf(file) {
 /**
  * Returns {element, photos, pending(), reset(), revoke()}. `photos` entries:
  * {id, bytes, filename, mime_type, size_bytes, sha256, captured_at, lat, lon, accuracy_m,
- *  location_source}
+ *  location_source, capture_source: "camera" | "gallery"}
  */
 export function photoPicker({ idPrefix }) {
   const photos = [];
@@ -56,7 +56,7 @@ export function photoPicker({ idPrefix }) {
       : photos.length ? `已选择 ${photos.length} 张照片` : "尚未添加照片";
   }
 
-  async function add(files) {
+  async function add(files, source) {
     if (!files.length) return;
     working += 1;
     render();
@@ -76,6 +76,7 @@ export function photoPicker({ idPrefix }) {
           lat: position?.lat ?? null, lon: position?.lon ?? null,
           accuracy_m: position?.accuracy_m ?? null,
           location_source: position ? "geolocation" : "none",
+          capture_source: source,
         });
       }
     } catch (err) {
@@ -87,11 +88,11 @@ export function photoPicker({ idPrefix }) {
     }
   }
 
-  for (const input of [camera, gallery]) {
+  for (const [input, source] of [[camera, "camera"], [gallery, "gallery"]]) {
     input.addEventListener("change", async () => {
       const files = Array.from(input.files || []);
       input.value = "";
-      await add(files);
+      await add(files, source);
     });
   }
 
@@ -118,6 +119,7 @@ export function photoChanges(photos, parentType, parentId) {
       parent_type: parentType, parent_id: parentId, sha256: p.sha256, size_bytes: p.size_bytes,
       mime_type: p.mime_type, captured_at: p.captured_at, lat: p.lat, lon: p.lon,
       accuracy_m: p.accuracy_m, location_source: p.location_source,
+      capture_source: p.capture_source,
     },
     photo: { bytes: p.bytes, filename: p.filename, mime_type: p.mime_type },
   }));

@@ -8,6 +8,7 @@ from __future__ import annotations
 from marshmallow import ValidationError
 from sqlalchemy import or_, select
 
+from server.evidence.checks import clock_offset, evaluate_photo, evaluate_visit
 from server.field.cache import active_categories, cached_get
 from server.field.principal import ADMINS, office_tag, user_tag
 from server.field.reference import LIVE, SimpleHandler, plan_visible
@@ -42,6 +43,11 @@ def load_data(schema, data: dict, partial: bool) -> dict:
 
 def iso(value):
     return value.isoformat() if value is not None else None
+
+
+def truth_fields(record) -> dict:
+    """Server-side field-truth checks, shown next to the evidence."""
+    return {"distance_to_site_m": record.distance_to_site_m, "flags": list(record.flags or [])}
 
 
 def ref(value):
@@ -170,8 +176,19 @@ class VisitHandler(FieldRecordHandler):
             "lon": v.lon,
             "accuracy_m": v.accuracy_m,
             "note": v.note,
+            **truth_fields(v),
             **self.base_fields(v),
         }
+
+    def create(self, ctx, record_id, data):
+        visit = super().create(ctx, record_id, data)
+        visit.device_clock_offset_s = clock_offset(ctx.device_time, ctx.received_at)
+        evaluate_visit(ctx.session, visit)
+        return visit
+
+    def update(self, ctx, record, data):
+        super().update(ctx, record, data)
+        evaluate_visit(ctx.session, record)
 
     def check(self, ctx, values, record):
         if record is None:
@@ -280,8 +297,15 @@ class PhotoHandler(FieldRecordHandler):
             "lon": p.lon,
             "accuracy_m": p.accuracy_m,
             "location_source": p.location_source.value,
+            "capture_source": p.capture_source,
             "content_status": p.content_status.value,
             "content_error": p.content_error,
+            "exif_lat": p.exif_lat,
+            "exif_lon": p.exif_lon,
+            "exif_taken_at": p.exif_taken_at,
+            "width": p.width,
+            "height": p.height,
+            **truth_fields(p),
             **self.base_fields(p),
         }
 
@@ -302,9 +326,12 @@ class PhotoHandler(FieldRecordHandler):
             plan_id=parent.plan_id,
             client_time=ctx.client_time,
             received_at=ctx.received_at,
+            device_clock_offset_s=clock_offset(ctx.device_time, ctx.received_at),
             **values,
         )
         ctx.session.add(photo)
+        for neighbour in evaluate_photo(ctx.session, photo):
+            ctx.changed("photo", neighbour)
         return photo
 
     def update(self, ctx, record, data):

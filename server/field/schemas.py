@@ -63,3 +63,6 @@ class PhotoData(BaseSchema):
     lon = Lon
     accuracy_m = Accuracy
     location_source = fields.String(load_default="none", validate=_choice(LocationSource))
+    capture_source = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(["camera", "gallery"])
+    )

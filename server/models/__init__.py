@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the app see the whole metadata."""
 
-from server.models.audit import AuditEvent
+from server.models.audit import AuditChainHead, AuditEvent
 from server.models.auth import AuthSession, LoginAttempt
 from server.models.base import Base, utcnow
 from server.models.field import (
@@ -22,6 +22,7 @@ from server.models.unit import Unit, UnitKind
 from server.models.user import ROLE_LABELS, Role, User
 
 __all__ = [
+    "AuditChainHead",
     "AuditEvent",
     "Category",
     "ContentStatus",

@@ -7,7 +7,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, Timestamps, UUIDKey, Versioned
@@ -73,7 +73,17 @@ class FieldRecord(UUIDKey, Timestamps, Versioned):
     received_at: Mapped[datetime | None]  # server clock when the creating push arrived
 
 
-class Visit(FieldRecord, Base):
+class FieldTruth:
+    """Checks recomputed on the server (never trusted from the device); see
+    server/evidence/checks.py for the flags."""
+
+    distance_to_site_m: Mapped[float | None]
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    # Device clock minus server clock when the creating push arrived (device_time).
+    device_clock_offset_s: Mapped[float | None]
+
+
+class Visit(FieldTruth, FieldRecord, Base):
     __tablename__ = "visit"
 
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("plan.id"), index=True)
@@ -125,7 +135,7 @@ class Interview(FieldRecord, Base):
     visit: Mapped[Visit] = relationship()
 
 
-class Photo(FieldRecord, Base):
+class Photo(FieldTruth, FieldRecord, Base):
     __tablename__ = "photo"
     __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
 
@@ -146,5 +156,21 @@ class Photo(FieldRecord, Base):
     )
     content_error: Mapped[str | None] = mapped_column(String(300))
     storage_path: Mapped[str | None] = mapped_column(String(300))  # relative to storage root
+    capture_source: Mapped[str | None] = mapped_column(String(10))  # camera | gallery
+    # Read from the content once it has arrived (EXIF is a second witness, never trusted).
+    exif_lat: Mapped[float | None]
+    exif_lon: Mapped[float | None]
+    exif_altitude: Mapped[float | None]
+    exif_taken_at: Mapped[str | None] = mapped_column(String(40))  # as in the file; may be naive
+    exif_make: Mapped[str | None] = mapped_column(String(80))
+    exif_model: Mapped[str | None] = mapped_column(String(80))
+    exif_orientation: Mapped[int | None]
+    width: Mapped[int | None]  # upright
+    height: Mapped[int | None]
+    image_format: Mapped[str | None] = mapped_column(String(10))
+    # Derived copies, relative to the storage root: thumbnail, display, evidence
+    # (watermarked), public (no metadata, no inspector identity).
+    derived: Mapped[dict] = mapped_column(JSON, default=dict)
+    processed_at: Mapped[datetime | None]
 
     plan: Mapped[Plan | None] = relationship()

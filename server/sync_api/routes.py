@@ -57,6 +57,7 @@ def push(body):
             body["mutations"],
             device_id=body["device_id"],
             received_at=utcnow(),
+            device_time=body["device_time"],
         )
     except IntegrityError:
         # An identical push committed first (same mutation ids): retrying gives duplicates.

@@ -17,6 +17,10 @@ class MutationSchema(BaseSchema):
 
 class PushSchema(BaseSchema):
     device_id = fields.UUID(required=True)
+    device_time = fields.AwareDateTime(
+        load_default=None,
+        metadata={"description": "Optional: the device clock when sending (clock_skew flag)."},
+    )
     mutations = fields.List(fields.Nested(MutationSchema), required=True)
 
 

@@ -25,3 +25,15 @@ class SettingUpdateSchema(BaseSchema):
         allow_none=True,
         metadata={"description": "New value; null returns to the default."},
     )
+
+
+class BrokenLinkSchema(BaseSchema):
+    chain_seq = fields.Integer(allow_none=True)
+    event_id = fields.Integer(allow_none=True)
+    reason = fields.String(required=True)
+
+
+class ChainCheckSchema(BaseSchema):
+    ok = fields.Boolean(required=True)
+    checked = fields.Integer(required=True)
+    broken = fields.Nested(BrokenLinkSchema, allow_none=True, required=True)
