@@ -87,6 +87,18 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(audit)
 
+    evidence = AppGroup("evidence", help="Photo evidence.")
+
+    @evidence.command("process")
+    @click.option("--limit", default=1000, show_default=True)
+    def evidence_process_command(limit: int) -> None:
+        """Process photos whose content arrived but was not processed (after a restart)."""
+        from server.evidence.operations import process_pending
+
+        click.echo(f"processed {process_pending(limit)} photos")
+
+    app.cli.add_command(evidence)
+
     @app.cli.command("create-unit")
     @click.option("--code", required=True)
     @click.option("--name", required=True)

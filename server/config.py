@@ -45,6 +45,11 @@ class Config:
     SYNC_MAX_BYTES = 5 * 1024 * 1024
     PULL_DEFAULT_LIMIT = 200
     PULL_MAX_LIMIT = 1000
+    # Photo processing after upload: "thread" (a small pool per worker process, each job in
+    # its own child process) or "inline" (right after the commit, in the request: tests).
+    PHOTO_PROCESSING = "thread"
+    PHOTO_PROCESSING_TIMEOUT_S = 60
+    PHOTO_PROCESSING_MEMORY_BYTES = 1_500_000_000
 
 
 # Names that may be set from the environment as ZHICHA_<NAME>, with their types.
@@ -70,6 +75,9 @@ _ENV_TYPES = {
     "SYNC_MAX_BYTES": int,
     "PULL_DEFAULT_LIMIT": int,
     "PULL_MAX_LIMIT": int,
+    "PHOTO_PROCESSING": str,
+    "PHOTO_PROCESSING_TIMEOUT_S": int,
+    "PHOTO_PROCESSING_MEMORY_BYTES": int,
 }
 
 

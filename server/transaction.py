@@ -22,6 +22,12 @@ def keep_writes_on_error() -> None:
     g.keep_writes_on_error = True
 
 
+def after_commit(callback) -> None:
+    """Run `callback()` once this request's transaction has committed (side effects such
+    as image processing never run for work that was rolled back)."""
+    g.setdefault("after_commit", []).append(callback)
+
+
 def body_limit(config_key: str, streamed: bool = False):
     def mark(view):
         view.body_limit_key = config_key
@@ -45,6 +51,8 @@ def init_transaction(app: Flask) -> None:
     def commit_or_roll_back(response):
         if response.status_code < 400 or g.get("keep_writes_on_error"):
             db.session.commit()
+            for callback in g.pop("after_commit", []):
+                callback()
         else:
             db.session.rollback()
         return response

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from server.evidence.operations import schedule_processing
 from server.extensions import db
 from server.field.registry import note_changed
 from server.models import ContentStatus, Photo
@@ -43,7 +44,7 @@ class PhotoGate:
         )
 
     def content_arrived(self, session, principal, photo_id, path: Path) -> None:
-        """Keep the verified original (immutable, private) and mark the photo stored."""
+        """Keep the verified original (immutable, private); process it after commit."""
         photo = session.get(Photo, photo_id)
         relative = (
             Path("originals")
@@ -56,10 +57,11 @@ class PhotoGate:
         os.chmod(target, 0o440)
         _fsync_dir(target.parent)
         photo.storage_path = str(relative)
-        photo.content_status = ContentStatus.stored
+        photo.content_status = ContentStatus.processing
         photo.content_error = None
         note_changed("photo", photo)
         db.session.flush()
+        schedule_processing(photo.id)
 
 
 def _fsync_dir(path: Path) -> None:

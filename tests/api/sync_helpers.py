@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from server.models import Plan, Site, Unit, User
 
@@ -19,6 +20,11 @@ class World:
     plan: Plan
     site: Site
     other_site: Site
+
+
+def now_iso() -> str:
+    """Captures happen now, inside the plan's window (which the factory starts today)."""
+    return datetime.now(UTC).isoformat()
 
 
 def new_id() -> str:
@@ -41,7 +47,7 @@ def visit_data(world, **extra):
     return {
         "plan_id": str(world.plan.id),
         "site_id": str(world.site.id),
-        "arrived_at": "2026-11-20T09:10:00+08:00",
+        "arrived_at": now_iso(),
         "lat": 26.4533,
         "lon": 106.9769,
         "accuracy_m": 8.5,
@@ -77,7 +83,7 @@ def photo_data(parent_id, content: bytes, parent_type="finding", **extra):
         "sha256": hashlib.sha256(content).hexdigest(),
         "size_bytes": len(content),
         "mime_type": "image/jpeg",
-        "captured_at": "2026-11-20T09:15:00+08:00",
+        "captured_at": now_iso(),
         "lat": 26.4533,
         "lon": 106.9769,
         "accuracy_m": 8.5,

@@ -1,0 +1,74 @@
+"""Reading evidence for a user: only what they may see; a photo they may not see is 'not
+found'. Shared by the JSON API and the console pages."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from flask import current_app, send_file
+from sqlalchemy import or_, select
+
+from server.errors import ApiError, not_found
+from server.extensions import db
+from server.field.principal import principal_for
+from server.field.registry import registry
+from server.field.uploads import EXTENSIONS
+from server.models import Photo, Plan, Role, User
+
+VARIANTS = ("thumbnail", "display", "evidence", "public")
+
+FLAG_LABELS = {
+    "outside_geofence": "超出点位范围",
+    "low_accuracy": "定位精度不足",
+    "exif_location_mismatch": "照片EXIF位置与设备位置不符",
+    "outside_plan_window": "不在计划时间内",
+    "clock_skew": "设备时钟偏差过大",
+    "impossible_speed": "移动速度不可能",
+    "from_gallery": "非现场拍摄(来自相册)",
+    "duplicate_content": "照片重复使用",
+}
+
+
+def visible_photo(user: User, photo_id: uuid.UUID) -> Photo:
+    photo = db.session.get(Photo, photo_id)
+    if (
+        photo is None
+        or photo.deleted_at
+        or not registry["photo"].visible(db.session, principal_for(user), photo)
+    ):
+        raise not_found("照片不存在")
+    return photo
+
+
+def recent_photos(user: User, limit: int = 60) -> list[Photo]:
+    query = select(Photo).where(Photo.deleted_at.is_(None))
+    if user.role == Role.supervisor:
+        office_plans = select(Plan.id).where(Plan.office_unit_id == user.unit_id)
+        query = query.where(or_(Photo.plan_id.in_(office_plans), Photo.created_by_id == user.id))
+    elif user.role != Role.admin:
+        query = query.where(Photo.created_by_id == user.id)
+    return list(db.session.scalars(query.order_by(Photo.captured_at.desc()).limit(limit)))
+
+
+def inspector_names(user_ids) -> dict:
+    rows = db.session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+    return dict(rows.all())
+
+
+def photo_file(photo: Photo, variant: str):
+    """The original (as a download with a server-made name) or a derived JPEG copy."""
+    relative = photo.storage_path if variant == "original" else (photo.derived or {}).get(variant)
+    if not relative:
+        raise ApiError(409, "content_pending", "照片内容尚未上传或尚未处理完成")
+    path = Path(current_app.config["STORAGE_DIR"]) / relative
+    if variant == "original":
+        name = f"zhicha-photo-{photo.id}.{EXTENSIONS.get(photo.mime_type, 'bin')}"
+        response = send_file(
+            path, mimetype=photo.mime_type, as_attachment=True, download_name=name, max_age=0
+        )
+        response.headers["Cache-Control"] = "private, no-store"
+    else:
+        response = send_file(path, mimetype="image/jpeg", max_age=0)
+        response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
