@@ -13,7 +13,9 @@ The worker's RSS is read from /proc/<pid>/status: VmRSS before, every ~20 ms dur
 sampling thread) and after; VmHWM (the kernel's peak RSS, reset through
 /proc/<pid>/clear_refs before each upload when allowed) catches peaks between samples.
 Each upload is then verified: HEAD offset == length, the original stored with the same
-bytes, and the photo's `content_status` is `stored` in a pull. A small upload first
+bytes, and the photo's `content_status` as a pull shows it (the payload is random bytes,
+not a picture: after upload the image processing, in its own child process, marks it
+`invalid`; the original is kept all the same). A small upload first
 warms the code paths. Figures are printed, never asserted.
 """
 
