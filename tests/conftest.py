@@ -4,10 +4,12 @@ TEST_DATABASE_URL is set (CI sets it). Each PostgreSQL run uses its own fresh da
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from server import create_app
 from server.extensions import db
@@ -97,6 +99,17 @@ def _empty_all_tables() -> None:
         else:
             for table in tables:
                 conn.execute(table.delete())
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real HTTP port of 127.0.0.1, served from other threads."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from werkzeug.serving import make_server
 
 from server.extensions import db
 from server.models import Photo
@@ -225,21 +224,11 @@ def test_protocol_errors(client, device, photo):
     assert client.post("/api/uploads", headers=TUS).status_code == 401
 
 
-@pytest.fixture
-def live_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-def test_tuspy_uploads_a_photo(live_url, device, photo):
+def test_tuspy_uploads_a_photo(live_server, device, photo):
     """An independent tus client, written from the tus spec, not from this server."""
     from tusclient import client as tus_client
 
-    tus = tus_client.TusClient(f"{live_url}/api/uploads", headers=device.headers)
+    tus = tus_client.TusClient(f"{live_server}/api/uploads", headers=device.headers)
     uploader = tus.uploader(
         file_stream=__import__("io").BytesIO(JPEG),
         chunk_size=40_000,

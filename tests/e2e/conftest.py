@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from server.extensions import db
 
@@ -34,19 +32,13 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def live_server(app):
-    # The server answers from other threads. On SQLite every transaction outside a GET
-    # request takes the write lock (BEGIN IMMEDIATE), so the test thread must not reopen one
-    # behind the browser's back by lazily reloading objects that a commit expired: keep
-    # their loaded values (tests read fresh rows with explicit queries, then end them).
+@pytest.fixture(autouse=True)
+def keep_loaded_values(app):
+    # The server writes from other threads while the test reads. The tests read fresh rows
+    # with explicit queries and end those transactions; they must not lazily reload objects
+    # a commit expired (that would open a transaction, and on SQLite a snapshot, behind the
+    # browser's back), so loaded values are kept.
     db.session().expire_on_commit = False
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
 
 
 @pytest.fixture
