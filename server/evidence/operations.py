@@ -41,8 +41,15 @@ def schedule_processing(photo_id: uuid.UUID) -> None:
     app = current_app._get_current_object()
 
     def run() -> None:
+        # The upload is already committed: a failure here must neither turn its response
+        # into a 500 nor vanish in a thread. The photo stays `processing` and
+        # `flask evidence process` picks it up again.
         with app.app_context():
-            process_photo_content(photo_id)
+            try:
+                process_photo_content(photo_id)
+            except Exception:
+                db.session.rollback()
+                log.exception("processing photo %s failed; left in processing", photo_id)
 
     if app.config["PHOTO_PROCESSING"] == "inline":
         after_commit(run)

@@ -294,3 +294,22 @@ def test_another_offices_supervisor_gets_not_found(client, auth, factory, device
     assert photo["id"] not in client.get("/console/evidence").get_data(as_text=True)
     headers = auth.headers(other)
     assert client.get(f"/api/photos/{photo['id']}", headers=headers).status_code == 404
+
+
+def test_a_processing_failure_keeps_the_upload_and_can_be_retried(
+    app, client, device, world, monkeypatch
+):
+    import server.evidence.operations as operations
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    real = operations.process_in_subprocess
+    monkeypatch.setattr(operations, "process_in_subprocess", broken)
+    photo, _ = push_photo(device, world)
+    upload(client, device, photo["id"], GPS_JPEG)  # still 204: the content is safe
+    assert record(photo).content_status.value == "processing"
+    monkeypatch.setattr(operations, "process_in_subprocess", real)
+    result = app.test_cli_runner().invoke(args=["evidence", "process"])
+    assert result.exit_code == 0 and "processed 1 photos" in result.output
+    assert record(photo).content_status.value == "stored"
