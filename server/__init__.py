@@ -63,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.console.routes import bp as console_bp
     from server.evidence.routes import blp as photos_blp
     from server.openapi import document_common_parts
+    from server.plans.routes import blp as plans_blp
     from server.sync_api.routes import blp as sync_blp
     from server.system.routes import blp as system_blp
     from server.uploads.routes import blp as uploads_blp
@@ -70,7 +71,7 @@ def _register_blueprints(app: Flask) -> None:
 
     api = ZhichaApi(app)
     document_common_parts(api)
-    for blp in (auth_blp, system_blp, accounts_blp, sync_blp, uploads_blp, photos_blp):
+    for blp in (auth_blp, system_blp, accounts_blp, plans_blp, sync_blp, uploads_blp, photos_blp):
         api.register_blueprint(blp)
     app.register_blueprint(console_bp)
     app.register_blueprint(web_bp)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 from server.audit_chain import remember
 from server.extensions import db
@@ -33,3 +33,25 @@ def record_event(
     db.session.add(event)
     remember(db.session, event)
     return event
+
+
+def record_read(
+    action: str, entity_type: str, entity_id, actor_id: uuid.UUID | None, **details
+) -> None:
+    """Audit that someone read a secret record (a plan's details).
+
+    A writing request records the event in its own transaction. A reading request holds no
+    write lock (SQLite begins it deferred), so the event is queued and written in a short
+    transaction of its own at the commit point; if that fails, the response fails too: no
+    audited read is served unaudited (server/transaction.py)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        record_event(action, entity_type, entity_id, actor_id, **details)
+        return
+    g.setdefault("read_events", []).append((action, entity_type, entity_id, actor_id, details))
+
+
+def write_queued_reads() -> bool:
+    events = g.pop("read_events", [])
+    for action, entity_type, entity_id, actor_id, details in events:
+        record_event(action, entity_type, entity_id, actor_id, **details)
+    return bool(events)

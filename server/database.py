@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -55,7 +55,9 @@ def _sqlite_begin(connection):
     outside requests (CLI, tests) begin deferred, so a reader never blocks the writers."""
     if connection.dialect.name != "sqlite":
         return
-    writing = has_request_context() and request.method not in SAFE_METHODS
+    writing = has_request_context() and (
+        request.method not in SAFE_METHODS or g.get("writing_after_read", False)
+    )
     connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 

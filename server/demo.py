@@ -14,6 +14,7 @@ from sqlalchemy import select
 from server.auth.passwords import hash_password
 from server.extensions import db
 from server.models import (
+    Category,
     Plan,
     PlanKind,
     PlanMode,
@@ -23,6 +24,7 @@ from server.models import (
     Unit,
     UnitKind,
     User,
+    utcnow,
 )
 from server.settings import get_setting
 from server.timeutil import local_today
@@ -157,6 +159,8 @@ def _ensure_sites(units: dict[str, Unit]) -> list[Site]:
 def _ensure_plan(units: dict[str, Unit], sites: list[Site]) -> None:
     if db.session.scalar(select(Plan.id).where(Plan.code == PLAN_CODE)):
         return
+    category = db.session.scalar(select(Category).where(Category.code == "project_quality"))
+    targets = [s for s in sites if s.unit_id == units["LL-ZJJ"].id]
     today = local_today()
     team = list(
         db.session.scalars(select(User).where(User.username.in_(["inspector", "inspector2"])))
@@ -166,6 +170,8 @@ def _ensure_plan(units: dict[str, Unit], sites: list[Site]) -> None:
         Plan(
             code=PLAN_CODE,
             title="保障性住房和农村危房改造质量安全暗访",
+            matter="保障性住房在建项目和农村危房改造的工程质量、安全措施及补助资金落实情况",
+            matter_category=category,
             mode=PlanMode.sibu_liangzhi,
             kind=PlanKind.routine_special,
             window_start=today - timedelta(days=3),
@@ -175,6 +181,9 @@ def _ensure_plan(units: dict[str, Unit], sites: list[Site]) -> None:
             created_by_id=supervisor.id,
             team=team,
             # Both targets belong to 住建局, which has a demo responder: secrecy can be tried.
-            sites=[s for s in sites if s.unit_id == units["LL-ZJJ"].id],
+            sites=targets,
+            target_units=[units["LL-ZJJ"]],
+            approved_by_id=supervisor.id,
+            approved_at=utcnow(),
         )
     )

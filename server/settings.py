@@ -100,6 +100,33 @@ SETTINGS: dict[str, Setting] = {
             maximum=1,
         ),
         Setting(
+            "matter_repeat_period_days",
+            180,
+            "同一事项重复督查间隔(天)",
+            "Within this many days of another plan of the office on the same matter and "
+            "target unit, a plan is refused unless merged into it or justified.",
+            "seed 001 (十七)",
+            minimum=1,
+            maximum=1095,
+        ),
+        Setting(
+            "draw_recent_days",
+            90,
+            "双随机排除近期已督查对象(天)",
+            "A draw leaves out targets of the office's plans whose window ended within this "
+            "many days.",
+            minimum=0,
+            maximum=1095,
+        ),
+        Setting(
+            "draw_max_candidates",
+            5000,
+            "双随机候选数量上限",
+            "Largest pool of targets or inspectors one draw accepts.",
+            minimum=10,
+            maximum=100_000,
+        ),
+        Setting(
             "photo_max_megapixels",
             50,
             "照片像素上限(百万像素)",

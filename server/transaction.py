@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
+from server.audit import write_queued_reads
 from server.extensions import db
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -51,6 +52,11 @@ def init_transaction(app: Flask) -> None:
     def commit_or_roll_back(response):
         if response.status_code < 400 or g.get("keep_writes_on_error"):
             db.session.commit()
+            if g.get("read_events"):
+                # The read's own transaction has ended; this one writes (BEGIN IMMEDIATE).
+                g.writing_after_read = True
+                write_queued_reads()
+                db.session.commit()
             for callback in g.pop("after_commit", []):
                 callback()
         else:

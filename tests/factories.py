@@ -9,7 +9,22 @@ import pytest
 
 from server.auth.passwords import hash_password
 from server.extensions import db
-from server.models import Plan, PlanKind, PlanMode, PlanStatus, Role, Site, Unit, UnitKind, User
+from sqlalchemy import select
+
+from server.models import (
+    Category,
+    Plan,
+    PlanKind,
+    PlanMode,
+    PlanStatus,
+    Rectification,
+    RectificationStatus,
+    Role,
+    Site,
+    Unit,
+    UnitKind,
+    User,
+)
 
 PASSWORD = "correct-horse-9"
 _seq = itertools.count(1)
@@ -45,16 +60,17 @@ class Factory:
         db.session.flush()
         return user
 
-    def site(self, unit=None, lat=26.45, lon=106.97, radius_m=200):
+    def site(self, unit=None, lat=26.45, lon=106.97, radius_m=200, region_code="522730"):
         n = next(_seq)
+        unit = unit or self.unit(region_code=region_code)
         site = Site(
             name=f"点位{n}",
             address="测试地址",
             lat=lat,
             lon=lon,
             radius_m=radius_m,
-            unit=unit or self.unit(),
-            region_code="522730",
+            unit=unit,
+            region_code=unit.region_code,
         )
         db.session.add(site)
         db.session.flush()
@@ -68,24 +84,51 @@ class Factory:
         sites=(),
         mode=PlanMode.sanbu_sanzhi,
         status=PlanStatus.active,
+        kind=PlanKind.routine_special,
+        units=(),
+        category="project_quality",
+        start=None,
+        days=10,
+        leader=None,
+        title=None,
     ):
         n = next(_seq)
+        start = start or date.today()
+        target_units = list(units) + [s.unit for s in sites if s.unit not in units]
         plan = Plan(
             code=f"P-{n:05d}",
-            title=f"暗访计划{n}",
+            title=title or f"暗访计划{n}",
+            matter=f"督查事项{n}",
+            matter_category=db.session.scalar(select(Category).where(Category.code == category)),
             mode=mode,
-            kind=PlanKind.routine_special,
-            window_start=date.today(),
-            window_end=date.today() + timedelta(days=10),
+            kind=kind,
+            window_start=start,
+            window_end=start + timedelta(days=days),
             status=status,
             office_unit=office,
             created_by_id=creator.id,
+            leader=leader,
             team=list(team),
             sites=list(sites),
+            target_units=list(dict.fromkeys(target_units)),
         )
         db.session.add(plan)
         db.session.flush()
         return plan
+
+    def rectification(self, office, unit, status=RectificationStatus.issued, plan=None):
+        n = next(_seq)
+        item = Rectification(
+            code=f"ZG-{n:05d}",
+            problem=f"整改问题{n}",
+            office_unit_id=office.id,
+            unit=unit,
+            source_plan_id=plan.id if plan else None,
+            status=status,
+        )
+        db.session.add(item)
+        db.session.flush()
+        return item
 
 
 @pytest.fixture

@@ -92,6 +92,7 @@ class PlanHandler(SimpleHandler):
         return {
             "code": plan.code,
             "title": plan.title,
+            "matter": plan.matter,
             "mode": plan.mode.value,
             "kind": plan.kind.value,
             "status": plan.status.value,

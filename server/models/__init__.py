@@ -15,7 +15,22 @@ from server.models.field import (
     Severity,
     Visit,
 )
-from server.models.plan import Plan, PlanKind, PlanMode, PlanStatus, plan_member, plan_site
+from server.models.plan import (
+    KIND_LABELS,
+    MODE_LABELS,
+    STATUS_LABELS,
+    Draw,
+    DrawPool,
+    Plan,
+    PlanKind,
+    PlanMode,
+    PlanStatus,
+    plan_member,
+    plan_rectification,
+    plan_site,
+    plan_unit,
+)
+from server.models.rectification import OPEN_FOR_RECHECK, Rectification, RectificationStatus
 from server.models.setting import SettingOverride
 from server.models.site import Site
 from server.models.unit import Unit, UnitKind
@@ -37,11 +52,19 @@ __all__ = [
     "AuthSession",
     "Base",
     "LoginAttempt",
+    "Draw",
+    "DrawPool",
+    "KIND_LABELS",
+    "MODE_LABELS",
+    "OPEN_FOR_RECHECK",
     "Plan",
     "PlanKind",
     "PlanMode",
     "PlanStatus",
     "ROLE_LABELS",
+    "Rectification",
+    "RectificationStatus",
+    "STATUS_LABELS",
     "Role",
     "SettingOverride",
     "Site",
@@ -49,6 +72,8 @@ __all__ = [
     "UnitKind",
     "User",
     "plan_member",
+    "plan_rectification",
     "plan_site",
+    "plan_unit",
     "utcnow",
 ]

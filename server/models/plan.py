@@ -1,18 +1,35 @@
-"""Inspection plans (督查计划) in their first shape; the plans issue completes them."""
+"""Inspection plans (督查计划): matter, mode and kind, team, targets, window, status;
+and the recorded 双随机 draws that chose targets and inspectors."""
 
 from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Column, Enum, ForeignKey, String, Table
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Enum,
+    ForeignKey,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, Timestamps, UUIDKey, Versioned
+from server.models.rectification import Rectification
 from server.models.site import Site
 from server.models.unit import Unit
 from server.models.user import User
+from sync.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from server.models.field import Category
 
 
 class PlanMode(enum.StrEnum):
@@ -37,6 +54,27 @@ class PlanStatus(enum.StrEnum):
     findings_issued = "findings_issued"
 
 
+MODE_LABELS = {
+    PlanMode.sanbu_sanzhi: "三不三直",
+    PlanMode.sibu_liangzhi: "四不两直",
+    PlanMode.open: "公开督查",
+}
+KIND_LABELS = {
+    PlanKind.leader_led: "领导带队暗访",
+    PlanKind.cross_region: "异地交叉暗访",
+    PlanKind.follow_up: "“回头看”暗访",
+    PlanKind.routine_special: "常态化专项暗访",
+    PlanKind.ad_hoc: "临时督查",
+}
+STATUS_LABELS = {
+    PlanStatus.draft: "草稿",
+    PlanStatus.approved: "已批准",
+    PlanStatus.active: "实施中",
+    PlanStatus.finished: "已结束",
+    PlanStatus.findings_issued: "已交办",
+}
+
+
 def _enum(cls):
     return Enum(cls, native_enum=False, length=20, validate_strings=True)
 
@@ -55,13 +93,37 @@ plan_site = Table(
     Column("site_id", ForeignKey("site.id"), primary_key=True, index=True),
 )
 
+# Target units: named directly, or the units responsible for the target sites.
+plan_unit = Table(
+    "plan_unit",
+    Base.metadata,
+    Column("plan_id", ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True),
+    Column("unit_id", ForeignKey("unit.id"), primary_key=True, index=True),
+)
+
+# The rectification items a follow-up (回头看) plan re-checks.
+plan_rectification = Table(
+    "plan_rectification",
+    Base.metadata,
+    Column("plan_id", ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True),
+    Column("rectification_id", ForeignKey("rectification.id"), primary_key=True, index=True),
+)
+
 
 class Plan(UUIDKey, Timestamps, Versioned, Base):
     __tablename__ = "plan"
-    __table_args__ = (CheckConstraint("window_end >= window_start", name="window_order"),)
+    __table_args__ = (
+        CheckConstraint("window_end >= window_start", name="window_order"),
+        # Codes are numbered per office, so no office can probe another's codes.
+        UniqueConstraint("office_unit_id", "code"),
+    )
 
-    code: Mapped[str] = mapped_column(String(40), unique=True)
+    code: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
+    matter: Mapped[str] = mapped_column(Text, default="", server_default="")  # 督查事项
+    matter_category_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("category.id"), index=True
+    )
     mode: Mapped[PlanMode] = mapped_column(_enum(PlanMode))
     kind: Mapped[PlanKind] = mapped_column(_enum(PlanKind))
     window_start: Mapped[date]  # inclusive, Asia/Shanghai calendar dates
@@ -70,11 +132,51 @@ class Plan(UUIDKey, Timestamps, Versioned, Base):
     # The supervising office: its supervisors may see the plan while it is secret.
     office_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("unit.id"), index=True)
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    leader_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    # Why the plan goes ahead although the office inspected the same matter recently.
+    repeat_justification: Mapped[str | None] = mapped_column(Text)
+    approved_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    findings_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     office_unit: Mapped[Unit] = relationship()
+    matter_category: Mapped[Category | None] = relationship("Category")
+    leader: Mapped[User | None] = relationship(foreign_keys=[leader_id])
     team: Mapped[list[User]] = relationship(secondary=plan_member, order_by=User.username)
     sites: Mapped[list[Site]] = relationship(secondary=plan_site, order_by=Site.name)
+    target_units: Mapped[list[Unit]] = relationship(secondary=plan_unit, order_by=Unit.code)
+    rechecks: Mapped[list[Rectification]] = relationship(
+        secondary=plan_rectification, order_by=Rectification.code
+    )
+    draws: Mapped[list[Draw]] = relationship(
+        back_populates="plan", order_by="Draw.created_at", cascade="all, delete-orphan"
+    )
 
     @property
     def is_unannounced(self) -> bool:
         return self.mode != PlanMode.open
+
+
+class DrawPool(enum.StrEnum):
+    site = "site"
+    unit = "unit"
+
+
+class Draw(UUIDKey, Base):
+    """A 双随机 draw: everything needed to run it again and get the same result."""
+
+    __tablename__ = "plan_draw"
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("plan.id", ondelete="CASCADE"), index=True
+    )
+    created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    algorithm: Mapped[str] = mapped_column(String(40))
+    seed: Mapped[str] = mapped_column(String(128))
+    pool: Mapped[DrawPool] = mapped_column(_enum(DrawPool))
+    # Candidates after exclusions, the exclusions with their reasons, N and M.
+    inputs: Mapped[dict] = mapped_column(JSON)
+    result: Mapped[dict] = mapped_column(JSON)  # {"target_ids": [...], "inspector_ids": [...]}
+
+    plan: Mapped[Plan] = relationship(back_populates="draws")

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 import sync
+from server.audit import record_read
 from server.auth.guards import api_login_required
 from server.errors import ApiError
 from server.extensions import db
@@ -76,8 +77,13 @@ def pull(args):
     cfg = current_app.config
     limit = min(args["limit"] or cfg["PULL_DEFAULT_LIMIT"], cfg["PULL_MAX_LIMIT"])
     try:
-        return sync.pull(
+        result = sync.pull(
             db.session, registry, principal_for(current_user), args["cursor"], limit, cursor_key()
         )
     except sync.InvalidCursor:
         raise ApiError(400, "invalid_cursor", "同步游标无效,请不带游标重新拉取") from None
+    for change in result["changes"]:
+        if change["entity"] == "plan" and change["op"] == "upsert":
+            # A plan's details reaching a device is a read of them: audited like any other.
+            record_read("plan.viewed", "plan", change["id"], current_user.id, via="sync_pull")
+    return result

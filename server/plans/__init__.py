@@ -1,0 +1,1 @@
+"""Inspection plans: secret until their findings are issued (see access.py)."""

@@ -1,0 +1,304 @@
+"""Creating, editing, approving and merging plans. Operations flush, never commit; every
+change is audited and logged for the devices of everyone who could see it before or after."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from server.audit import record_event
+from server.errors import ApiError
+from server.extensions import db
+from server.field.registry import audience_of, note_changed
+from server.models import (
+    OPEN_FOR_RECHECK,
+    Category,
+    Plan,
+    PlanKind,
+    PlanMode,
+    PlanStatus,
+    Rectification,
+    Role,
+    Site,
+    Unit,
+    User,
+    utcnow,
+)
+from server.plans import rules
+from server.plans.access import get_managed_plan
+from server.timeutil import local_today
+
+EDITABLE = (PlanStatus.draft, PlanStatus.approved, PlanStatus.active)
+TRANSITIONS = {
+    PlanStatus.draft: {PlanStatus.approved},
+    PlanStatus.approved: {PlanStatus.draft, PlanStatus.active},
+    PlanStatus.active: {PlanStatus.finished},
+    PlanStatus.finished: {PlanStatus.findings_issued},
+    PlanStatus.findings_issued: set(),
+}
+TEAM_ROLES = (Role.inspector, Role.supervisor)
+LEADER_ROLES = (Role.leader, Role.supervisor)
+
+
+def field_error(field: str, message: str) -> ApiError:
+    return ApiError(422, "validation_error", message, {"fields": {field: [message]}})
+
+
+# ---- resolving ids (unknown or inactive ids are refused by field) ----
+
+
+def _by_ids(model, ids, field, label, *conditions):
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    rows = db.session.scalars(select(model).where(model.id.in_(wanted), *conditions)).all()
+    found = {r.id: r for r in rows}
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        raise field_error(field, f"{label}不存在或不可选:{', '.join(missing[:5])}")
+    return [found[i] for i in wanted]
+
+
+def resolve_team(ids):
+    return _by_ids(User, ids, "team_ids", "人员", User.active, User.role.in_(TEAM_ROLES))
+
+
+def resolve_sites(ids):
+    return _by_ids(Site, ids, "site_ids", "点位", Site.active)
+
+
+def resolve_units(ids):
+    return _by_ids(Unit, ids, "unit_ids", "单位", Unit.active)
+
+
+def resolve_rechecks(ids, office_id):
+    return _by_ids(
+        Rectification,
+        ids,
+        "rectification_ids",
+        "整改事项",
+        Rectification.office_unit_id == office_id,
+        Rectification.status.in_(OPEN_FOR_RECHECK),
+    )
+
+
+def resolve_leader(leader_id):
+    if leader_id is None:
+        return None
+    return _by_ids(User, [leader_id], "leader_id", "带队领导", User.active,
+                   User.role.in_(LEADER_ROLES))[0]  # fmt: skip
+
+
+def resolve_category(code: str) -> Category:
+    category = db.session.scalar(select(Category).where(Category.code == code, Category.active))
+    if category is None:
+        raise field_error("matter_category", f"督查事项类别不存在:{code}")
+    return category
+
+
+# ---- state, audit and sync ----
+
+
+def plan_state(plan: Plan) -> dict:
+    """What an audit entry compares: every field a supervisor can change."""
+    return {
+        "title": plan.title,
+        "matter": plan.matter,
+        "matter_category": plan.matter_category.code if plan.matter_category else None,
+        "mode": str(plan.mode),
+        "kind": str(plan.kind),
+        "window_start": plan.window_start.isoformat(),
+        "window_end": plan.window_end.isoformat(),
+        "leader_id": str(plan.leader_id) if plan.leader_id else None,
+        "team_ids": sorted(str(u.id) for u in plan.team),
+        "site_ids": sorted(str(s.id) for s in plan.sites),
+        "unit_ids": sorted(str(u.id) for u in plan.target_units),
+        "rectification_ids": sorted(str(r.id) for r in plan.rechecks),
+        "repeat_justification": plan.repeat_justification,
+    }
+
+
+def _diff(before: dict, after: dict) -> dict:
+    return {k: [before[k], after[k]] for k in after if before.get(k) != after[k]}
+
+
+class Audiences:
+    """Who could see the plan and its sites before a change: devices that lose sight of
+    them get a deletion, devices that gain it get the record."""
+
+    def __init__(self, plan: Plan | None):
+        self.plan = audience_of("plan", plan) if plan is not None else frozenset()
+        self.sites = {s.id: (s, audience_of("site", s)) for s in (plan.sites if plan else [])}
+
+    def note(self, plan: Plan) -> None:
+        db.session.flush()
+        note_changed("plan", plan, self.plan)
+        sites = dict(self.sites)
+        for site in plan.sites:
+            sites.setdefault(site.id, (site, frozenset()))
+        for site, before in sites.values():
+            note_changed("site", site, before)
+
+
+def _touch(plan: Plan) -> None:
+    # Team and target changes live in link tables; the plan's version must still move.
+    plan.updated_at = utcnow()
+
+
+def _union(current: list, extra: list) -> list:
+    seen = {x.id for x in current}
+    return current + [x for x in extra if x.id not in seen]
+
+
+def _apply(plan: Plan, data: dict) -> None:
+    for name in ("title", "matter", "window_start", "window_end"):
+        if name in data:
+            setattr(plan, name, data[name])
+    if "mode" in data:
+        plan.mode = PlanMode(data["mode"])
+    if "kind" in data:
+        plan.kind = PlanKind(data["kind"])
+    if "matter_category" in data:
+        plan.matter_category = resolve_category(data["matter_category"])
+    if "leader_id" in data:
+        plan.leader = resolve_leader(data["leader_id"])
+        plan.leader_id = plan.leader.id if plan.leader else None
+    if "repeat_justification" in data:
+        plan.repeat_justification = (data["repeat_justification"] or "").strip() or None
+    if "team_ids" in data:
+        plan.team = resolve_team(data["team_ids"])
+    if "site_ids" in data:
+        plan.sites = resolve_sites(data["site_ids"])
+    if "rectification_ids" in data:
+        plan.rechecks = resolve_rechecks(data["rectification_ids"], plan.office_unit_id)
+    units = resolve_units(data["unit_ids"]) if "unit_ids" in data else list(plan.target_units)
+    plan.target_units = _union(
+        units, [s.unit for s in plan.sites] + [r.unit for r in plan.rechecks]
+    )
+
+
+def _next_code(office_id: uuid.UUID, year: int) -> str:
+    """DC-<year>-<nnn>, numbered per office (codes never collide across offices)."""
+    prefix = f"DC-{year}-"
+    codes = db.session.scalars(
+        select(Plan.code).where(Plan.office_unit_id == office_id, Plan.code.like(f"{prefix}%"))
+    )
+    numbers = [int(m.group(1)) for c in codes if (m := re.fullmatch(r"DC-\d{4}-(\d+)", c))]
+    return f"{prefix}{max(numbers, default=0) + 1:03d}"
+
+
+def create_plan(data: dict, actor: User) -> Plan:
+    plan = Plan(
+        office_unit_id=actor.unit_id,
+        created_by_id=actor.id,
+        status=PlanStatus.draft,
+        team=[],
+        sites=[],
+        target_units=[],
+        rechecks=[],
+    )
+    _apply(plan, data)
+    overrides = rules.check_plan(plan, local_today(), filing=True)
+    for attempt in range(3):
+        plan.code = _next_code(actor.unit_id, plan.window_start.year)
+        try:
+            with db.session.begin_nested():
+                db.session.add(plan)
+                db.session.flush()
+            break
+        except IntegrityError:
+            # Another supervisor of the office took the same number a moment ago.
+            if attempt == 2:
+                raise ApiError(409, "conflict", "计划编号冲突,请重试") from None
+    record_event(
+        "plan.created", "plan", plan.id, actor.id, state=plan_state(plan), overrides=overrides
+    )
+    Audiences(None).note(plan)
+    return plan
+
+
+def _check_version(plan: Plan, version: int) -> None:
+    if plan.version != version:
+        raise ApiError(
+            409,
+            "version_conflict",
+            "计划已被他人修改,请刷新后再操作",
+            {"current_version": plan.version},
+        )
+
+
+def _check_editable(plan: Plan) -> None:
+    if plan.status not in EDITABLE:
+        raise ApiError(409, "plan_locked", "计划已结束,不能再修改")
+
+
+def update_plan(plan_id: uuid.UUID, data: dict, actor: User) -> Plan:
+    plan = get_managed_plan(actor, plan_id)
+    _check_version(plan, data.pop("version"))
+    _check_editable(plan)
+    before, audiences = plan_state(plan), Audiences(plan)
+    _apply(plan, data)
+    after = plan_state(plan)
+    changes = _diff(before, after)
+    if not changes:
+        return plan
+    filing = bool({"mode", "window_start"} & set(changes))
+    overrides = rules.check_plan(plan, local_today(), filing=filing)
+    if plan.status != PlanStatus.draft:
+        rules.check_ready_for_approval(plan)
+    _touch(plan)
+    record_event("plan.updated", "plan", plan.id, actor.id, changes=changes, overrides=overrides)
+    audiences.note(plan)
+    return plan
+
+
+def merge_into_plan(plan_id: uuid.UUID, data: dict, actor: User) -> Plan:
+    """One inspection per matter: fold another intended inspection's targets and team into
+    this plan instead of inspecting the same units twice."""
+    plan = get_managed_plan(actor, plan_id)
+    _check_editable(plan)
+    before, audiences = plan_state(plan), Audiences(plan)
+    plan.team = _union(list(plan.team), resolve_team(data.get("team_ids", [])))
+    plan.sites = _union(list(plan.sites), resolve_sites(data.get("site_ids", [])))
+    rechecks = resolve_rechecks(data.get("rectification_ids", []), plan.office_unit_id)
+    plan.rechecks = _union(list(plan.rechecks), rechecks)
+    _apply(plan, {"unit_ids": [u.id for u in plan.target_units] + data.get("unit_ids", [])})
+    changes = _diff(before, plan_state(plan))
+    rules.check_plan(plan, local_today(), filing=False)
+    _touch(plan)
+    record_event(
+        "plan.merged", "plan", plan.id, actor.id, changes=changes, note=data.get("note", "")
+    )
+    audiences.note(plan)
+    return plan
+
+
+def change_status(plan_id: uuid.UUID, status: str, version: int, actor: User) -> Plan:
+    plan = get_managed_plan(actor, plan_id)
+    _check_version(plan, version)
+    target = PlanStatus(status)
+    if target not in TRANSITIONS[plan.status]:
+        raise ApiError(
+            409,
+            "invalid_transition",
+            f"计划当前状态不能变更为该状态({plan.status} → {target})",
+            {"from": str(plan.status), "to": str(target)},
+        )
+    audiences = Audiences(plan)
+    if target == PlanStatus.approved:
+        rules.check_ready_for_approval(plan)
+        rules.check_plan(plan, local_today(), filing=False)
+        plan.approved_by_id, plan.approved_at = actor.id, utcnow()
+    elif target == PlanStatus.draft:
+        plan.approved_by_id = plan.approved_at = None
+    elif target == PlanStatus.findings_issued:
+        plan.findings_issued_at = utcnow()
+    previous, plan.status = plan.status, target
+    record_event(
+        "plan.status_changed", "plan", plan.id, actor.id, **{"from": str(previous), "to": status}
+    )
+    audiences.note(plan)
+    return plan
