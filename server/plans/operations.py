@@ -149,8 +149,10 @@ def _touch(plan: Plan) -> None:
 
 
 def _union(current: list, extra: list) -> list:
-    seen = {x.id for x in current}
-    return current + [x for x in extra if x.id not in seen]
+    merged = {x.id: x for x in current}
+    for x in extra:
+        merged.setdefault(x.id, x)
+    return list(merged.values())
 
 
 def _apply(plan: Plan, data: dict) -> None:
@@ -163,6 +165,7 @@ def _apply(plan: Plan, data: dict) -> None:
         plan.kind = PlanKind(data["kind"])
     if "matter_category" in data:
         plan.matter_category = resolve_category(data["matter_category"])
+        plan.matter_category_id = plan.matter_category.id  # the rules query by it before flush
     if "leader_id" in data:
         plan.leader = resolve_leader(data["leader_id"])
         plan.leader_id = plan.leader.id if plan.leader else None

@@ -189,3 +189,21 @@ def test_allocate_sequence_reserves_blocks(session):
     second = allocate_sequence(session, 1)
     assert second == first + 5
     session.rollback()
+
+
+def test_cursor_reveals_nothing_about_the_change_log(session, registry):
+    """Positions in the global log are encrypted: two cursors for the same state differ,
+    and neither contains the sequence number in any readable form."""
+    import base64
+
+    user = principal()
+    state = {"p": "l", "s": 123456789}
+    first, second = encode_cursor(KEY, user.id, state), encode_cursor(KEY, user.id, state)
+    assert first != second
+    for cursor in (first, second):
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        assert b"123456789" not in raw and b'"s"' not in raw
+        assert str(user.id).encode() not in raw
+    flipped = first[:-3] + ("A" if first[-3] != "A" else "B") + first[-2:]
+    with pytest.raises(sync.InvalidCursor):
+        sync.pull(session, registry, user, flipped, 10, KEY)
