@@ -17,17 +17,27 @@ REGISTRY = "sync_registry"
 
 
 def note_change(
-    session: Session, registry: Registry, entity: str, record, before: frozenset[str] = frozenset()
+    session: Session,
+    registry: Registry,
+    entity: str,
+    record,
+    before: frozenset[str] = frozenset(),
+    sight_only: bool = False,
 ) -> None:
-    """Remember that `record` changed; `before` is who could see it before the change."""
+    """Remember that `record` changed; `before` is who could see it before the change.
+
+    `sight_only`: the record itself did not change, only who may see it (a site joins a
+    plan). Then only those who gained or lost sight of it hear of it: telling everyone who
+    could always see it would tell them that something about it moved."""
     handler = registry[entity]
     pending: dict = session.info.setdefault(PENDING, {})
     session.info[REGISTRY] = registry
     key = (entity, handler.record_id(record))
     if key in pending:
-        _, earlier_before = pending[key]
+        _, earlier_before, earlier_sight_only = pending[key]
         before = earlier_before | before
-    pending[key] = (record, before)
+        sight_only = sight_only and earlier_sight_only
+    pending[key] = (record, before, sight_only)
 
 
 def install(session_class=Session) -> None:
@@ -54,7 +64,7 @@ def _write_pending(session: Session) -> None:
     session.flush()  # versions are assigned at flush
     rows, audience_rows = [], []
     first = allocate_sequence(session, len(pending))
-    for offset, ((entity, record_id), (record, before)) in enumerate(pending.items()):
+    for offset, ((entity, record_id), (record, before, sight_only)) in enumerate(pending.items()):
         handler = registry[entity]
         seq = first + offset
         deleted = handler.is_deleted(record)
@@ -67,7 +77,8 @@ def _write_pending(session: Session) -> None:
                 "op": "delete" if deleted else "upsert",
             }
         )
-        tags = before | handler.audience(session, record)
+        after = handler.audience(session, record)
+        tags = (before ^ after) if sight_only else (before | after)
         audience_rows.extend({"tag": tag, "seq": seq} for tag in sorted(tags))
     session.execute(insert(Change), rows)
     if audience_rows:

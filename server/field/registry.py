@@ -22,9 +22,11 @@ for handler in (
     registry.register(handler)
 
 
-def note_changed(entity: str, record, before: frozenset[str] = frozenset()) -> None:
+def note_changed(
+    entity: str, record, before: frozenset[str] = frozenset(), sight_only: bool = False
+) -> None:
     """Log a change made outside a push (console, uploads, seed) for devices to pull."""
-    note_change(db.session, registry, entity, record, before)
+    note_change(db.session, registry, entity, record, before, sight_only)
 
 
 def audience_of(entity: str, record) -> frozenset[str]:

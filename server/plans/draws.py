@@ -152,7 +152,8 @@ def draw_for_plan(plan_id: uuid.UUID, data: dict, actor: User) -> Draw:
     plan.team = _union(
         list(plan.team), db.session.scalars(select(User).where(User.id.in_(team))).all()
     )
-    rules.check_plan(plan, local_today(), filing=False)
+    # Drawn targets were screened for the same matter already (see _recently_inspected).
+    rules.check_plan(plan, local_today(), changed=set())
     _touch(plan)
     db.session.flush()
     record_event(

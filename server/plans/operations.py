@@ -140,7 +140,7 @@ class Audiences:
         for site in plan.sites:
             sites.setdefault(site.id, (site, frozenset()))
         for site, before in sites.values():
-            note_changed("site", site, before)
+            note_changed("site", site, before, sight_only=True)
 
 
 def _touch(plan: Plan) -> None:
@@ -204,7 +204,7 @@ def create_plan(data: dict, actor: User) -> Plan:
         rechecks=[],
     )
     _apply(plan, data)
-    overrides = rules.check_plan(plan, local_today(), filing=True)
+    overrides = rules.check_plan(plan, local_today(), changed=set(plan_state(plan)))
     for attempt in range(3):
         plan.code = _next_code(actor.unit_id, plan.window_start.year)
         try:
@@ -248,8 +248,7 @@ def update_plan(plan_id: uuid.UUID, data: dict, actor: User) -> Plan:
     changes = _diff(before, after)
     if not changes:
         return plan
-    filing = bool({"mode", "window_start"} & set(changes))
-    overrides = rules.check_plan(plan, local_today(), filing=filing)
+    overrides = rules.check_plan(plan, local_today(), changed=set(changes))
     if plan.status != PlanStatus.draft:
         rules.check_ready_for_approval(plan)
     _touch(plan)
@@ -270,7 +269,7 @@ def merge_into_plan(plan_id: uuid.UUID, data: dict, actor: User) -> Plan:
     plan.rechecks = _union(list(plan.rechecks), rechecks)
     _apply(plan, {"unit_ids": [u.id for u in plan.target_units] + data.get("unit_ids", [])})
     changes = _diff(before, plan_state(plan))
-    rules.check_plan(plan, local_today(), filing=False)
+    rules.check_plan(plan, local_today(), changed=set(changes) - {"unit_ids"})
     _touch(plan)
     record_event(
         "plan.merged", "plan", plan.id, actor.id, changes=changes, note=data.get("note", "")
@@ -293,7 +292,7 @@ def change_status(plan_id: uuid.UUID, status: str, version: int, actor: User) ->
     audiences = Audiences(plan)
     if target == PlanStatus.approved:
         rules.check_ready_for_approval(plan)
-        rules.check_plan(plan, local_today(), filing=False)
+        rules.check_plan(plan, local_today(), changed=set())
         plan.approved_by_id, plan.approved_at = actor.id, utcnow()
     elif target == PlanStatus.draft:
         plan.approved_by_id = plan.approved_at = None

@@ -120,14 +120,21 @@ def check_matter_repeat(plan: Plan) -> list[dict]:
     return conflicts
 
 
-def check_plan(plan: Plan, today: date, filing: bool) -> list[dict]:
-    """Every rule a saved plan must meet; `filing` when the window or mode was set now."""
-    if filing:
+MATTER_FIELDS = {"matter_category", "window_start", "window_end", "unit_ids"}
+
+
+def check_plan(plan: Plan, today: date, changed: set[str]) -> list[dict]:
+    """Every rule a plan must meet after a change to the fields in `changed`.
+
+    The filing lead applies when the window or mode is set; the one-per-matter guard when
+    the matter, window or target units are (approving a plan, or adding a member, does
+    not re-open a question settled when the plan was filed)."""
+    if {"mode", "window_start"} & changed:
         check_filing(plan, today)
     check_leader(plan)
     check_follow_up(plan)
     check_cross_region(plan)
-    return check_matter_repeat(plan)
+    return check_matter_repeat(plan) if MATTER_FIELDS & changed else []
 
 
 def check_ready_for_approval(plan: Plan) -> None:

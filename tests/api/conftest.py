@@ -22,3 +22,6 @@ def world(factory):
     plan = factory.plan(office, supervisor, team=[inspector], sites=[site])
     db.session.commit()
     return World(office, target, inspector, outsider, supervisor, responder, plan, site, other_site)
+
+
+from tests.api.plan_helpers import pw  # noqa: E402, F401  (the planning world fixture)

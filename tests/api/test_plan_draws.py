@@ -13,7 +13,7 @@ from server.extensions import db
 from server.models import AuditEvent, Draw, PlanMode, PlanStatus, Role, UnitKind
 from server.plans.draw import DrawError, run_draw
 from server.timeutil import local_today
-from tests.api.plan_helpers import created, pw, to_status  # noqa: F401  (pw is a fixture)
+from tests.api.plan_helpers import created, to_status
 
 
 def draw(client, pw, plan, expect=201, headers=None, **body):
@@ -68,7 +68,9 @@ def test_a_tampered_record_no_longer_matches(client, pw):
     plan = created(client, pw, site_ids=[], team_ids=[])
     recorded = draw(client, pw, plan)
     forged = {**recorded["result"], "target_ids": recorded["result"]["target_ids"][::-1]}
-    db.session.execute(update(Draw).where(Draw.id == uuid.UUID(recorded["id"])).values(result=forged))
+    db.session.execute(
+        update(Draw).where(Draw.id == uuid.UUID(recorded["id"])).values(result=forged)
+    )
     db.session.commit()
     url = f"/api/plans/{plan['id']}/draws/{recorded['id']}/check"
     assert client.get(url, headers=pw.headers).get_json()["matches"] is False

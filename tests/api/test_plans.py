@@ -11,11 +11,9 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import AuditEvent, PlanStatus, RectificationStatus, Role
 from server.timeutil import local_today
-from tests.api.plan_helpers import (  # noqa: F401  (pw is a fixture)
+from tests.api.plan_helpers import (
     create,
     created,
-    plan_body,
-    pw,
     set_status,
     to_status,
     window,
@@ -426,3 +424,23 @@ def test_status_is_in_plan_statuses():
         "finished",
         "findings_issued",
     }
+
+
+def test_a_justified_repeat_does_not_block_the_first_plan(client, pw):
+    first = created(client, pw)
+    created(client, pw, repeat_justification="群众再次举报,需再次核查")
+    # Approving or re-staffing the first plan does not re-open the settled question...
+    first = to_status(client, pw, first, "approved")
+    response = client.patch(
+        f"/api/plans/{first['id']}",
+        json={"version": first["version"], "team_ids": [str(i.id) for i in pw.inspectors]},
+        headers=pw.headers,
+    )
+    assert response.status_code == 200
+    # ...but moving its window is a new filing, checked again.
+    moved = client.patch(
+        f"/api/plans/{first['id']}",
+        json={"version": response.get_json()["version"], **window(2)},
+        headers=pw.headers,
+    )
+    assert moved.status_code == 409 and error(moved)["code"] == "matter_repeated"

@@ -207,3 +207,27 @@ def test_cursor_reveals_nothing_about_the_change_log(session, registry):
     flipped = first[:-3] + ("A" if first[-3] != "A" else "B") + first[-2:]
     with pytest.raises(sync.InvalidCursor):
         sync.pull(session, registry, user, flipped, 10, KEY)
+
+
+def test_a_sight_only_change_reaches_only_who_gained_or_lost_sight(session, registry):
+    """When only who may see a record changes, those who saw it all along hear nothing
+    (hearing of it would tell them something about it moved)."""
+    owner, teammate = principal(), principal(tags={"team"})
+    record_id = uuid.uuid4()
+    push(session, registry, owner, mutation(record_id, data={"text": "点位", "shared": False}))
+    _, owner_cursor, _ = pull_all(session, registry, owner)
+    _, team_cursor, _ = pull_all(session, registry, teammate)
+    record = session.get(Note, record_id)
+    before = registry["note"].audience(session, record)
+    record.shared = True
+    note_change(session, registry, "note", record, before, sight_only=True)
+    session.commit()
+    assert pull_all(session, registry, owner, owner_cursor)[0] == []
+    gained, _, _ = pull_all(session, registry, teammate, team_cursor)
+    assert ids(gained) == [str(record_id)]
+    # Without sight_only everyone who can see it would have heard of it.
+    before = registry["note"].audience(session, record)
+    record.text = "点位(已改名)"
+    note_change(session, registry, "note", record, before)
+    session.commit()
+    assert ids(pull_all(session, registry, owner, owner_cursor)[0]) == [str(record_id)]

@@ -1,0 +1,314 @@
+"""Secrecy: an unannounced plan, until its findings are issued, is seen only by its team,
+its office's supervisors and admins.
+
+As a responder of a targeted unit, an inspector not on the team, a supervisor of another
+office and a leader who does not lead it, this suite calls every GET endpoint in the
+OpenAPI document (path parameters filled with real ids, the secret plan's included), every
+console page they can reach, and sync pull (from scratch and after the plan changes), and
+asserts that the plan's id, code, title, matter, site names and dates appear nowhere. The
+same harness run as the team and the office proves it would see them."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import uuid
+from collections import deque
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from server.extensions import db
+from server.models import Role, UnitKind
+from server.timeutil import local_today
+from tests.api.sync_helpers import finding_data, mutation, new_id, photo_data, visit_data
+from tests.api.test_console import console_login
+
+TITLE = "青杠林移民安置点质量专项暗访"
+MATTER = "移民安置房渗漏与补偿款兑付核查"
+SITE_NAMES = ["青杠林安置点七号楼", "白岩脚移民新村"]
+FOLLOW_UP_TITLE = "白岩脚整改情况回头看暗访"
+RANDOM_ID = str(uuid.UUID(int=0xBAD))
+
+
+def date_forms(d) -> list[str]:
+    return [
+        d.isoformat(),
+        f"{d.year}年{d.month}月{d.day}日",
+        f"{d.year}年{d.month:02d}月{d.day:02d}日",
+        f"{d.month}月{d.day}日",
+        f"{d.year}/{d.month:02d}/{d.day:02d}",
+        f"{d.year}-{d.month}-{d.day}",
+    ]
+
+
+@pytest.fixture
+def secret(client, factory, auth):
+    office = factory.unit("县委督查室", kind=UnitKind.office)
+    target = factory.unit("县住房和城乡建设局")
+    supervisor = factory.user(Role.supervisor, office)
+    member = factory.user(Role.inspector, office)
+    people = SimpleNamespace(
+        responder=factory.user(Role.responder, target),
+        outsider=factory.user(Role.inspector, office),
+        other_supervisor=factory.user(
+            Role.supervisor, factory.unit("市督查室", kind=UnitKind.office)
+        ),
+        leader=factory.user(Role.leader, factory.unit("县政府", kind=UnitKind.government)),
+        member=member,
+        supervisor=supervisor,
+    )
+    sites = [factory.site(target) for _ in SITE_NAMES]
+    for site, name in zip(sites, SITE_NAMES, strict=True):
+        site.name = name
+    item = factory.rectification(office, target)  # issued to the responder's unit earlier
+    db.session.commit()
+    headers = auth.headers(supervisor)
+    start = local_today() + timedelta(days=19)
+    body = {
+        "title": TITLE,
+        "matter": MATTER,
+        "matter_category": "project_quality",
+        "mode": "sibu_liangzhi",
+        "kind": "routine_special",
+        "window_start": start.isoformat(),
+        "window_end": (start + timedelta(days=14)).isoformat(),
+        "team_ids": [str(member.id)],
+        "site_ids": [str(sites[0].id)],
+    }
+    plan = client.post("/api/plans", json=body, headers=headers).get_json()
+    draw = client.post(
+        f"/api/plans/{plan['id']}/draws",
+        json={"pool": "site", "targets": 1, "target_ids": [str(sites[1].id)]},
+        headers=headers,
+    ).get_json()
+    for status, version in (("approved", plan["version"] + 1), ("active", plan["version"] + 2)):
+        response = client.post(
+            f"/api/plans/{plan['id']}/status",
+            json={"status": status, "version": version},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.get_json()
+    follow_up = client.post(
+        "/api/plans",
+        json={
+            **body,
+            "title": FOLLOW_UP_TITLE,
+            "kind": "follow_up",
+            "site_ids": [],
+            "rectification_ids": [str(item.id)],
+            "repeat_justification": "复查整改是否到位",
+        },
+        headers=headers,
+    ).get_json()
+    assert follow_up.get("id"), follow_up
+    # The team works the plan: a visit, a finding and a photo record at the secret site.
+    from tests.api.sync_helpers import Device
+
+    device = Device(client, auth, member)
+    world = SimpleNamespace(plan=SimpleNamespace(id=plan["id"]), site=sites[0], target=target)
+    visit_id, finding_id = new_id(), new_id()
+    photo_id = new_id()
+    device.push(
+        mutation("visit", visit_data(world), record_id=visit_id),
+        mutation("finding", finding_data(world, visit_id=visit_id), record_id=finding_id),
+        mutation("photo", photo_data(finding_id, b"\xff\xd8 photo"), record_id=photo_id),
+    )
+    secrets = [plan["id"], plan["code"], TITLE, MATTER, follow_up["id"], FOLLOW_UP_TITLE]
+    secrets += SITE_NAMES + [draw["id"]]
+    secrets += date_forms(start) + date_forms(start + timedelta(days=14))
+    ids = {
+        "plan_id": [plan["id"], follow_up["id"], RANDOM_ID],
+        "draw_id": [draw["id"], RANDOM_ID],
+        "photo_id": [photo_id, RANDOM_ID],
+        "user_id": [str(member.id), str(supervisor.id)],
+    }
+    return SimpleNamespace(
+        people=people,
+        plan=plan,
+        follow_up=follow_up,
+        secrets=secrets,
+        ids=ids,
+        headers=headers,
+        office=office,
+        sites=sites,
+    )
+
+
+def text_of(response) -> str:
+    """What a user can read: the body (JSON decoded, so escaped Chinese counts) and headers."""
+    body = response.get_data(as_text=True)
+    if response.is_json:
+        body = json.dumps(response.get_json(), ensure_ascii=False)
+    headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+    return body + "\n" + headers
+
+
+def api_get_urls(client, ids) -> list[str]:
+    spec = client.get("/api/openapi.json").get_json()
+    urls = []
+    for path, item in spec["paths"].items():
+        if "get" not in item:
+            continue
+        params = [p for p in item["get"].get("parameters", []) + item.get("parameters", [])
+                  if p["in"] == "path"]  # fmt: skip
+        choices = []
+        for param in params:
+            name = param["name"]
+            enum = param.get("schema", {}).get("enum")
+            values = enum or ids.get(name)
+            assert values, f"the secrecy suite has no ids for path parameter {name!r} in {path}"
+            choices.append([(name, v) for v in values])
+        for combo in itertools.product(*choices):
+            url = path
+            for name, value in combo:
+                url = url.replace("{" + name + "}", str(value))
+            urls.append(url)
+    return urls
+
+
+def query_variants(secret) -> list[str]:
+    year = local_today().year
+    return [
+        f"/api/plans?q={TITLE[:4]}",
+        f"/api/plans?q={secret.plan['code']}",
+        "/api/plans?status=active",
+        "/api/plans?mode=sibu_liangzhi",
+        f"/api/plans?year={year}",
+        f"/api/plans/figures?office_id={secret.office.id}",
+        f"/api/plans/figures?office_id={secret.office.id}&year={year}",
+    ]
+
+
+def collect_api(client, headers, secret) -> dict[str, str]:
+    seen = {}
+    for url in api_get_urls(client, secret.ids) + query_variants(secret):
+        seen[url] = text_of(client.get(url, headers=headers))
+    return seen
+
+
+def collect_pull(client, headers) -> tuple[dict[str, str], str]:
+    seen, cursor, n = {}, None, 0
+    while True:
+        query = {"cursor": cursor, "limit": 5} if cursor else {"limit": 5}
+        response = client.get("/api/sync/pull", headers=headers, query_string=query)
+        assert response.status_code == 200
+        seen[f"pull page {n}"] = text_of(response)
+        cursor, n = response.get_json()["cursor"], n + 1
+        if not response.get_json()["has_more"]:
+            return seen, cursor
+
+
+def console_urls(app, ids) -> list[str]:
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/console") or "GET" not in rule.methods:
+            continue
+        if rule.endpoint == "console.static":
+            continue
+        choices = []
+        for name in rule.arguments:
+            converter = rule._converters[name]
+            values = getattr(converter, "items", None) or ids.get(name)
+            assert values, f"the secrecy suite has no ids for {name!r} in {rule.rule}"
+            choices.append([(name, v) for v in values])
+        for combo in itertools.product(*choices):
+            urls.append(rule.build(dict(combo), append_unknown=False)[1])
+    return urls
+
+
+LINK = re.compile(r'href="(/console/[^"#]*)"')
+
+
+def collect_console(app, client, auth, user, secret) -> dict[str, str]:
+    console_login(client, auth, user)
+    queue = deque(console_urls(app, secret.ids))
+    seen: dict[str, str] = {}
+    while queue and len(seen) < 300:
+        url = queue.popleft().replace("&amp;", "&")
+        if url in seen or url.startswith("/console/static"):
+            continue
+        response = client.get(url)
+        seen[url] = text_of(response)
+        if response.status_code == 200 and response.mimetype == "text/html":
+            queue.extend(LINK.findall(response.get_data(as_text=True)))
+    client.post("/console/logout", data={})  # the next persona logs in afresh
+    return seen
+
+
+def leaks(seen: dict[str, str], secrets: list[str]) -> list[tuple[str, str]]:
+    return [(url, s) for url, text in seen.items() for s in secrets if s in text]
+
+
+PERSONAS = ["responder", "outsider", "other_supervisor", "leader"]
+
+
+def secrets_for(secret, persona) -> list[str]:
+    """Every supervisor plans from the list of all sites, so another office's supervisor
+    may know the sites by name; what stays secret from them is that this plan targets
+    them (and the plan itself). The responder and the inspectors learn no site names."""
+    if persona == "other_supervisor":
+        return [s for s in secret.secrets if s not in SITE_NAMES]
+    return secret.secrets
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_nothing_leaks_through_the_api(client, auth, secret, persona):
+    headers = auth.headers(getattr(secret.people, persona))
+    seen = collect_api(client, headers, secret)
+    assert any("/api/plans/" + secret.plan["id"] in url for url in seen)  # it was asked
+    assert leaks(seen, secrets_for(secret, persona)) == []
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_nothing_leaks_through_pull(client, auth, secret, persona):
+    headers = auth.headers(getattr(secret.people, persona))
+    seen, cursor = collect_pull(client, headers)
+    # The plan changes while they watch: a new member, a moved window, finished.
+    plan = client.get(f"/api/plans/{secret.plan['id']}", headers=secret.headers).get_json()
+    response = client.patch(
+        f"/api/plans/{plan['id']}",
+        json={
+            "version": plan["version"],
+            "team_ids": [m["id"] for m in plan["team"]] + [str(secret.people.outsider.id)],
+        },  # fmt: skip
+        headers=secret.headers,
+    )
+    assert response.status_code == 200, response.get_json()
+    later = client.get("/api/sync/pull", headers=headers, query_string={"cursor": cursor})
+    seen["pull after changes"] = text_of(later)
+    if persona == "outsider":
+        # Now on the team: the plan reaches their device, as it should.
+        assert TITLE in seen["pull after changes"]
+        return
+    assert leaks(seen, secrets_for(secret, persona)) == []
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_nothing_leaks_through_console_pages(app, client, auth, secret, persona):
+    seen = collect_console(app, client, auth, getattr(secret.people, persona), secret)
+    assert len(seen) > 3
+    assert leaks(seen, secrets_for(secret, persona)) == []
+
+
+def test_a_secret_id_answers_exactly_like_an_unknown_one(client, auth, secret):
+    headers = auth.headers(secret.people.responder)
+    for path in ("", "/draws/" + secret.ids["draw_id"][0] + "/check"):
+        known = client.get(f"/api/plans/{secret.plan['id']}{path}", headers=headers)
+        unknown = client.get(f"/api/plans/{RANDOM_ID}{path}", headers=headers)
+        assert known.status_code == unknown.status_code == 404
+        assert known.get_json() == unknown.get_json()
+
+
+def test_the_harness_sees_what_the_team_and_office_see(app, client, auth, secret):
+    """The same collection as the team member and the supervisor finds the secrets: the
+    suite above would notice a leak."""
+    member = auth.headers(secret.people.member)
+    api = collect_api(client, member, secret)
+    pulled, _ = collect_pull(client, member)
+    found = {s for _, s in leaks({**api, **pulled}, secret.secrets)}
+    assert {TITLE, MATTER, secret.plan["id"], secret.plan["code"], *SITE_NAMES} <= found
+    console = collect_console(app, client, auth, secret.people.supervisor, secret)
+    assert TITLE in {s for _, s in leaks(console, secret.secrets)}
