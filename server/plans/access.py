@@ -44,10 +44,12 @@ def visible_clause(user: User):
     return clause
 
 
-def load_plan(plan_id: uuid.UUID, for_update: bool = False) -> Plan | None:
+def load_plan(plan_id: uuid.UUID, user: User) -> Plan | None:
+    """The plan if the user may see it. Visibility is part of the one query, so a secret
+    plan and a missing one take the same path (and the same time) to None."""
     query = (
         select(Plan)
-        .where(Plan.id == plan_id)
+        .where(Plan.id == plan_id, visible_clause(user))
         .options(
             selectinload(Plan.team),
             selectinload(Plan.sites),
@@ -55,14 +57,12 @@ def load_plan(plan_id: uuid.UUID, for_update: bool = False) -> Plan | None:
             selectinload(Plan.rechecks),
         )
     )
-    if for_update:
-        query = query.with_for_update(of=Plan)
     return db.session.scalar(query)
 
 
 def get_visible_plan(user: User, plan_id: uuid.UUID) -> Plan:
-    plan = load_plan(plan_id)
-    if plan is None or not can_see(user, plan):
+    plan = load_plan(plan_id, user)
+    if plan is None:
         raise not_found(NOT_FOUND)
     return plan
 
