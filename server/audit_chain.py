@@ -45,7 +45,9 @@ def remember(session: Session, row: AuditEvent) -> None:
 def _chain_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return
-    rows = session.info.pop(PENDING, None)
+    # An event recorded inside a savepoint that was rolled back is gone: chain only the
+    # events that will actually be written.
+    rows = [row for row in session.info.pop(PENDING, None) or [] if row in session]
     if not rows:
         return
     session.flush()  # ids

@@ -6,11 +6,10 @@ import itertools
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from server.auth.passwords import hash_password
 from server.extensions import db
-from sqlalchemy import select
-
 from server.models import (
     Category,
     Plan,

@@ -89,6 +89,21 @@ def test_rolled_back_events_leave_no_gap(app, chain):
     assert verify_chain(db.session) == {"ok": True, "checked": 7, "broken": None}
 
 
+def test_events_of_a_rolled_back_savepoint_leave_no_gap(app, chain):
+    """A push mutation runs in a savepoint; an event it recorded before failing is gone."""
+    savepoint = db.session.begin_nested()
+    record_event("test.in_savepoint", "thing", "x")
+    db.session.flush()
+    savepoint.rollback()
+    record_event("test.after", "thing", "y")
+    db.session.commit()
+    assert verify_chain(db.session) == {"ok": True, "checked": 7, "broken": None}
+    assert (
+        db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "test.in_savepoint"))
+        is None
+    )
+
+
 def test_failed_logins_are_chained_too(client, factory):
     user = factory.user()
     db.session.commit()
