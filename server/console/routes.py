@@ -84,3 +84,6 @@ def evidence():
 @console_login_required(Role.supervisor, Role.admin)
 def photo_content(photo_id, variant):
     return photo_file(visible_photo(g.user, photo_id), variant)
+
+
+from server.console import plans  # noqa: E402,F401  (the plan pages register on bp)

@@ -82,13 +82,15 @@ def _draw_inputs(plan: Plan, data: dict) -> dict:
     pool = DrawPool(data["pool"])
     if pool == DrawPool.site:
         rows = _candidates(Site, data.get("target_ids"), [Site.active], "target_ids", "点位")
-        targets = [{"id": str(s.id), "unit_id": str(s.unit_id), "region_code": s.region_code}
-                   for s in rows]  # fmt: skip
+        targets = [
+            {"id": str(s.id), "unit_id": str(s.unit_id), "region_code": s.region_code} for s in rows
+        ]
     else:
         conditions = [Unit.active, Unit.kind.in_(TARGET_UNIT_KINDS)]
         rows = _candidates(Unit, data.get("target_ids"), conditions, "target_ids", "单位")
-        targets = [{"id": str(u.id), "unit_id": str(u.id), "region_code": u.region_code}
-                   for u in rows]  # fmt: skip
+        targets = [
+            {"id": str(u.id), "unit_id": str(u.id), "region_code": u.region_code} for u in rows
+        ]
     users = _candidates(
         User,
         data.get("inspector_ids"),

@@ -88,8 +88,9 @@ def resolve_rechecks(ids, office_id):
 def resolve_leader(leader_id):
     if leader_id is None:
         return None
-    return _by_ids(User, [leader_id], "leader_id", "带队领导", User.active,
-                   User.role.in_(LEADER_ROLES))[0]  # fmt: skip
+    return _by_ids(
+        User, [leader_id], "leader_id", "带队领导", User.active, User.role.in_(LEADER_ROLES)
+    )[0]
 
 
 def resolve_category(code: str) -> Category:
@@ -172,15 +173,31 @@ def _apply(plan: Plan, data: dict) -> None:
     if "repeat_justification" in data:
         plan.repeat_justification = (data["repeat_justification"] or "").strip() or None
     if "team_ids" in data:
-        plan.team = resolve_team(data["team_ids"])
+        plan.team = _kept_or(plan.team, data["team_ids"], resolve_team)
     if "site_ids" in data:
-        plan.sites = resolve_sites(data["site_ids"])
+        plan.sites = _kept_or(plan.sites, data["site_ids"], resolve_sites)
     if "rectification_ids" in data:
-        plan.rechecks = resolve_rechecks(data["rectification_ids"], plan.office_unit_id)
-    units = resolve_units(data["unit_ids"]) if "unit_ids" in data else list(plan.target_units)
+        plan.rechecks = _kept_or(
+            plan.rechecks,
+            data["rectification_ids"],
+            lambda ids: resolve_rechecks(ids, plan.office_unit_id),
+        )
+    units = (
+        _kept_or(plan.target_units, data["unit_ids"], resolve_units)
+        if "unit_ids" in data
+        else list(plan.target_units)
+    )
     plan.target_units = _union(
         units, [s.unit for s in plan.sites] + [r.unit for r in plan.rechecks]
     )
+
+
+def _kept_or(current: list, ids: list, resolve) -> list:
+    """The listed records: those already on the plan stay even if disabled or closed since
+    (sending the full list back must not fail); new ones must be selectable now."""
+    kept = {x.id: x for x in current}
+    added = {x.id: x for x in resolve([i for i in ids if i not in kept])}
+    return [kept.get(i) or added[i] for i in dict.fromkeys(ids)]
 
 
 def _next_code(office_id: uuid.UUID, year: int) -> str:

@@ -70,10 +70,12 @@ class DrawRequestSchema(BaseSchema):
     inspectors = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_IDS))
     target_ids = fields.List(
         fields.UUID(),
+        validate=validate.Length(max=100_000),
         metadata={"description": "Candidate targets; all active ones when left out"},
     )
     inspector_ids = fields.List(
         fields.UUID(),
+        validate=validate.Length(max=100_000),
         metadata={"description": "Candidate inspectors; all active inspectors when left out"},
     )
     seed = fields.String(

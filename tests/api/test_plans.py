@@ -444,3 +444,24 @@ def test_a_justified_repeat_does_not_block_the_first_plan(client, pw):
         headers=pw.headers,
     )
     assert moved.status_code == 409 and error(moved)["code"] == "matter_repeated"
+
+
+def test_sending_the_full_lists_back_keeps_members_disabled_since(client, pw):
+    plan = created(client, pw, team_ids=[str(i.id) for i in pw.inspectors[:2]])
+    pw.inspectors[1].active = False
+    db.session.commit()
+    body = {
+        "version": plan["version"],
+        "title": "改过的标题",
+        "team_ids": [m["id"] for m in plan["team"]],
+        "site_ids": [s["id"] for s in plan["sites"]],
+    }
+    response = client.patch(f"/api/plans/{plan['id']}", json=body, headers=pw.headers)
+    assert response.status_code == 200, response.get_json()
+    assert len(response.get_json()["team"]) == 2
+    # Adding a disabled account anew is still refused.
+    add = {"version": response.get_json()["version"], "team_ids": [str(pw.inspectors[1].id)]}
+    fresh = created(client, pw, matter_category="other", team_ids=[])
+    add["version"] = fresh["version"]
+    refused = client.patch(f"/api/plans/{fresh['id']}", json=add, headers=pw.headers)
+    assert refused.status_code == 422
