@@ -20,9 +20,13 @@ def test_python_and_sql_visibility_agree(factory, status):
     member = factory.user(Role.inspector, office)
     leader = factory.user(Role.leader)
     plan = factory.plan(
-        office, supervisor, team=[member], sites=[factory.site(target)], status=status,
+        office,
+        supervisor,
+        team=[member],
+        sites=[factory.site(target)],
+        status=status,
         leader=leader,
-    )  # fmt: skip
+    )
     people = {
         "admin": factory.user(Role.admin),
         "supervisor": supervisor,

@@ -152,8 +152,11 @@ def api_get_urls(client, ids) -> list[str]:
     for path, item in spec["paths"].items():
         if "get" not in item:
             continue
-        params = [p for p in item["get"].get("parameters", []) + item.get("parameters", [])
-                  if p["in"] == "path"]  # fmt: skip
+        params = [
+            p
+            for p in item["get"].get("parameters", []) + item.get("parameters", [])
+            if p["in"] == "path"
+        ]
         choices = []
         for param in params:
             name = param["name"]
@@ -273,7 +276,7 @@ def test_nothing_leaks_through_pull(client, auth, secret, persona):
         json={
             "version": plan["version"],
             "team_ids": [m["id"] for m in plan["team"]] + [str(secret.people.outsider.id)],
-        },  # fmt: skip
+        },
         headers=secret.headers,
     )
     assert response.status_code == 200, response.get_json()
