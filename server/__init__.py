@@ -68,10 +68,20 @@ def _register_blueprints(app: Flask) -> None:
     from server.system.routes import blp as system_blp
     from server.uploads.routes import blp as uploads_blp
     from server.web import bp as web_bp
+    from server.workdays.routes import blp as calendar_blp
 
     api = ZhichaApi(app)
     document_common_parts(api)
-    for blp in (auth_blp, system_blp, accounts_blp, plans_blp, sync_blp, uploads_blp, photos_blp):
+    for blp in (
+        auth_blp,
+        system_blp,
+        accounts_blp,
+        plans_blp,
+        calendar_blp,
+        sync_blp,
+        uploads_blp,
+        photos_blp,
+    ):
         api.register_blueprint(blp)
     app.register_blueprint(console_bp)
     app.register_blueprint(web_bp)

@@ -99,6 +99,29 @@ def register_cli(app: Flask) -> None:
 
     app.cli.add_command(evidence)
 
+    @app.cli.command("import-holidays")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    def import_holidays_command(path: str) -> None:
+        """Import a year's State Council holiday schedule (JSON; see docs/calendar.md)."""
+        import json
+
+        from marshmallow import ValidationError
+
+        from server.workdays.operations import import_year
+        from server.workdays.schemas import YearImportSchema
+
+        try:
+            data = YearImportSchema().load(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (ValueError, ValidationError) as error:
+            messages = getattr(error, "messages", str(error))
+            raise click.ClickException(f"日历文件有误:{messages}") from None
+        summary = import_year(data, None)
+        db.session.commit()
+        click.echo(
+            f"{summary['year']} 年日历已导入:放假 {summary['holidays']} 天,"
+            f"调休上班 {summary['workdays']} 天"
+        )
+
     @app.cli.command("create-unit")
     @click.option("--code", required=True)
     @click.option("--name", required=True)

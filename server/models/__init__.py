@@ -3,6 +3,7 @@
 from server.models.audit import AuditChainHead, AuditEvent
 from server.models.auth import AuthSession, LoginAttempt
 from server.models.base import Base, utcnow
+from server.models.calendar import CalendarDay, CalendarYear
 from server.models.field import (
     Category,
     ContentStatus,
@@ -39,6 +40,8 @@ from server.models.user import ROLE_LABELS, Role, User
 __all__ = [
     "AuditChainHead",
     "AuditEvent",
+    "CalendarDay",
+    "CalendarYear",
     "Category",
     "ContentStatus",
     "Finding",
