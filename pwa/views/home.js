@@ -56,6 +56,7 @@ async function planList() {
       h("p", { class: "muted small",
         text: `${p.code || ""} · ${fmtDate(p.window_start)} 至 ${fmtDate(p.window_end)}`
           + (p.status ? ` · ${PLAN_STATUS_LABELS[p.status] || p.status}` : "") }),
+      p.matter ? h("p", { class: "small matter", text: `督查事项:${p.matter}` }) : null,
       planSites.length
         ? h("ul", { class: "sites" }, planSites.map((site) => h("li", {},
           h("a", { class: "site-link", href: `#/site/${plan.id}/${site.id}` },

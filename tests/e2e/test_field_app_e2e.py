@@ -99,6 +99,7 @@ def test_offline_capture_then_sync_with_a_resumed_upload(field_context, live_ser
     page.get_by_role("button", name="登录").click()
     expect(page.locator("#home-user")).to_contain_text(inspector.display_name)
     expect(page.get_by_text(plan.title)).to_be_visible()
+    expect(page.get_by_text(f"督查事项:{plan.matter}")).to_be_visible()
     wait_for_controller(page)
 
     # Offline: the app still loads, from the service worker's cache.
