@@ -7,6 +7,7 @@ import uuid
 from flask import g, has_request_context, request
 
 from server.audit_chain import remember
+from server.database import SAFE_METHODS
 from server.extensions import db
 from server.models import AuditEvent
 
@@ -44,7 +45,7 @@ def record_read(
     write lock (SQLite begins it deferred), so the event is queued and written in a short
     transaction of its own at the commit point; if that fails, the response fails too: no
     audited read is served unaudited (server/transaction.py)."""
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
+    if request.method not in SAFE_METHODS:
         record_event(action, entity_type, entity_id, actor_id, **details)
         return
     g.setdefault("read_events", []).append((action, entity_type, entity_id, actor_id, details))

@@ -57,19 +57,6 @@ def plan_values(plan) -> dict:
     return values
 
 
-def changes_only(plan, data: dict) -> dict:
-    """Send what the supervisor changed: a member or site since made inactive (or an item
-    since closed) that was left as it was must not make the whole edit fail."""
-    current = operations.plan_state(plan)
-
-    def same(key, value):
-        if isinstance(value, list):
-            return sorted(str(v) for v in value) == current[key]
-        return (str(value) if value is not None else None) == current[key]
-
-    return {k: v for k, v in data.items() if k == "version" or not same(k, v)}
-
-
 def keep(rows: list, extra) -> list:
     seen = {r.id for r in rows}
     return rows + [r for r in extra if r is not None and r.id not in seen]

@@ -14,11 +14,9 @@ from flask import abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from server.audit import record_read
 from server.console.plan_forms import (
     LISTS,
     SCALARS,
-    changes_only,
     choices,
     draw_candidates,
     draw_data,
@@ -45,7 +43,7 @@ from server.models import (
 )
 from server.plans import draws as plan_draws
 from server.plans import operations, queries, rules
-from server.plans.access import can_manage, get_visible_plan
+from server.plans.access import audit_plan_read, can_manage, get_visible_plan
 from server.plans.draw import ALGORITHM
 from server.plans.schemas import (
     DrawRequestSchema,
@@ -97,7 +95,7 @@ def _page(template: str, status: int = 200, **context):
 
 def _viewed(plan_id: uuid.UUID):
     plan = get_visible_plan(g.user, plan_id)
-    record_read("plan.viewed", "plan", plan.id, g.user.id, via="console")
+    audit_plan_read(plan.id, g.user, "console")
     return plan
 
 
@@ -224,12 +222,12 @@ def plan_new():
 def plan_edit(plan_id: uuid.UUID):
     plan = _managed(plan_id)
     if request.method == "GET":
-        record_read("plan.viewed", "plan", plan.id, g.user.id, via="console")
+        audit_plan_read(plan.id, g.user, "console")
         return _render_form(plan, plan_values(plan))
     values = form_values(request.form)
     try:
         data = PlanUpdateSchema().load(form_data(request.form))
-        operations.update_plan(plan.id, changes_only(plan, data), g.user)
+        operations.update_plan(plan.id, data, g.user)
     except ValidationError as error:
         return _render_form(_refused(ApiError(422), plan_id), values, error.messages, status=422)
     except ApiError as error:
@@ -346,7 +344,7 @@ def _render_draw(plan, values, errors=None, message=None, status=200):
 def plan_draw(plan_id: uuid.UUID):
     plan = _managed(plan_id)
     if request.method == "GET":
-        record_read("plan.viewed", "plan", plan.id, g.user.id, via="console")
+        audit_plan_read(plan.id, g.user, "console")
         return _render_draw(plan, None)
     form = request.form
     values = {k: form.get(k, "") for k in ("pool", "targets", "inspectors", "seed")}

@@ -13,6 +13,7 @@ import uuid
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import selectinload
 
+from server.audit import record_read
 from server.errors import ApiError, not_found
 from server.extensions import db
 from server.models import Plan, PlanStatus, Role, User, plan_member
@@ -72,3 +73,8 @@ def get_managed_plan(user: User, plan_id: uuid.UUID) -> Plan:
     if not can_manage(user, plan):
         raise ApiError(403, "forbidden", "只有本督查室的督查人员可以修改此计划")
     return plan
+
+
+def audit_plan_read(plan_id, user: User, via: str) -> None:
+    """Every read of a plan's details is audited: API, console page or a device's pull."""
+    record_read("plan.viewed", "plan", plan_id, user.id, via=via)

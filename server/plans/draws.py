@@ -28,7 +28,7 @@ from server.models import (
 from server.plans import rules
 from server.plans.access import get_managed_plan, get_visible_plan
 from server.plans.draw import ALGORITHM, DrawError, new_seed, run_draw
-from server.plans.operations import Audiences, _apply, _touch, _union, field_error, plan_state
+from server.plans.operations import Audiences, add_to_plan, field_error, plan_state
 from server.settings import get_setting
 from server.timeutil import local_today
 
@@ -143,20 +143,10 @@ def draw_for_plan(plan_id: uuid.UUID, data: dict, actor: User) -> Draw:
     )
     db.session.add(draw)
     drawn = [uuid.UUID(i) for i in result["target_ids"]]
-    if draw.pool == DrawPool.site:
-        plan.sites = _union(
-            list(plan.sites), db.session.scalars(select(Site).where(Site.id.in_(drawn))).all()
-        )
-        _apply(plan, {})
-    else:
-        _apply(plan, {"unit_ids": [u.id for u in plan.target_units] + drawn})
-    team = [uuid.UUID(i) for i in result["inspector_ids"]]
-    plan.team = _union(
-        list(plan.team), db.session.scalars(select(User).where(User.id.in_(team))).all()
-    )
+    on_pool = "site_ids" if draw.pool == DrawPool.site else "unit_ids"
+    add_to_plan(plan, team_ids=[uuid.UUID(i) for i in result["inspector_ids"]], **{on_pool: drawn})
     # Drawn targets were screened for the same matter already (see _recently_inspected).
     rules.check_plan(plan, local_today(), changed=set())
-    _touch(plan)
     db.session.flush()
     record_event(
         "plan.drawn",

@@ -15,6 +15,7 @@ from server.extensions import db
 from server.field.registry import audience_of, note_changed
 from server.models import (
     OPEN_FOR_RECHECK,
+    STATUS_LABELS,
     Category,
     Plan,
     PlanKind,
@@ -274,20 +275,32 @@ def update_plan(plan_id: uuid.UUID, data: dict, actor: User) -> Plan:
     return plan
 
 
+def add_to_plan(plan: Plan, team_ids=(), site_ids=(), unit_ids=(), rectification_ids=()):
+    """Add members and targets (a merge, a draw); target units follow sites and items."""
+    plan.team = _union(list(plan.team), resolve_team(team_ids))
+    plan.sites = _union(list(plan.sites), resolve_sites(site_ids))
+    rechecks = resolve_rechecks(rectification_ids, plan.office_unit_id)
+    plan.rechecks = _union(list(plan.rechecks), rechecks)
+    _apply(plan, {"unit_ids": [u.id for u in plan.target_units] + list(unit_ids)})
+    _touch(plan)
+
+
 def merge_into_plan(plan_id: uuid.UUID, data: dict, actor: User) -> Plan:
     """One inspection per matter: fold another intended inspection's targets and team into
     this plan instead of inspecting the same units twice."""
     plan = get_managed_plan(actor, plan_id)
     _check_editable(plan)
     before, audiences = plan_state(plan), Audiences(plan)
-    plan.team = _union(list(plan.team), resolve_team(data.get("team_ids", [])))
-    plan.sites = _union(list(plan.sites), resolve_sites(data.get("site_ids", [])))
-    rechecks = resolve_rechecks(data.get("rectification_ids", []), plan.office_unit_id)
-    plan.rechecks = _union(list(plan.rechecks), rechecks)
-    _apply(plan, {"unit_ids": [u.id for u in plan.target_units] + data.get("unit_ids", [])})
+    add_to_plan(
+        plan,
+        team_ids=data.get("team_ids", []),
+        site_ids=data.get("site_ids", []),
+        unit_ids=data.get("unit_ids", []),
+        rectification_ids=data.get("rectification_ids", []),
+    )
     changes = _diff(before, plan_state(plan))
+    # Merging is the remedy for a repeated matter, not a new filing of one.
     rules.check_plan(plan, local_today(), changed=set(changes) - {"unit_ids"})
-    _touch(plan)
     record_event(
         "plan.merged", "plan", plan.id, actor.id, changes=changes, note=data.get("note", "")
     )
@@ -303,7 +316,7 @@ def change_status(plan_id: uuid.UUID, status: str, version: int, actor: User) ->
         raise ApiError(
             409,
             "invalid_transition",
-            f"计划当前状态不能变更为该状态({plan.status} → {target})",
+            f"计划当前为“{STATUS_LABELS[plan.status]}”,不能改为“{STATUS_LABELS[target]}”",
             {"from": str(plan.status), "to": str(target)},
         )
     audiences = Audiences(plan)

@@ -7,11 +7,10 @@ import uuid
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from server.audit import record_read
 from server.auth.guards import api_login_required
 from server.models import Role
 from server.plans import draws, operations, queries
-from server.plans.access import get_visible_plan
+from server.plans.access import audit_plan_read, get_visible_plan
 from server.plans.schemas import (
     DrawCheckSchema,
     DrawRequestSchema,
@@ -37,11 +36,6 @@ blp = Blueprint(
 )
 
 NOT_VISIBLE = "Not found, or not visible to you (the two are indistinguishable)"
-
-
-def audited_detail(plan, via: str):
-    record_read("plan.viewed", "plan", plan.id, current_user.id, via=via)
-    return plan
 
 
 @blp.route("")
@@ -81,7 +75,9 @@ def figures(args):
 @blp.alt_response(404, schema=ErrorSchema, description=NOT_VISIBLE)
 def get_plan(plan_id: uuid.UUID):
     """A plan with its team, sites, target units and draws. Every read is audited."""
-    return audited_detail(get_visible_plan(current_user, plan_id), "api")
+    plan = get_visible_plan(current_user, plan_id)
+    audit_plan_read(plan.id, current_user, "api")
+    return plan
 
 
 @blp.route("/<uuid:plan_id>", methods=["PATCH"])

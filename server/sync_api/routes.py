@@ -11,13 +11,13 @@ from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 import sync
-from server.audit import record_read
 from server.auth.guards import api_login_required
 from server.errors import ApiError
 from server.extensions import db
 from server.field.principal import principal_for
 from server.field.registry import registry
 from server.models import utcnow
+from server.plans.access import audit_plan_read
 from server.schemas import ErrorSchema
 from server.sync_api.schemas import PullArgsSchema, PullResultSchema, PushResultSchema, PushSchema
 from server.transaction import body_limit
@@ -85,5 +85,5 @@ def pull(args):
     for change in result["changes"]:
         if change["entity"] == "plan" and change["op"] == "upsert":
             # A plan's details reaching a device is a read of them: audited like any other.
-            record_read("plan.viewed", "plan", change["id"], current_user.id, via="sync_pull")
+            audit_plan_read(change["id"], current_user, "sync_pull")
     return result

@@ -1,5 +1,5 @@
 """Working days in the Chinese calendar: statutory holidays off, adjusted working days on."""
 
-from server.workdays.calendar import add_working_days, is_working_day, known_source
+from server.workdays.calendar import add_working_days, known_source
 
-__all__ = ["add_working_days", "is_working_day", "known_source"]
+__all__ = ["add_working_days", "known_source"]

@@ -64,10 +64,6 @@ def known_source(year: int) -> str:
     return YearBook().source(year)
 
 
-def is_working_day(day: date) -> tuple[bool, bool]:
-    return YearBook().working(day)
-
-
 def add_working_days(start: date, days: int) -> tuple[date, bool]:
     """The date `days` working days after `start`, and whether every year it crossed has
     a confirmed schedule."""

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from server.extensions import db
-from server.models import AuditEvent, Draw, PlanMode, PlanStatus, Role, UnitKind
+from server.models import AuditEvent, Draw, Role, UnitKind
 from server.plans.draw import DrawError, run_draw
 from server.timeutil import local_today
 from tests.api.plan_helpers import created, to_status
@@ -138,9 +138,9 @@ def test_recently_inspected_targets_are_excluded(client, pw, monkeypatch):
 
 
 def test_same_matter_units_are_excluded_with_their_sites(client, pw):
-    earlier = created(client, pw, site_ids=[], unit_ids=[str(pw.units[3].id)], **{})
+    earlier = created(client, pw, site_ids=[], unit_ids=[str(pw.units[3].id)])
     to_status(client, pw, earlier, "approved")
-    plan = created(client, pw, site_ids=[], team_ids=[], repeat_justification=None)
+    plan = created(client, pw, site_ids=[], team_ids=[])
     result = draw(client, pw, plan, targets=1)
     excluded = {e["id"]: e["reason"] for e in result["inputs"]["excluded"]}
     unit3_sites = {str(s.id) for s in pw.sites if s.unit_id == pw.units[3].id}
@@ -247,7 +247,3 @@ def test_figures_are_for_the_office_and_admins_only(client, pw, factory, auth):
         f"/api/plans/figures?office_id={pw.office.id}&year={year}", headers=auth.headers(admin)
     )
     assert response.status_code == 200 and response.get_json()["office"]["name"] == "县督查室"
-
-
-def test_statuses_and_modes_used_here_exist():
-    assert PlanStatus.approved and PlanMode.open

@@ -3,13 +3,13 @@ both sides of its threshold."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import AuditEvent, PlanStatus, RectificationStatus, Role
+from server.models import AuditEvent, RectificationStatus, Role
 from server.timeutil import local_today
 from tests.api.plan_helpers import (
     create,
@@ -31,7 +31,8 @@ def error(response):
 def test_supervisor_creates_a_draft_plan(client, pw):
     plan = created(client, pw)
     assert plan["status"] == "draft"
-    assert plan["code"] == f"DC-{local_today().year}-001" or plan["code"].startswith("DC-")
+    # Numbered by the year of the window (it starts tomorrow), per office.
+    assert plan["code"] == f"DC-{date.fromisoformat(plan['window_start']).year}-001"
     assert [s["id"] for s in plan["sites"]] == [str(pw.sites[0].id)]
     # The site's responsible unit is a target unit.
     assert [u["id"] for u in plan["target_units"]] == [str(pw.sites[0].unit_id)]
@@ -222,17 +223,14 @@ def test_same_matter_same_unit_within_the_period(client, pw, gap, status):
         assert conflict["shared_units"] == [pw.units[0].name]
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"matter_category": "work_safety"},
-        {"site_ids": [], "unit_ids": ["UNIT1"]},
-    ],
-)
-def test_a_different_matter_or_unit_is_no_repeat(client, pw, change):
+@pytest.mark.parametrize("other", ["matter", "unit"])
+def test_a_different_matter_or_unit_is_no_repeat(client, pw, other):
     existing_plan(client, pw, 1)
-    if change.get("unit_ids"):
-        change = {**change, "unit_ids": [str(pw.units[1].id)]}
+    change = (
+        {"matter_category": "work_safety"}
+        if other == "matter"
+        else {"site_ids": [], "unit_ids": [str(pw.units[1].id)]}
+    )
     assert create(client, pw, **change).status_code == 201
 
 
@@ -414,16 +412,6 @@ def test_plan_leaves_the_team_devices_when_finished(client, pw, auth):
     later = device.pull()
     assert any(c["id"] == plan["id"] and c["op"] == "delete" for c in later)
     assert any(c["entity"] == "site" and c["op"] == "delete" for c in later)
-
-
-def test_status_is_in_plan_statuses():
-    assert {s.value for s in PlanStatus} == {
-        "draft",
-        "approved",
-        "active",
-        "finished",
-        "findings_issued",
-    }
 
 
 def test_a_justified_repeat_does_not_block_the_first_plan(client, pw):
