@@ -64,6 +64,9 @@ def _register_blueprints(app: Flask) -> None:
     from server.evidence.routes import blp as photos_blp
     from server.openapi import document_common_parts
     from server.plans.routes import blp as plans_blp
+    from server.rectification.notification_routes import blp as notifications_blp
+    from server.rectification.routes import blp as rectifications_blp
+    from server.rectification.triage_routes import blp as findings_blp
     from server.sync_api.routes import blp as sync_blp
     from server.system.routes import blp as system_blp
     from server.uploads.routes import blp as uploads_blp
@@ -81,6 +84,9 @@ def _register_blueprints(app: Flask) -> None:
         sync_blp,
         uploads_blp,
         photos_blp,
+        findings_blp,
+        rectifications_blp,
+        notifications_blp,
     ):
         api.register_blueprint(blp)
     app.register_blueprint(console_bp)

@@ -122,6 +122,20 @@ def register_cli(app: Flask) -> None:
             f"调休上班 {summary['workdays']} 天"
         )
 
+    @app.cli.command("send-reminders")
+    @click.option("--date", "day", default=None, help="Run as of this day (YYYY-MM-DD).")
+    def send_reminders_command(day: str | None) -> None:
+        """Due-soon, overdue, follow-up and escalation reminders (run daily, idempotent)."""
+        from datetime import date
+
+        from server.rectification.reminders import run_reminders
+
+        counts = run_reminders(date.fromisoformat(day) if day else None)
+        db.session.commit()
+        total = sum(counts.values())
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "无"
+        click.echo(f"已写入提醒 {total} 条({detail})")
+
     @app.cli.command("create-unit")
     @click.option("--code", required=True)
     @click.option("--name", required=True)

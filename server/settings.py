@@ -175,8 +175,66 @@ SETTINGS: dict[str, Setting] = {
             "seed 001 (四)",
             maximum=1,
         ),
+        Setting(
+            "progress_cadence_days",
+            30,
+            "整改进展报送周期(天)",
+            "An open item with no progress report for longer than this (from issue or the "
+            "last report) is red. An item may set its own cadence.",
+            "seed 000, 二(四)",
+            minimum=1,
+            maximum=366,
+        ),
+        Setting(
+            "red_return_count",
+            2,
+            "退回次数达到此数即为红色",
+            "An item returned (verification failed or closure refused) this many times is red.",
+            "seed 000, 二(四)",
+            minimum=1,
+            maximum=100,
+        ),
+        Setting(
+            "behind_schedule_margin",
+            0.3,
+            "进度滞后容差",
+            "Red when the share of the deadline already elapsed exceeds the reported progress "
+            "by more than this (0.3 = 30 percentage points).",
+            "seed 000, 二(四)",
+            maximum=1,
+        ),
+        Setting(
+            "red_follow_days",
+            7,
+            "红色事项调度周期(天)",
+            "Red items are followed up (reminder to the unit, escalation to the lead "
+            "official) once in each period of this many days.",
+            "seed 000, 二(四)",
+            minimum=1,
+            maximum=366,
+        ),
+        Setting(
+            "yellow_follow_days",
+            30,
+            "黄色事项调度周期(天)",
+            "Yellow items are followed up once in each period of this many days.",
+            "seed 000, 二(四)",
+            minimum=1,
+            maximum=366,
+        ),
+        Setting(
+            "due_soon_working_days",
+            3,
+            "临期提醒(截止前工作日数)",
+            "A due-soon reminder goes out this many working days before an item's deadline.",
+            minimum=1,
+            maximum=60,
+        ),
     ]
 }
+
+# Settings the ledger colours depend on: changing one recomputes every open item.
+COLOUR_SETTINGS = frozenset({"progress_cadence_days", "red_return_count", "behind_schedule_margin"})
 
 
 def setting_default(key: str):

@@ -69,8 +69,15 @@ def evaluate_visit(session: Session, visit: Visit) -> None:
 
 
 def photo_site(session: Session, photo: Photo) -> Site | None:
+    """The site a photo should have been taken at: its finding's or visit's, or for a
+    progress report or verification, the rectification item's."""
+    from server.field.rectification import photo_item
+
     parent_model = {"finding": Finding, "visit": Visit}.get(str(photo.parent_type))
-    parent = cached_get(session, parent_model, photo.parent_id) if parent_model else None
+    if parent_model:
+        parent = cached_get(session, parent_model, photo.parent_id)
+    else:
+        parent = photo_item(session, photo)
     site_id = getattr(parent, "site_id", None)
     return cached_get(session, Site, site_id) if site_id else None
 

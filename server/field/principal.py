@@ -23,8 +23,15 @@ def office_tag(unit_id) -> str:
     return f"office:{unit_id}"
 
 
+def unit_tag(unit_id) -> str:
+    """Responders of this unit may see what is issued to it."""
+    return f"unit:{unit_id}"
+
+
 def principal_for(user: User) -> Principal:
     tags = {ALL, user_tag(user.id), f"role:{user.role.value}"}
     if user.role == Role.supervisor:
         tags.add(office_tag(user.unit_id))
+    if user.role == Role.responder:
+        tags.add(unit_tag(user.unit_id))
     return Principal(id=user.id, tags=frozenset(tags), user=user)

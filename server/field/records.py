@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from server.evidence.checks import clock_offset, evaluate_photo, evaluate_visit
 from server.field.cache import active_categories, cached_get
 from server.field.principal import ADMINS, office_tag, user_tag
+from server.field.rectification import item_photo_audience, item_photo_visible, sent_to_verify
 from server.field.reference import LIVE, SimpleHandler, plan_visible
 from server.field.schemas import FindingData, InterviewData, PhotoData, VisitData
 from server.models import (
@@ -22,6 +23,8 @@ from server.models import (
     Plan,
     Role,
     Unit,
+    Verification,
+    VerificationStatus,
     Visit,
     utcnow,
 )
@@ -279,11 +282,48 @@ class InterviewHandler(FieldRecordHandler):
             self.own_visit(ctx, values["visit_id"])
 
 
-PARENTS = {PhotoParent.finding.value: Finding, PhotoParent.visit.value: Visit}
+PARENTS = {
+    PhotoParent.finding.value: Finding,
+    PhotoParent.visit.value: Visit,
+    PhotoParent.verification.value: Verification,
+}
+
+
+def _photo_parent(ctx, values):
+    """The record a new photo belongs to, if the pushing user may add photos to it."""
+    model = PARENTS.get(values["parent_type"])
+    if model is None:  # progress-report photos come through the unit portal
+        raise invalid("parent_type", "此类照片不能从设备提交")
+    parent = ctx.session.get(model, values["parent_id"])
+    if model is Verification:
+        usable = (
+            parent is not None
+            and parent.inspector_id == ctx.principal.id
+            and parent.status in (VerificationStatus.assigned, VerificationStatus.reported)
+        )
+    else:
+        usable = (
+            parent is not None
+            and not parent.deleted_at
+            and parent.created_by_id == ctx.principal.id
+        )
+    if not usable:
+        raise invalid("parent_id", "照片所属的记录不存在")
+    return parent
 
 
 class PhotoHandler(FieldRecordHandler):
     name, model, schema = "photo", Photo, PhotoData
+
+    def visible(self, session, principal, record):
+        if super().visible(session, principal, record):
+            return True
+        if record.plan_id is None:  # attached to a rectification item
+            return item_photo_visible(session, principal.user, record)
+        return sent_to_verify(session, principal.user, record)
+
+    def audience(self, session, record):
+        return super().audience(session, record) | item_photo_audience(session, record)
 
     def serialize(self, p):
         return {
@@ -314,16 +354,11 @@ class PhotoHandler(FieldRecordHandler):
         max_bytes = ctx.session.info.get("upload_max_bytes")
         if max_bytes and values["size_bytes"] > max_bytes:
             raise invalid("size_bytes", f"照片超过上限 {max_bytes} 字节")
-        model = PARENTS.get(values["parent_type"])
-        if model is None:
-            raise invalid("parent_type", "此类照片尚不支持")
-        parent = ctx.session.get(model, values["parent_id"])
-        if parent is None or parent.deleted_at or parent.created_by_id != ctx.principal.id:
-            raise invalid("parent_id", "照片所属的记录不存在")
+        parent = _photo_parent(ctx, values)
         photo = Photo(
             id=record_id,
             created_by_id=ctx.principal.id,
-            plan_id=parent.plan_id,
+            plan_id=getattr(parent, "plan_id", None),
             client_time=ctx.client_time,
             received_at=ctx.received_at,
             device_clock_offset_s=clock_offset(ctx.device_time, ctx.received_at),

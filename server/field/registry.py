@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from server.extensions import db
 from server.field.records import FindingHandler, InterviewHandler, PhotoHandler, VisitHandler
+from server.field.rectification import RectificationHandler, VerificationHandler
 from server.field.reference import CategoryHandler, PlanHandler, SiteHandler, UnitHandler
 from sync import Registry, note_change
 
@@ -18,6 +19,8 @@ for handler in (
     FindingHandler(),
     InterviewHandler(),
     PhotoHandler(),
+    RectificationHandler(),
+    VerificationHandler(),
 ):
     registry.register(handler)
 

@@ -66,3 +66,14 @@ class PhotoData(BaseSchema):
     capture_source = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(["camera", "gallery"])
     )
+
+
+class VerificationReportData(BaseSchema):
+    """The inspector's report on a follow-up visit (回头看); the only fields a device may
+    change on a verification."""
+
+    report = fields.String(validate=validate.Length(max=4000))
+    opinion = fields.String(allow_none=True, validate=validate.OneOf(["passed", "failed"]))
+    lat = Lat
+    lon = Lon
+    accuracy_m = Accuracy

@@ -5,6 +5,7 @@ from server.models.auth import AuthSession, LoginAttempt
 from server.models.base import Base, utcnow
 from server.models.calendar import CalendarDay, CalendarYear
 from server.models.field import (
+    TRIAGE_LABELS,
     Category,
     ContentStatus,
     Finding,
@@ -14,8 +15,10 @@ from server.models.field import (
     Photo,
     PhotoParent,
     Severity,
+    TriageStatus,
     Visit,
 )
+from server.models.notification import Notification
 from server.models.plan import (
     KIND_LABELS,
     MODE_LABELS,
@@ -31,13 +34,42 @@ from server.models.plan import (
     plan_site,
     plan_unit,
 )
-from server.models.rectification import OPEN_FOR_RECHECK, Rectification, RectificationStatus
+from server.models.rectification import (
+    OPEN_FOR_RECHECK,
+    Rectification,
+    RectificationStatus,
+    rectification_finding,
+    rectification_supporting_unit,
+)
+from server.models.rectification import STATUS_LABELS as RECTIFICATION_STATUS_LABELS
+from server.models.rectification_records import (
+    ExtensionRequest,
+    ExtensionStatus,
+    ProgressReport,
+    Summons,
+    Verification,
+    VerificationMethod,
+    VerificationStatus,
+)
 from server.models.setting import SettingOverride
 from server.models.site import Site
 from server.models.unit import Unit, UnitKind
 from server.models.user import ROLE_LABELS, Role, User
 
 __all__ = [
+    "ExtensionRequest",
+    "ExtensionStatus",
+    "Notification",
+    "ProgressReport",
+    "RECTIFICATION_STATUS_LABELS",
+    "Summons",
+    "TRIAGE_LABELS",
+    "TriageStatus",
+    "Verification",
+    "VerificationMethod",
+    "VerificationStatus",
+    "rectification_finding",
+    "rectification_supporting_unit",
     "AuditChainHead",
     "AuditEvent",
     "CalendarDay",

@@ -41,6 +41,21 @@ class PhotoParent(enum.StrEnum):
     verification = "verification"
 
 
+class TriageStatus(enum.StrEnum):
+    pending = "pending"  # 待分办
+    itemized = "itemized"  # 已转为整改事项
+    merged = "merged"  # 与另一条重复,已合并
+    rejected = "rejected"  # 不构成问题,已驳回
+
+
+TRIAGE_LABELS = {
+    TriageStatus.pending: "待分办",
+    TriageStatus.itemized: "已转整改",
+    TriageStatus.merged: "已合并",
+    TriageStatus.rejected: "已驳回",
+}
+
+
 class LocationSource(enum.StrEnum):
     geolocation = "geolocation"
     exif = "exif"
@@ -116,9 +131,16 @@ class Finding(FieldRecord, Base):
     observed_at: Mapped[datetime]
     # Set when a supervisor triages it: from then on its inspector may not change it.
     triaged_at: Mapped[datetime | None]
+    triage_status: Mapped[TriageStatus] = mapped_column(
+        _enum(TriageStatus), default=TriageStatus.pending, server_default="pending", index=True
+    )
+    triage_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("finding.id"))
+    triaged_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
 
     plan: Mapped[Plan] = relationship()
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys="Finding.created_by_id")
+    site: Mapped[Site | None] = relationship()
 
     @property
     def locked(self) -> bool:

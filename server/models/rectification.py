@@ -1,27 +1,57 @@
-"""Rectification items (整改事项) in the shape plans need to link them: a follow-up
-(回头看) plan names the items it re-checks. The rectification workflow extends this."""
+"""Rectification items (整改事项): one line of the three lists (problems, measures,
+responsibility), issued to a responsible unit with a deadline and followed until a passed
+verification closes it (销号). See docs/rectification.md."""
 
 from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, Timestamps, UUIDKey, Versioned
+from server.models.site import Site
 from server.models.unit import Unit
+from server.models.user import User
+
+if TYPE_CHECKING:
+    from server.models.field import Finding
+
+
+def _enum(cls, length=20):
+    return Enum(cls, native_enum=False, length=length, validate_strings=True)
 
 
 class RectificationStatus(enum.StrEnum):
-    draft = "draft"
-    issued = "issued"
-    acknowledged = "acknowledged"
-    in_progress = "in_progress"
-    closure_requested = "closure_requested"
-    closed = "closed"
+    draft = "draft"  # 待交办
+    issued = "issued"  # 已交办
+    acknowledged = "acknowledged"  # 已签收
+    in_progress = "in_progress"  # 整改中 (also after a return)
+    closure_requested = "closure_requested"  # 申请销号
+    closed = "closed"  # 已销号
 
+
+STATUS_LABELS = {
+    RectificationStatus.draft: "待交办",
+    RectificationStatus.issued: "已交办",
+    RectificationStatus.acknowledged: "已签收",
+    RectificationStatus.in_progress: "整改中",
+    RectificationStatus.closure_requested: "申请销号",
+    RectificationStatus.closed: "已销号",
+}
 
 # Items a follow-up inspection can re-check: issued to a unit and not yet closed.
 OPEN_FOR_RECHECK = (
@@ -31,20 +61,80 @@ OPEN_FOR_RECHECK = (
     RectificationStatus.closure_requested,
 )
 
+rectification_finding = Table(
+    "rectification_finding",
+    Base.metadata,
+    Column(
+        "rectification_id",
+        ForeignKey("rectification.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("finding_id", ForeignKey("finding.id"), primary_key=True, index=True),
+)
+
+rectification_supporting_unit = Table(
+    "rectification_supporting_unit",
+    Base.metadata,
+    Column(
+        "rectification_id",
+        ForeignKey("rectification.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("unit_id", ForeignKey("unit.id"), primary_key=True),
+)
+
 
 class Rectification(UUIDKey, Timestamps, Versioned, Base):
     __tablename__ = "rectification"
-    __table_args__ = (UniqueConstraint("office_unit_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("office_unit_id", "code"),
+        # The ledger's default order and its colour filter (red_from <= today).
+        Index("ix_rectification_ledger", "office_unit_id", "status", "red_from"),
+        Index("ix_rectification_office_order", "office_unit_id", "listed", "deadline"),
+    )
 
     code: Mapped[str] = mapped_column(String(40))
     problem: Mapped[str] = mapped_column(Text)  # 问题
+    measures: Mapped[str] = mapped_column(Text, default="")  # 措施
+    requirements: Mapped[str] = mapped_column(Text, default="")  # 整改要求
     office_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("unit.id"), index=True)
     unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("unit.id"), index=True)  # 责任单位
+    # Copied from the unit so the ledger filters by region without a join.
+    region_code: Mapped[str] = mapped_column(String(12), default="", index=True)
     source_plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plan.id"), index=True)
+    site_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("site.id"))
+    lead_official_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("user_account.id"), index=True
+    )  # 牵头领导
+    responsible_person: Mapped[str] = mapped_column(String(60), default="")  # 责任人
+    listed: Mapped[bool] = mapped_column(Boolean, default=False)  # 挂牌督办
     status: Mapped[RectificationStatus] = mapped_column(
-        Enum(RectificationStatus, native_enum=False, length=20, validate_strings=True),
-        default=RectificationStatus.draft,
+        _enum(RectificationStatus), default=RectificationStatus.draft, index=True
     )
-    deadline: Mapped[date | None]
+    # Either a date, or N working days counted from the day it is issued.
+    deadline: Mapped[date | None] = mapped_column(index=True)
+    deadline_working_days: Mapped[int | None]
+    # False while the deadline reaches into a year with no imported holiday schedule.
+    deadline_confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
+    report_every_days: Mapped[int | None]  # progress-report cadence; None = the setting
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
+    issued_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    closure_requested_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    return_count: Mapped[int] = mapped_column(default=0)
+    progress_percent: Mapped[int] = mapped_column(default=0)
+    last_progress_at: Mapped[datetime | None]
+    # First day the item is red with its current facts (see server/rectification/colour.py);
+    # derived, never typed, and recomputed whenever those facts or the rules change.
+    red_from: Mapped[date | None]
 
     unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    office: Mapped[Unit] = relationship(foreign_keys=[office_unit_id])
+    site: Mapped[Site | None] = relationship()
+    lead_official: Mapped[User | None] = relationship(foreign_keys=[lead_official_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    supporting_units: Mapped[list[Unit]] = relationship(
+        secondary=rectification_supporting_unit, order_by=Unit.name
+    )
+    findings: Mapped[list[Finding]] = relationship(secondary=rectification_finding)

@@ -28,6 +28,9 @@ def import_year(data: dict, actor: User | None) -> dict:
         for d, working in days
     )
     db.session.flush()
+    from server.rectification.operations import recount_deadlines
+
+    recounted = recount_deadlines(year)
     record_event(
         "calendar.imported",
         "calendar_year",
@@ -36,6 +39,7 @@ def import_year(data: dict, actor: User | None) -> dict:
         holidays=len(data["holidays"]),
         workdays=len(data["workdays"]),
         note=entry.note,
+        deadlines_recounted=recounted,
     )
     return year_summary(year)
 

@@ -1,0 +1,117 @@
+"""Photos that arrive in one request (a unit's progress report from the portal or the
+API) rather than over tus: kept byte for byte like a tus upload, then the same pipeline
+(server/evidence/operations.py) makes the derived copies and runs the checks."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+
+from flask import current_app
+
+from server.errors import ApiError
+from server.evidence.checks import clock_offset, evaluate_photo
+from server.evidence.operations import schedule_processing, storage_root
+from server.extensions import db
+from server.field.registry import note_changed
+from server.field.uploads import EXTENSIONS
+from server.models import ContentStatus, LocationSource, Photo, PhotoParent, User, utcnow
+
+MAX_PHOTOS_PER_REPORT = 9
+SNIFF = {
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG": "image/png",
+}
+
+
+def _mime(head: bytes, declared: str | None) -> str:
+    for magic, mime in SNIFF.items():
+        if head.startswith(magic):
+            return mime
+    if head[4:8] == b"ftyp":
+        return "image/heic"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    raise ApiError(
+        422,
+        "validation_error",
+        "只能上传 JPEG、PNG、WebP 或 HEIC 照片",
+        {"fields": {"photos": [f"不支持的文件类型:{declared or '未知'}"]}},
+    )
+
+
+def accept_photo(
+    stream,
+    filename: str | None,
+    parent_type: PhotoParent,
+    parent_id: uuid.UUID,
+    author: User,
+    lat=None,
+    lon=None,
+    accuracy_m=None,
+) -> Photo:
+    """Store one uploaded file as a photo of `parent_id`; processing runs after commit."""
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    photo_id = uuid.uuid4()
+    now = utcnow()
+    tmp_dir = storage_root() / "uploads"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    tmp = tmp_dir / f"intake-{photo_id}"
+    digest, size, head = hashlib.sha256(), 0, b""
+    with open(tmp, "wb") as out:
+        while chunk := stream.read(1 << 20):
+            if not head:
+                head = chunk[:16]
+            size += len(chunk)
+            if size > limit:
+                out.close()
+                tmp.unlink(missing_ok=True)
+                raise ApiError(413, "too_large", f"照片超过上限 {limit // (1024 * 1024)} MB")
+            digest.update(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    if size == 0:
+        tmp.unlink(missing_ok=True)
+        raise ApiError(
+            422, "validation_error", "照片文件为空", {"fields": {"photos": ["文件为空"]}}
+        )
+    try:
+        mime = _mime(head, filename)
+    except ApiError:
+        tmp.unlink(missing_ok=True)
+        raise
+    relative = Path("originals") / now.strftime("%Y/%m") / f"{photo_id}.{EXTENSIONS[mime]}"
+    target = storage_root() / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, target)
+    os.chmod(target, 0o440)
+    has_place = lat is not None and lon is not None
+    photo = Photo(
+        id=photo_id,
+        created_by_id=author.id,
+        parent_type=parent_type,
+        parent_id=parent_id,
+        plan_id=None,
+        sha256=digest.hexdigest(),
+        size_bytes=size,
+        mime_type=mime,
+        captured_at=now,
+        lat=lat,
+        lon=lon,
+        accuracy_m=accuracy_m,
+        location_source=LocationSource.geolocation if has_place else LocationSource.none,
+        capture_source="upload",
+        received_at=now,
+        device_clock_offset_s=clock_offset(None, now),
+        storage_path=str(relative),
+        content_status=ContentStatus.processing,
+    )
+    db.session.add(photo)
+    evaluate_photo(db.session, photo)
+    db.session.flush()
+    note_changed("photo", photo)
+    schedule_processing(photo.id)
+    return photo

@@ -1,0 +1,69 @@
+"""Writing to the notification outbox. Each row is shown in the recipient's app and kept
+for a later SMS / DingTalk / webhook sender (docs/rectification.md, "Notifications")."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import Notification, Rectification, Role, User
+
+
+def responders_of(unit_id) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(
+                User.unit_id == unit_id, User.role == Role.responder, User.active.is_(True)
+            )
+        )
+    )
+
+
+def supervisors_of(office_unit_id) -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(
+                User.unit_id == office_unit_id,
+                User.role == Role.supervisor,
+                User.active.is_(True),
+            )
+        )
+    )
+
+
+def notify(
+    recipients,
+    kind: str,
+    item: Rectification | None,
+    title: str,
+    body: str = "",
+    occasion: str | None = None,
+) -> int:
+    """One row per recipient. `occasion` names a recurring event (a reminder for a given
+    deadline, a week); a row already written for it is not written again. Without one,
+    every call is its own occasion. Returns how many rows were added."""
+    occasion = occasion or uuid.uuid4().hex
+    added = 0
+    keys = {f"{kind}:{item.id if item else '-'}:{occasion}:{u.id}": u for u in recipients}
+    if not keys:
+        return 0
+    existing = set(
+        db.session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys)))
+    )
+    for key, user in keys.items():
+        if key in existing:
+            continue
+        db.session.add(
+            Notification(
+                recipient_id=user.id,
+                kind=kind,
+                rectification_id=item.id if item else None,
+                title=title[:200],
+                body=body,
+                dedupe_key=key,
+            )
+        )
+        added += 1
+    return added

@@ -1,0 +1,152 @@
+"""Reading items: the ledger (工作台账) with its filters and colours, the three lists,
+and an item's history. Everything is scoped by access.visible_clause first."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from server.errors import ApiError
+from server.extensions import db
+from server.models import (
+    AuditEvent,
+    Rectification,
+    RectificationStatus,
+    Role,
+    User,
+    plan_rectification,
+)
+from server.rectification.access import visible_clause
+from server.rectification.colour import COLOURS, colour_clause
+from server.timeutil import local_today
+
+THREE_LISTS_MAX = 5000
+
+
+def _filtered(user: User, args: dict, today: date):
+    query = select(Rectification).where(visible_clause(user))
+    office_view = user.role in (Role.supervisor, Role.admin)
+    if args.get("plan_id"):
+        if not office_view:
+            raise ApiError(403, "forbidden", "无权按督查计划筛选")
+        linked = select(plan_rectification.c.rectification_id).where(
+            plan_rectification.c.plan_id == args["plan_id"]
+        )
+        query = query.where(
+            or_(Rectification.source_plan_id == args["plan_id"], Rectification.id.in_(linked))
+        )
+    for name in ("unit_id", "region_code", "lead_official_id"):
+        if args.get(name):
+            query = query.where(getattr(Rectification, name) == args[name])
+    if args.get("status"):
+        query = query.where(Rectification.status == args["status"])
+    elif not args.get("include_drafts"):
+        query = query.where(Rectification.status != RectificationStatus.draft)
+    if args.get("colour"):
+        query = query.where(colour_clause(args["colour"], today))
+    if args.get("listed") is not None:
+        query = query.where(Rectification.listed.is_(args["listed"]))
+    if args.get("q"):
+        like = f"%{args['q']}%"
+        query = query.where(or_(Rectification.code.like(like), Rectification.problem.like(like)))
+    return query
+
+
+def ledger(user: User, args: dict, today: date | None = None) -> dict:
+    """One page of the ledger: listed items first, then by deadline."""
+    today = today or local_today()
+    query = _filtered(user, args, today)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page, per_page = args.get("page", 1), args.get("per_page", 50)
+    rows = db.session.scalars(
+        query.options(
+            selectinload(Rectification.unit),
+            selectinload(Rectification.lead_official),
+        )
+        .order_by(
+            Rectification.listed.desc(),
+            Rectification.deadline.is_(None),
+            Rectification.deadline,
+            Rectification.code,
+        )
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return {"items": rows, "total": total, "page": page, "per_page": per_page, "today": today}
+
+
+def colour_counts(user: User, args: dict, today: date | None = None) -> dict:
+    """How many items of each colour the same filters give (the colour filter aside)."""
+    today = today or local_today()
+    counts = {}
+    for colour in COLOURS:
+        query = _filtered(user, {**args, "colour": colour}, today)
+        counts[colour] = db.session.scalar(
+            select(func.count()).select_from(query.order_by(None).subquery())
+        )
+    return counts
+
+
+def three_lists(user: User, args: dict) -> dict:
+    """问题清单、措施清单、责任清单 for a plan, a unit or everything visible."""
+    query = _filtered(user, {**args, "colour": None}, local_today()).options(
+        selectinload(Rectification.unit),
+        selectinload(Rectification.lead_official),
+        selectinload(Rectification.supporting_units),
+    )
+    rows = db.session.scalars(query.order_by(Rectification.code).limit(THREE_LISTS_MAX + 1)).all()
+    truncated = len(rows) > THREE_LISTS_MAX
+    rows = rows[:THREE_LISTS_MAX]
+    return {
+        "problems": [
+            {"code": r.code, "problem": r.problem, "unit": r.unit.name, "listed": r.listed}
+            for r in rows
+        ],
+        "measures": [
+            {
+                "code": r.code,
+                "measures": r.measures,
+                "requirements": r.requirements,
+                "deadline": r.deadline,
+                "deadline_confirmed": r.deadline_confirmed,
+            }
+            for r in rows
+        ],
+        "responsibility": [
+            {
+                "code": r.code,
+                "lead_official": r.lead_official.display_name if r.lead_official else None,
+                "unit": r.unit.name,
+                "supporting_units": [u.name for u in r.supporting_units],
+                "responsible_person": r.responsible_person,
+                "deadline": r.deadline,
+            }
+            for r in rows
+        ],
+        "total": len(rows),
+        "truncated": truncated,
+    }
+
+
+# What the unit may read of an item's history; verifications and edits stay in the office.
+UNIT_EVENTS = (
+    "rectification.issued",
+    "rectification.acknowledged",
+    "rectification.progress_reported",
+    "rectification.extension_requested",
+    "rectification.extension_decided",
+    "rectification.closure_requested",
+    "rectification.returned",
+    "rectification.closed",
+)
+
+
+def history(item: Rectification, office_view: bool) -> list[AuditEvent]:
+    query = select(AuditEvent).where(
+        AuditEvent.entity_type == "rectification", AuditEvent.entity_id == str(item.id)
+    )
+    if not office_view:
+        query = query.where(AuditEvent.action.in_(UNIT_EVENTS))
+    return list(db.session.scalars(query.order_by(AuditEvent.id)))

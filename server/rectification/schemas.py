@@ -1,0 +1,325 @@
+"""Requests and responses of /api/rectifications and /api/findings/triage."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from server.models import RectificationStatus, Severity, TriageStatus
+from server.rectification.colour import COLOURS
+from server.schemas import BaseSchema
+
+MAX_TEXT = 4000
+
+
+def _text(required=False, minimum=0, maximum=MAX_TEXT, **kw):
+    return fields.String(
+        required=required, validate=validate.Length(min=minimum, max=maximum), **kw
+    )
+
+
+class DeadlineMixin:
+    @validates_schema
+    def one_deadline(self, data, **kwargs):
+        if data.get("deadline") is not None and data.get("deadline_working_days") is not None:
+            raise ValidationError("完成时限请填写日期或工作日数,二选一", "deadline")
+
+
+class ItemCreateSchema(DeadlineMixin, BaseSchema):
+    finding_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=50))
+    unit_id = fields.UUID(required=True, metadata={"description": "责任单位"})
+    problem = _text(required=True, minimum=2)
+    measures = _text(load_default="")
+    requirements = _text(load_default="")
+    site_id = fields.UUID(allow_none=True)
+    supporting_unit_ids = fields.List(
+        fields.UUID(), load_default=list, validate=validate.Length(max=20)
+    )
+    lead_official_id = fields.UUID(allow_none=True, load_default=None)
+    responsible_person = _text(load_default="", maximum=60)
+    listed = fields.Boolean(load_default=False, metadata={"description": "挂牌督办"})
+    deadline = fields.Date(allow_none=True)
+    deadline_working_days = fields.Integer(
+        allow_none=True, validate=validate.Range(min=1, max=1000)
+    )
+    report_every_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=366))
+
+
+class ItemUpdateSchema(DeadlineMixin, BaseSchema):
+    version = fields.Integer(required=True)
+    unit_id = fields.UUID()
+    problem = _text(minimum=2)
+    measures = _text()
+    requirements = _text()
+    site_id = fields.UUID(allow_none=True)
+    supporting_unit_ids = fields.List(fields.UUID(), validate=validate.Length(max=20))
+    lead_official_id = fields.UUID(allow_none=True)
+    responsible_person = _text(maximum=60)
+    listed = fields.Boolean()
+    deadline = fields.Date(allow_none=True)
+    deadline_working_days = fields.Integer(
+        allow_none=True, validate=validate.Range(min=1, max=1000)
+    )
+    report_every_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=366))
+
+
+class LedgerArgsSchema(BaseSchema):
+    unit_id = fields.UUID()
+    region_code = fields.String(validate=validate.Regexp(r"^\d{2,12}$"))
+    plan_id = fields.UUID(metadata={"description": "Office only: source or follow-up plan"})
+    colour = fields.String(validate=validate.OneOf(COLOURS))
+    status = fields.String(validate=validate.OneOf([s.value for s in RectificationStatus]))
+    lead_official_id = fields.UUID()
+    listed = fields.Boolean(allow_none=True)
+    include_drafts = fields.Boolean(load_default=False)
+    q = fields.String(validate=validate.Length(max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ThreeListsArgsSchema(BaseSchema):
+    plan_id = fields.UUID()
+    unit_id = fields.UUID()
+    status = fields.String(validate=validate.OneOf([s.value for s in RectificationStatus]))
+
+
+class ReasonSchema(BaseSchema):
+    reason = _text(required=True, minimum=2, maximum=2000)
+
+
+class ProgressSchema(BaseSchema):
+    body = _text(required=True, minimum=2)
+    percent = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+
+
+class ClosureRequestSchema(BaseSchema):
+    body = _text(required=True, minimum=2)
+
+
+class ExtensionCreateSchema(BaseSchema):
+    requested_deadline = fields.Date(required=True)
+    reason = _text(required=True, minimum=5, maximum=2000)
+
+
+class ExtensionDecisionSchema(BaseSchema):
+    approve = fields.Boolean(required=True)
+    reason = _text(load_default="", maximum=2000)
+
+
+class VerificationCreateSchema(BaseSchema):
+    method = fields.String(required=True, validate=validate.OneOf(["desk", "field"]))
+    inspector_id = fields.UUID(metadata={"description": "field: who goes back (回头看)"})
+    instructions = _text(load_default="", maximum=2000)
+    passed = fields.Boolean(metadata={"description": "desk: the decision"})
+    reason = _text(load_default="", maximum=2000)
+
+    @validates_schema
+    def by_method(self, data, **kwargs):
+        if data["method"] == "field" and not data.get("inspector_id"):
+            raise ValidationError("实地复查须指定复查人员", "inspector_id")
+        if data["method"] == "desk" and data.get("passed") is None:
+            raise ValidationError("书面核查须给出结论", "passed")
+
+
+class VerificationDecisionSchema(BaseSchema):
+    passed = fields.Boolean(required=True)
+    reason = _text(load_default="", maximum=2000)
+
+
+class SummonsCreateSchema(BaseSchema):
+    unit_id = fields.UUID(required=True)
+    rectification_id = fields.UUID(allow_none=True)
+    held_on = fields.Date(required=True)
+    person = _text(required=True, minimum=2, maximum=60)
+    reason = _text(required=True, minimum=2, maximum=2000)
+
+
+class TriageArgsSchema(BaseSchema):
+    status = fields.String(validate=validate.OneOf([s.value for s in TriageStatus]))
+    plan_id = fields.UUID()
+    severity = fields.String(validate=validate.OneOf([s.value for s in Severity]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class MergeSchema(BaseSchema):
+    into_id = fields.UUID(required=True)
+
+
+# ---- responses ----
+
+
+class RefSchema(BaseSchema):
+    id = fields.UUID()
+    name = fields.String()
+
+
+class SiteRefSchema(RefSchema):
+    address = fields.String()
+
+
+class PlanRefSchema(BaseSchema):
+    id = fields.UUID()
+    code = fields.String()
+    title = fields.String()
+
+
+class ItemSummarySchema(BaseSchema):
+    id = fields.UUID()
+    code = fields.String()
+    problem = fields.String()
+    unit = fields.Nested(RefSchema)
+    region_code = fields.String()
+    lead_official = fields.Nested(RefSchema, allow_none=True)
+    listed = fields.Boolean()
+    status = fields.String()
+    status_label = fields.String()
+    deadline = fields.Date(allow_none=True)
+    deadline_confirmed = fields.Boolean()
+    colour = fields.String(allow_none=True, metadata={"description": "red | yellow | green"})
+    return_count = fields.Integer()
+    progress_percent = fields.Integer()
+    last_progress_at = fields.DateTime(allow_none=True)
+    version = fields.Integer()
+
+
+class ProgressReportSchema(BaseSchema):
+    id = fields.UUID()
+    body = fields.String()
+    percent = fields.Integer()
+    closure = fields.Boolean()
+    author = fields.Nested(RefSchema)
+    created_at = fields.DateTime()
+    photos = fields.List(fields.Dict())
+
+
+class ExtensionSchema(BaseSchema):
+    id = fields.UUID()
+    reason = fields.String()
+    previous_deadline = fields.Date(allow_none=True)
+    requested_deadline = fields.Date()
+    status = fields.String()
+    decision_reason = fields.String()
+    decided_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class VerificationSchema(BaseSchema):
+    id = fields.UUID()
+    method = fields.String()
+    status = fields.String()
+    inspector = fields.Nested(RefSchema, allow_none=True)
+    instructions = fields.String()
+    report = fields.String()
+    opinion = fields.String(allow_none=True)
+    reported_at = fields.DateTime(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    decision_reason = fields.String()
+    decided_at = fields.DateTime(allow_none=True)
+    photos = fields.List(fields.Dict())
+    version = fields.Integer()
+
+
+class HistorySchema(BaseSchema):
+    action = fields.String()
+    at = fields.DateTime()
+    actor = fields.String(allow_none=True)
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class ItemSchema(ItemSummarySchema):
+    measures = fields.String()
+    requirements = fields.String()
+    site = fields.Nested(SiteRefSchema, allow_none=True)
+    supporting_units = fields.List(fields.Nested(RefSchema))
+    responsible_person = fields.String()
+    deadline_working_days = fields.Integer(allow_none=True)
+    report_every_days = fields.Integer(allow_none=True)
+    red_reasons = fields.List(fields.String())
+    issued_at = fields.DateTime(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    closure_requested_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    progress_reports = fields.List(fields.Nested(ProgressReportSchema))
+    extension_requests = fields.List(fields.Nested(ExtensionSchema))
+    history = fields.List(fields.Nested(HistorySchema))
+    # The office's view only: never in a responder's or leader's answer.
+    source_plan = fields.Nested(PlanRefSchema, allow_none=True)
+    follow_up_plans = fields.List(fields.Nested(PlanRefSchema))
+    finding_ids = fields.List(fields.UUID())
+    verifications = fields.List(fields.Nested(VerificationSchema))
+
+
+class LedgerPageSchema(BaseSchema):
+    items = fields.List(fields.Nested(ItemSummarySchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+    today = fields.Date()
+
+
+class ColourCountsSchema(BaseSchema):
+    red = fields.Integer()
+    yellow = fields.Integer()
+    green = fields.Integer()
+
+
+class ThreeListsSchema(BaseSchema):
+    problems = fields.List(fields.Dict())
+    measures = fields.List(fields.Dict())
+    responsibility = fields.List(fields.Dict())
+    total = fields.Integer()
+    truncated = fields.Boolean()
+
+
+class SummonsSchema(BaseSchema):
+    id = fields.UUID()
+    unit = fields.Nested(RefSchema)
+    rectification_id = fields.UUID(allow_none=True)
+    held_on = fields.Date()
+    person = fields.String()
+    reason = fields.String()
+    created_at = fields.DateTime()
+
+
+class FindingQueueItemSchema(BaseSchema):
+    id = fields.UUID()
+    title = fields.String()
+    description = fields.String()
+    category = fields.String()
+    severity = fields.String()
+    plan = fields.Nested(PlanRefSchema)
+    site_id = fields.UUID(allow_none=True)
+    unit_id = fields.UUID(allow_none=True)
+    observed_at = fields.DateTime()
+    inspector = fields.String()
+    triage_status = fields.String()
+    triage_reason = fields.String()
+    merged_into_id = fields.UUID(allow_none=True)
+    photo_count = fields.Integer()
+    flags = fields.List(fields.String())
+
+
+class FindingQueueSchema(BaseSchema):
+    items = fields.List(fields.Nested(FindingQueueItemSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class NotificationSchema(BaseSchema):
+    id = fields.UUID()
+    kind = fields.String()
+    rectification_id = fields.UUID(allow_none=True)
+    title = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class NotificationPageSchema(BaseSchema):
+    items = fields.List(fields.Nested(NotificationSchema))
+    unread = fields.Integer()

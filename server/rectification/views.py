@@ -1,0 +1,225 @@
+"""Items as each viewer may read them. The office (and admins) read everything; the unit,
+its leader and a verifying inspector never read the plans, findings or verifications
+behind an item — only what `unit_view` builds."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.models import RECTIFICATION_STATUS_LABELS as LABELS
+from server.models import (
+    Finding,
+    Photo,
+    PhotoParent,
+    Plan,
+    ProgressReport,
+    Rectification,
+    User,
+    plan_rectification,
+)
+from server.rectification import queries
+from server.rectification.access import sees_office_view
+from server.rectification.colour import ColourRules, colour_of, red_reasons
+from server.rectification.verification import verifications_of
+from server.rectification.workflow import extensions_of
+from server.timeutil import local_today
+
+
+def ref(obj, name="name"):
+    return {"id": obj.id, "name": getattr(obj, name)} if obj is not None else None
+
+
+def summary(item: Rectification, today: date) -> dict:
+    return {
+        "id": item.id,
+        "code": item.code,
+        "problem": item.problem,
+        "unit": ref(item.unit),
+        "region_code": item.region_code,
+        "lead_official": ref(item.lead_official, "display_name"),
+        "listed": item.listed,
+        "status": item.status.value,
+        "status_label": LABELS[item.status],
+        "deadline": item.deadline,
+        "deadline_confirmed": item.deadline_confirmed,
+        "colour": colour_of(item, today),
+        "return_count": item.return_count,
+        "progress_percent": item.progress_percent,
+        "last_progress_at": item.last_progress_at,
+        "version": item.version,
+    }
+
+
+def photo_refs(parent_type: PhotoParent, parent_ids) -> dict:
+    rows = db.session.scalars(
+        select(Photo)
+        .where(
+            Photo.parent_type == parent_type,
+            Photo.parent_id.in_(list(parent_ids)),
+            Photo.deleted_at.is_(None),
+        )
+        .order_by(Photo.captured_at)
+    )
+    by_parent = defaultdict(list)
+    for p in rows:
+        by_parent[p.parent_id].append(
+            {"id": str(p.id), "content_status": p.content_status.value, "flags": p.flags or []}
+        )
+    return by_parent
+
+
+def progress_reports(item: Rectification) -> list[dict]:
+    reports = list(
+        db.session.scalars(
+            select(ProgressReport)
+            .where(ProgressReport.rectification_id == item.id)
+            .order_by(ProgressReport.created_at)
+        )
+    )
+    photos = photo_refs(PhotoParent.progress_report, [r.id for r in reports])
+    return [
+        {
+            "id": r.id,
+            "body": r.body,
+            "percent": r.percent,
+            "closure": r.closure,
+            "author": ref(r.author, "display_name"),
+            "created_at": r.created_at,
+            "photos": photos.get(r.id, []),
+        }
+        for r in reports
+    ]
+
+
+def _history(item: Rectification, office_view: bool) -> list[dict]:
+    events = queries.history(item, office_view)
+    names = dict(
+        db.session.execute(
+            select(User.id, User.display_name).where(
+                User.id.in_({e.actor_id for e in events if e.actor_id})
+            )
+        ).all()
+    )
+    return [
+        {
+            "action": e.action,
+            "at": e.at,
+            "actor": names.get(e.actor_id),
+            "from_status": (e.details or {}).get("from_status"),
+            "to_status": (e.details or {}).get("to_status"),
+            "reason": (e.details or {}).get("reason"),
+        }
+        for e in events
+    ]
+
+
+def detail(item: Rectification, user: User, today: date | None = None) -> dict:
+    today = today or local_today()
+    office_view = sees_office_view(user, item)
+    view = {
+        **summary(item, today),
+        "measures": item.measures,
+        "requirements": item.requirements,
+        "site": (
+            {"id": item.site.id, "name": item.site.name, "address": item.site.address}
+            if item.site
+            else None
+        ),
+        "supporting_units": [ref(u) for u in item.supporting_units],
+        "responsible_person": item.responsible_person,
+        "deadline_working_days": item.deadline_working_days,
+        "report_every_days": item.report_every_days,
+        "red_reasons": red_reasons(item, today, ColourRules.current()),
+        "issued_at": item.issued_at,
+        "acknowledged_at": item.acknowledged_at,
+        "closure_requested_at": item.closure_requested_at,
+        "closed_at": item.closed_at,
+        "created_at": item.created_at,
+        "progress_reports": progress_reports(item),
+        "extension_requests": extensions_of(item),
+        "history": _history(item, office_view),
+    }
+    if office_view:
+        view.update(office_fields(item))
+    return view
+
+
+def office_fields(item: Rectification) -> dict:
+    plan = db.session.get(Plan, item.source_plan_id) if item.source_plan_id else None
+    follow_ups = db.session.scalars(
+        select(Plan)
+        .join(plan_rectification, plan_rectification.c.plan_id == Plan.id)
+        .where(plan_rectification.c.rectification_id == item.id)
+    ).all()
+    verifications = verifications_of(item)
+    photos = photo_refs(PhotoParent.verification, [v.id for v in verifications])
+    return {
+        "source_plan": plan,
+        "follow_up_plans": follow_ups,
+        "finding_ids": [f.id for f in item.findings],
+        "verifications": [
+            {
+                "id": v.id,
+                "method": v.method.value,
+                "status": v.status.value,
+                "inspector": ref(v.inspector, "display_name"),
+                "instructions": v.instructions,
+                "report": v.report,
+                "opinion": v.opinion,
+                "reported_at": v.reported_at,
+                "lat": v.lat,
+                "lon": v.lon,
+                "decision_reason": v.decision_reason,
+                "decided_at": v.decided_at,
+                "photos": photos.get(v.id, []),
+                "version": v.version,
+            }
+            for v in verifications
+        ],
+    }
+
+
+def queue_items(findings: list[Finding]) -> list[dict]:
+    ids = [f.id for f in findings]
+    counts = dict(
+        db.session.execute(
+            select(Photo.parent_id, func.count())
+            .where(
+                Photo.parent_type == PhotoParent.finding,
+                Photo.parent_id.in_(ids),
+                Photo.deleted_at.is_(None),
+            )
+            .group_by(Photo.parent_id)
+        ).all()
+    )
+    flags = defaultdict(set)
+    for parent_id, photo_flags in db.session.execute(
+        select(Photo.parent_id, Photo.flags).where(
+            Photo.parent_type == PhotoParent.finding, Photo.parent_id.in_(ids)
+        )
+    ):
+        flags[parent_id].update(photo_flags or [])
+    return [
+        {
+            "id": f.id,
+            "title": f.title,
+            "description": f.description,
+            "category": f.category,
+            "severity": f.severity.value,
+            "plan": f.plan,
+            "site_id": f.site_id,
+            "unit_id": f.unit_id,
+            "observed_at": f.observed_at,
+            "inspector": f.created_by.display_name,
+            "triage_status": f.triage_status.value,
+            "triage_reason": f.triage_reason,
+            "merged_into_id": f.merged_into_id,
+            "photo_count": counts.get(f.id, 0),
+            "flags": sorted(flags[f.id]),
+        }
+        for f in findings
+    ]
