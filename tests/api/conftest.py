@@ -25,3 +25,4 @@ def world(factory):
 
 
 from tests.api.plan_helpers import pw  # noqa: E402, F401  (the planning world fixture)
+from tests.api.rect_helpers import rw  # noqa: E402, F401  (the rectification world fixture)

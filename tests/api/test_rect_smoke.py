@@ -1,4 +1,3 @@
-from tests.api.rect_helpers import rw  # noqa: F401
 
 
 def test_full_flow(rw):
