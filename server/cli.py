@@ -133,7 +133,7 @@ def register_cli(app: Flask) -> None:
         counts = run_reminders(date.fromisoformat(day) if day else None)
         db.session.commit()
         total = sum(counts.values())
-        detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "无"
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v) or "无"
         click.echo(f"已写入提醒 {total} 条({detail})")
 
     @app.cli.command("create-unit")

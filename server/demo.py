@@ -107,6 +107,9 @@ def seed_demo(instance_dir: Path) -> tuple[list[dict], bool]:
     sites = _ensure_sites(units)
     _ensure_plan(units, sites)
     db.session.flush()
+    from server.demo_rectification import seed_rectification_demo
+
+    seed_rectification_demo(PLAN_CODE)
     instance_dir.mkdir(parents=True, exist_ok=True)
     accounts_path.write_text(json.dumps(accounts, ensure_ascii=False, indent=2))
     accounts_path.chmod(0o600)

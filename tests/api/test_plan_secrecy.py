@@ -31,6 +31,8 @@ MATTER = "移民安置房渗漏与补偿款兑付核查"
 SITE_NAMES = ["青杠林安置点七号楼", "白岩脚移民新村"]
 FOLLOW_UP_TITLE = "白岩脚整改情况回头看暗访"
 RANDOM_ID = str(uuid.UUID(int=0xBAD))
+INSTRUCTIONS = "重点核实屋面防水是否返工"
+FINDING_TITLE = "脚手架未设防护网"  # the team's finding (tests/api/sync_helpers.finding_data)
 
 
 def date_forms(d) -> list[str]:
@@ -116,7 +118,15 @@ def secret(client, factory, auth):
         mutation("finding", finding_data(world, visit_id=visit_id), record_id=finding_id),
         mutation("photo", photo_data(finding_id, b"\xff\xd8 photo"), record_id=photo_id),
     )
+    # The office sends the team member back to re-check the item, unannounced (回头看).
+    verified = client.post(
+        f"/api/rectifications/{item.id}/verifications",
+        json={"method": "field", "inspector_id": str(member.id), "instructions": INSTRUCTIONS},
+        headers=headers,
+    ).get_json()
+    verification_id = verified["verifications"][0]["id"]
     secrets = [plan["id"], plan["code"], TITLE, MATTER, follow_up["id"], FOLLOW_UP_TITLE]
+    secrets += [verification_id, INSTRUCTIONS, FINDING_TITLE, finding_id]
     secrets += SITE_NAMES + [draw["id"]]
     secrets += date_forms(start) + date_forms(start + timedelta(days=14))
     ids = {
@@ -124,6 +134,13 @@ def secret(client, factory, auth):
         "draw_id": [draw["id"], RANDOM_ID],
         "photo_id": [photo_id, RANDOM_ID],
         "user_id": [str(member.id), str(supervisor.id)],
+        "item_id": [str(item.id), RANDOM_ID],
+        "finding_id": [finding_id, RANDOM_ID],
+        "verification_id": [verification_id, RANDOM_ID],
+        "report_id": [RANDOM_ID],
+        "extension_id": [RANDOM_ID],
+        "notification_id": [RANDOM_ID],
+        "variant": ["thumbnail", "display"],
     }
     return SimpleNamespace(
         people=people,
@@ -182,6 +199,13 @@ def query_variants(secret) -> list[str]:
         f"/api/plans?year={year}",
         f"/api/plans/figures?office_id={secret.office.id}",
         f"/api/plans/figures?office_id={secret.office.id}&year={year}",
+        f"/api/rectifications?plan_id={secret.plan['id']}",
+        f"/api/rectifications?plan_id={secret.follow_up['id']}",
+        f"/api/rectifications/three-lists?plan_id={secret.follow_up['id']}",
+        f"/api/rectifications/colours?plan_id={secret.plan['id']}",
+        "/api/rectifications?include_drafts=true",
+        "/api/findings/triage?status=pending",
+        "/api/notifications",
     ]
 
 
@@ -313,5 +337,6 @@ def test_the_harness_sees_what_the_team_and_office_see(app, client, auth, secret
     pulled, _ = collect_pull(client, member)
     found = {s for _, s in leaks({**api, **pulled}, secret.secrets)}
     assert {TITLE, MATTER, secret.plan["id"], secret.plan["code"], *SITE_NAMES} <= found
+    assert {INSTRUCTIONS, FINDING_TITLE, secret.ids["verification_id"][0]} <= found
     console = collect_console(app, client, auth, secret.people.supervisor, secret)
     assert TITLE in {s for _, s in leaks(console, secret.secrets)}
