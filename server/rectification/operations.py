@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from server.audit import record_event
 from server.errors import ApiError
 from server.extensions import db
-from server.field.registry import note_changed
+from server.field.registry import audience_of, note_changed
 from server.models import (
     Finding,
     Plan,
@@ -173,11 +173,10 @@ def mark_itemized(findings: list[Finding], actor: User) -> None:
     now = utcnow()
     for finding in findings:
         if finding.triage_status != TriageStatus.itemized:
-            before = frozenset()
             finding.triage_status = TriageStatus.itemized
             finding.triaged_at = finding.triaged_at or now
             finding.triaged_by_id = actor.id
-            note_changed("finding", finding, before)
+            note_changed("finding", finding)
 
 
 def create_item(data: dict, actor: User) -> Rectification:
@@ -231,7 +230,9 @@ def update_item(item: Rectification, data: dict, actor: User) -> Rectification:
             )
             raise field_error(fixed[0], message)
     before_state = item_state(item)
-    before_audience = frozenset()
+    before_audience = audience_of(
+        "rectification", item
+    )  # a new lead official: the old one loses sight
     _apply(item, data)
     changes = _diff(before_state, item_state(item))
     if not changes:
