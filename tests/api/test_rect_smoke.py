@@ -1,5 +1,3 @@
-
-
 def test_full_flow(rw):
     item = rw.closure_requested()
     url = f"/api/rectifications/{item['id']}"
