@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.extensions import db
 from server.models import RECTIFICATION_STATUS_LABELS as LABELS
@@ -185,23 +185,15 @@ def office_fields(item: Rectification) -> dict:
 
 def queue_items(findings: list[Finding]) -> list[dict]:
     ids = [f.id for f in findings]
-    counts = dict(
-        db.session.execute(
-            select(Photo.parent_id, func.count())
-            .where(
-                Photo.parent_type == PhotoParent.finding,
-                Photo.parent_id.in_(ids),
-                Photo.deleted_at.is_(None),
-            )
-            .group_by(Photo.parent_id)
-        ).all()
-    )
-    flags = defaultdict(set)
+    counts, flags = defaultdict(int), defaultdict(set)
     for parent_id, photo_flags in db.session.execute(
         select(Photo.parent_id, Photo.flags).where(
-            Photo.parent_type == PhotoParent.finding, Photo.parent_id.in_(ids)
+            Photo.parent_type == PhotoParent.finding,
+            Photo.parent_id.in_(ids),
+            Photo.deleted_at.is_(None),  # a withdrawn photo neither counts nor flags
         )
     ):
+        counts[parent_id] += 1
         flags[parent_id].update(photo_flags or [])
     return [
         {
