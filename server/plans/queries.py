@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from server.errors import ApiError
 from server.extensions import db
 from server.models import Plan, PlanKind, PlanMode, PlanStatus, Role, Unit, User
 from server.plans.access import visible_clause
+from server.search import contains_text
 from server.settings import get_setting
 
 
@@ -25,12 +26,7 @@ def list_plans(user: User, args: dict) -> dict:
         year = args["year"]
         query = query.where(Plan.window_start.between(date(year, 1, 1), date(year, 12, 31)))
     if args.get("q"):
-        pattern = (
-            "%" + args["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
-        query = query.where(
-            or_(*(c.ilike(pattern, escape="\\") for c in (Plan.code, Plan.title, Plan.matter)))
-        )
+        query = query.where(contains_text((Plan.code, Plan.title, Plan.matter), args["q"]))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page, per_page = args.get("page", 1), args.get("per_page", 50)
     items = db.session.scalars(

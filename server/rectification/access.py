@@ -25,17 +25,23 @@ from server.models import (
     Verification,
     VerificationStatus,
 )
+from server.search import unindexed
 
 NOT_FOUND = "整改事项不存在"
 ACTIVE_VERIFICATION = (VerificationStatus.assigned, VerificationStatus.reported)
 
 
-def visible_clause(user: User):
+def visible_clause(user: User, scanning: bool = False):
+    """What `user` may see. `scanning`: the query reads every row anyway (a text search),
+    so the office's equality must not pull SQLite onto an index (server/search.py)."""
     issued = Rectification.status != RectificationStatus.draft
     if user.role == Role.admin:
         return Rectification.id.is_not(None)
     if user.role == Role.supervisor:
-        return Rectification.office_unit_id == user.unit_id
+        office = (
+            unindexed(Rectification.office_unit_id) if scanning else Rectification.office_unit_id
+        )
+        return office == user.unit_id
     if user.role == Role.responder:
         return issued & (Rectification.unit_id == user.unit_id)
     if user.role == Role.leader:

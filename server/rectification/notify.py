@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
+from server.errors import not_found
 from server.extensions import db
-from server.models import Notification, Rectification, Role, User
+from server.models import Notification, Rectification, Role, User, utcnow
+
+INBOX_PAGE = 100
 
 
 def responders_of(unit_id) -> list[User]:
@@ -67,3 +70,33 @@ def notify(
         )
         added += 1
     return added
+
+
+# ---- the recipient's side ----
+
+
+def inbox(user: User) -> dict:
+    """The latest notifications, newest first, and how many are unread."""
+    mine = Notification.recipient_id == user.id
+    items = db.session.scalars(
+        select(Notification).where(mine).order_by(Notification.created_at.desc()).limit(INBOX_PAGE)
+    ).all()
+    unread = db.session.scalar(select(func.count()).where(mine, Notification.read_at.is_(None)))
+    return {"items": items, "unread": unread}
+
+
+def mark_read(user: User, notification_id: uuid.UUID) -> Notification:
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.recipient_id != user.id:
+        raise not_found("通知不存在")
+    note.read_at = note.read_at or utcnow()
+    return note
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    return result.rowcount

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import selectinload
 
 from server.errors import ApiError
@@ -20,23 +20,27 @@ from server.models import (
 )
 from server.rectification.access import visible_clause
 from server.rectification.colour import COLOURS, colour_clause
+from server.search import contains_text
 from server.timeutil import local_today
 
 THREE_LISTS_MAX = 5000
 
 
 def _filtered(user: User, args: dict, today: date):
-    query = select(Rectification).where(visible_clause(user))
+    query = select(Rectification).where(visible_clause(user, scanning=bool(args.get("q"))))
     office_view = user.role in (Role.supervisor, Role.admin)
     if args.get("plan_id"):
         if not office_view:
             raise ApiError(403, "forbidden", "无权按督查计划筛选")
-        linked = select(plan_rectification.c.rectification_id).where(
-            plan_rectification.c.plan_id == args["plan_id"]
+        # Made from the plan's findings, or followed up by it (回头看 plans): a union, so
+        # each side is read from its own index.
+        of_plan = union(
+            select(Rectification.id).where(Rectification.source_plan_id == args["plan_id"]),
+            select(plan_rectification.c.rectification_id).where(
+                plan_rectification.c.plan_id == args["plan_id"]
+            ),
         )
-        query = query.where(
-            or_(Rectification.source_plan_id == args["plan_id"], Rectification.id.in_(linked))
-        )
+        query = query.where(Rectification.id.in_(of_plan))
     for name in ("unit_id", "region_code", "lead_official_id"):
         if args.get(name):
             query = query.where(getattr(Rectification, name) == args[name])
@@ -49,9 +53,18 @@ def _filtered(user: User, args: dict, today: date):
     if args.get("listed") is not None:
         query = query.where(Rectification.listed.is_(args["listed"]))
     if args.get("q"):
-        like = f"%{args['q']}%"
-        query = query.where(or_(Rectification.code.like(like), Rectification.problem.like(like)))
+        query = query.where(contains_text((Rectification.code, Rectification.problem), args["q"]))
     return query
+
+
+def _page_order(args: dict) -> tuple:
+    """Listed items first, then by deadline and code: the order of the page indexes
+    (server/models/rectification.py). Only drafts may lack a deadline (N working days
+    from an issue that has not happened); where they are shown, they come last."""
+    order = (Rectification.listed.desc(), Rectification.deadline, Rectification.code)
+    if args.get("include_drafts") or args.get("status") == RectificationStatus.draft:
+        return (Rectification.listed.desc(), Rectification.deadline.is_(None), *order[1:])
+    return order
 
 
 def ledger(user: User, args: dict, today: date | None = None) -> dict:
@@ -65,12 +78,7 @@ def ledger(user: User, args: dict, today: date | None = None) -> dict:
             selectinload(Rectification.unit),
             selectinload(Rectification.lead_official),
         )
-        .order_by(
-            Rectification.listed.desc(),
-            Rectification.deadline.is_(None),
-            Rectification.deadline,
-            Rectification.code,
-        )
+        .order_by(*_page_order(args))
         .offset((page - 1) * per_page)
         .limit(per_page)
     ).all()
@@ -122,6 +130,7 @@ def three_lists(user: User, args: dict) -> dict:
                 "supporting_units": [u.name for u in r.supporting_units],
                 "responsible_person": r.responsible_person,
                 "deadline": r.deadline,
+                "deadline_confirmed": r.deadline_confirmed,
             }
             for r in rows
         ],

@@ -267,10 +267,37 @@ class ColourCountsSchema(BaseSchema):
     green = fields.Integer()
 
 
+class ProblemRowSchema(BaseSchema):
+    code = fields.String()
+    problem = fields.String()
+    unit = fields.String(metadata={"description": "lead responsible unit"})
+    listed = fields.Boolean()
+
+
+class MeasureRowSchema(BaseSchema):
+    code = fields.String()
+    measures = fields.String()
+    requirements = fields.String()
+    deadline = fields.Date(allow_none=True)
+    deadline_confirmed = fields.Boolean()
+
+
+class ResponsibilityRowSchema(BaseSchema):
+    code = fields.String()
+    lead_official = fields.String(allow_none=True)
+    unit = fields.String()
+    supporting_units = fields.List(fields.String())
+    responsible_person = fields.String()
+    deadline = fields.Date(allow_none=True)
+    deadline_confirmed = fields.Boolean()
+
+
 class ThreeListsSchema(BaseSchema):
-    problems = fields.List(fields.Dict())
-    measures = fields.List(fields.Dict())
-    responsibility = fields.List(fields.Dict())
+    """问题清单、措施清单、责任清单: the same items in the same order (by code)."""
+
+    problems = fields.List(fields.Nested(ProblemRowSchema))
+    measures = fields.List(fields.Nested(MeasureRowSchema))
+    responsibility = fields.List(fields.Nested(ResponsibilityRowSchema))
     total = fields.Integer()
     truncated = fields.Boolean()
 

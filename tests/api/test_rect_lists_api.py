@@ -1,0 +1,45 @@
+"""The ledger's free-text filter and the three lists over the API."""
+
+from __future__ import annotations
+
+from datetime import date
+
+LEDGER = "/api/rectifications"
+
+
+def codes(rw, **params) -> list[str]:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return [i["code"] for i in rw.get(rw.supervisor, f"{LEDGER}?{query}")["items"]]
+
+
+def test_q_is_a_case_insensitive_substring_with_wildcards_taken_literally(rw):
+    percent = rw.issued(problem="整改完成率仅50%的问题")
+    underscore = rw.issued(problem="台账编号a_b缺失")
+    plain = rw.issued(problem="台账编号axb缺失")
+    assert percent["code"].startswith("ZG-")
+
+    assert codes(rw, q="50%25") == [percent["code"]]  # "50%" (URL-encoded %)
+    assert codes(rw, q="%25") == [percent["code"]]  # "%" matches only a real %
+    assert codes(rw, q="a_b") == [underscore["code"]]  # "_" is not "any one character"
+    assert set(codes(rw, q="axb")) == {plain["code"]}
+    assert set(codes(rw, q=percent["code"].lower())) == {percent["code"]}  # zg-… finds ZG-…
+    assert codes(rw, q="不存在的内容") == []
+
+
+def test_the_three_lists_share_order_and_say_when_a_deadline_is_unconfirmed(rw):
+    confirmed = rw.make(deadline=date(2026, 12, 31))
+    unconfirmed = rw.make(deadline=date(2027, 3, 1), deadline_confirmed=False)  # 2027 unknown
+    lists = rw.get(rw.supervisor, f"{LEDGER}/three-lists")
+    order = sorted([confirmed.code, unconfirmed.code])
+    for name in ("problems", "measures", "responsibility"):
+        assert [r["code"] for r in lists[name]] == order, name
+    by_code = {r["code"]: r for r in lists["responsibility"]}
+    assert by_code[confirmed.code]["deadline_confirmed"] is True
+    assert by_code[unconfirmed.code]["deadline_confirmed"] is False
+    assert by_code[unconfirmed.code]["deadline"] == "2027-03-01"
+    assert by_code[confirmed.code]["unit"] == rw.unit_a.name
+    assert by_code[confirmed.code]["lead_official"] == rw.leader.display_name
+    assert lists["total"] == 2 and lists["truncated"] is False
+    # A responder's lists hold their unit's items only.
+    other = rw.get(rw.responder_b, f"{LEDGER}/three-lists")
+    assert other["problems"] == [] and other["total"] == 0
