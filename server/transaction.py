@@ -29,6 +29,12 @@ def after_commit(callback) -> None:
     g.setdefault("after_commit", []).append(callback)
 
 
+def after_rollback(callback) -> None:
+    """Run `callback()` if this request's transaction is rolled back (undo side effects
+    on disk that the database will not remember, such as a stored original)."""
+    g.setdefault("after_rollback", []).append(callback)
+
+
 def body_limit(config_key: str, streamed: bool = False):
     def mark(view):
         view.body_limit_key = config_key
@@ -57,8 +63,11 @@ def init_transaction(app: Flask) -> None:
                 g.writing_after_read = True
                 write_queued_reads()
                 db.session.commit()
+            g.pop("after_rollback", None)
             for callback in g.pop("after_commit", []):
                 callback()
         else:
             db.session.rollback()
+            for callback in g.pop("after_rollback", []):
+                callback()
         return response

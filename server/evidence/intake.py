@@ -18,6 +18,7 @@ from server.extensions import db
 from server.field.registry import note_changed
 from server.field.uploads import EXTENSIONS
 from server.models import ContentStatus, LocationSource, Photo, PhotoParent, User, utcnow
+from server.transaction import after_rollback
 
 MAX_PHOTOS_PER_REPORT = 9
 SNIFF = {
@@ -88,6 +89,7 @@ def accept_photo(
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, target)
     os.chmod(target, 0o440)
+    after_rollback(lambda: target.unlink(missing_ok=True))
     has_place = lat is not None and lon is not None
     photo = Photo(
         id=photo_id,

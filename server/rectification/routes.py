@@ -39,6 +39,7 @@ from server.rectification.schemas import (
     VerificationDecisionSchema,
 )
 from server.schemas import BaseSchema, ErrorSchema
+from server.transaction import body_limit
 
 blp = Blueprint(
     "rectifications",
@@ -169,6 +170,7 @@ class PhotoFileSchema(BaseSchema):
 
 
 @blp.route("/<uuid:item_id>/progress/<uuid:report_id>/photos", methods=["POST"])
+@body_limit("UPLOAD_MAX_BYTES")
 @api_login_required(blp, R)
 @blp.arguments(PhotoFileSchema, location="files")
 @blp.response(201, ProgressReportSchema)

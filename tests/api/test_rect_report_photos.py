@@ -1,0 +1,57 @@
+"""Progress-report photos over the API: a real phone photo larger than the general request
+limit goes through (uploads have their own limit), and a refused one leaves nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from server.evidence.operations import storage_root
+from server.extensions import db
+from server.models import Photo, PhotoParent
+from tests.conftest import PHOTOS
+
+HEIC = PHOTOS / "heic_mobile_iphone_13_pro_max.HEIC"  # 2.2 MB, over MAX_BODY_BYTES
+
+
+def originals() -> list:
+    return [p for p in (storage_root() / "originals").rglob("*") if p.is_file()]
+
+
+def report_of(rw) -> tuple[str, str]:
+    item = rw.issued()
+    url = f"/api/rectifications/{item['id']}"
+    rw.post(rw.responder_a, f"{url}/acknowledge")
+    report = rw.post(rw.responder_a, f"{url}/progress", {"body": "整改中", "percent": 20}, 201)
+    return url, report["id"]
+
+
+def send(rw, url, report_id, path, name):
+    with open(path, "rb") as f:
+        return rw.call(
+            "POST",
+            rw.responder_a,
+            f"{url}/progress/{report_id}/photos",
+            data={"photo": (f, name)},
+            content_type="multipart/form-data",
+        )
+
+
+def test_a_phone_photo_over_the_general_body_limit_is_accepted(rw, app):
+    assert HEIC.stat().st_size > app.config["MAX_BODY_BYTES"]
+    url, report_id = report_of(rw)
+    response = send(rw, url, report_id, HEIC, "IMG_0001.HEIC")
+    assert response.status_code == 201, response.get_json()
+    photo = db.session.scalars(select(Photo)).one()
+    assert photo.parent_type == PhotoParent.progress_report
+    assert photo.mime_type == "image/heic" and photo.size_bytes == HEIC.stat().st_size
+    assert [p.name for p in originals()] == [f"{photo.id}.heic"]
+
+
+def test_a_photo_over_the_upload_limit_is_refused_and_nothing_is_kept(rw, app):
+    app.config["UPLOAD_MAX_BYTES"] = 1024 * 1024
+    url, report_id = report_of(rw)
+    response = send(rw, url, report_id, HEIC, "IMG_0001.HEIC")
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "payload_too_large"
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
+    assert originals() == []
