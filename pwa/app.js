@@ -15,12 +15,14 @@ import { renderHome } from "./views/home.js";
 import { renderInterview } from "./views/interview.js";
 import { exportUnsynced, renderOutbox } from "./views/outbox.js";
 import { renderSite } from "./views/site.js";
+import { renderVerification } from "./views/verification.js";
 
 const VIEWS = ["login-view", "home-view", "page-view", "loading"];
 const ROUTES = [
   [/^#\/site\/([^/]+)\/([^/]+)$/, renderSite],
   [/^#\/finding\/([^/]+)\/([^/]*)$/, renderFinding],
   [/^#\/interview\/([^/]+)$/, renderInterview],
+  [/^#\/verification\/([^/]+)$/, renderVerification],
   [/^#\/outbox$/, renderOutbox],
 ];
 

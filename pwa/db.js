@@ -3,9 +3,11 @@
 //
 // Stores
 //   meta         {key, value}                 tokens, user, device id, pull cursor, last sync
-//   records      {entity, id, version, data, owner, updated_at, server_data?}
-//                reference data (plan, site, unit, category) and field records
-//                (visit, finding, interview, photo), keyed by [entity, id]
+//   records      {entity, id, version, data, owner, updated_at, server_data?, gone?}
+//                reference data (plan, site, unit, category), field records
+//                (visit, finding, interview, photo) and 回头看 tasks (verification, with
+//                its item: rectification), keyed by [entity, id]. `gone`: the server no
+//                longer shows it to this user, kept only while it has unsynced work.
 //   outbox       {seq, mutation_id, user_id, entity, op, id, base_version, data, client_time,
 //                 created_at, state, reason?, error?, server?, result_version?}
 //                state: pending | sending | synced | attention | resolved
@@ -13,26 +15,39 @@
 //                (ArrayBuffer, not Blob: Blob storage fails intermittently on iOS Safari)
 //   uploads      {photo_id, user_id, url, offset, size, state, error?, done_at?}
 //                state: waiting | uploading | done | attention
+//   photo_cache  {key: "<photo id>:<variant>", photo_id, variant, bytes: ArrayBuffer,
+//                 mime_type, fetched_at}
+//                server copies (thumbnail, display) of photos the device must show offline:
+//                the original photos of a 回头看 task. Not work of record: dropped with the
+//                task, on logout and on a change of user.
 
 const DB_NAME = "zhicha";
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 let dbPromise = null;
 
 export function openDb() {
   if (dbPromise) return dbPromise;
   dbPromise = new Promise((resolve, reject) => {
     const request = indexedDB.open(DB_NAME, DB_VERSION);
-    request.onupgradeneeded = () => {
+    request.onupgradeneeded = (event) => {
+      // Step by step from the version on the device: existing stores (and the unsynced
+      // work in them) are never recreated.
       const db = request.result;
-      db.createObjectStore("meta", { keyPath: "key" });
-      const records = db.createObjectStore("records", { keyPath: ["entity", "id"] });
-      records.createIndex("entity", "entity");
-      const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
-      outbox.createIndex("state", "state");
-      outbox.createIndex("record", ["entity", "id"]);
-      outbox.createIndex("mutation_id", "mutation_id", { unique: true });
-      db.createObjectStore("photo_bytes", { keyPath: "id" });
-      db.createObjectStore("uploads", { keyPath: "photo_id" });
+      if (event.oldVersion < 1) {
+        db.createObjectStore("meta", { keyPath: "key" });
+        const records = db.createObjectStore("records", { keyPath: ["entity", "id"] });
+        records.createIndex("entity", "entity");
+        const outbox = db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+        outbox.createIndex("state", "state");
+        outbox.createIndex("record", ["entity", "id"]);
+        outbox.createIndex("mutation_id", "mutation_id", { unique: true });
+        db.createObjectStore("photo_bytes", { keyPath: "id" });
+        db.createObjectStore("uploads", { keyPath: "photo_id" });
+      }
+      if (event.oldVersion < 2) {
+        const cache = db.createObjectStore("photo_cache", { keyPath: "key" });
+        cache.createIndex("photo_id", "photo_id");
+      }
     };
     request.onsuccess = () => {
       const db = request.result;

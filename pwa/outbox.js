@@ -26,6 +26,30 @@ async function unsyncedFor(stores, entity, id) {
   return items.filter(isUnsynced);
 }
 
+// A 回头看 task (entity `verification`) is on the device while it is open on the server.
+export const OPEN_VERIFICATION = new Set(["assigned", "reported"]);
+
+/** The server's copy says this record is over for the device (a decided or cancelled
+ * 回头看 task), even if the server still sends it. */
+export function endedOnServer(entity, data) {
+  return entity === "verification" && !OPEN_VERIFICATION.has(data?.status);
+}
+
+/**
+ * True while this device holds work on the record that the server has not confirmed:
+ * its own unsynced mutations and, for a record photos hang on, unsynced photos of it
+ * (their record or their bytes). Needs stores outbox and uploads.
+ */
+export async function hasUnsyncedWork(stores, entity, id) {
+  if ((await unsyncedFor(stores, entity, id)).length) return true;
+  if (entity !== "verification") return false;
+  const uploads = await req(stores.uploads.getAll());
+  const open = new Set(uploads.filter((u) => u.state !== "done").map((u) => u.photo_id));
+  const items = await req(stores.outbox.getAll());
+  return items.some((i) => i.entity === "photo" && i.data?.parent_type === entity
+    && i.data?.parent_id === id && (isUnsynced(i) || open.has(i.id)));
+}
+
 function newMutation(userId, { entity, op, id, data, base_version = null }) {
   return {
     mutation_id: uuid(), user_id: userId, entity, op, id, base_version,
@@ -36,7 +60,9 @@ function newMutation(userId, { entity, op, id, data, base_version = null }) {
 /**
  * Save changes and their mutations in one readwrite transaction.
  * changes: [{entity, op: "create"|"update"|"delete", id, data, base_version,
- *            photo?: {bytes: ArrayBuffer, filename, mime_type}}]
+ *            photo?: {bytes: ArrayBuffer, filename, mime_type}, chain?: true}]
+ * `chain`: an update based on the version the updates still queued for the record will
+ * leave (a report saved twice offline), not on the last version the device saw.
  * Everything must be computed (hashes, positions) BEFORE: the transaction may not await
  * anything but IndexedDB.
  */
@@ -56,7 +82,16 @@ export function capture(userId, changes) {
       }
       record.updated_at = Date.now();
       await req(s.records.put(record));
-      const base = change.op === "create" ? null : (change.base_version ?? existing?.version ?? null);
+      let base = change.op === "create" ? null : (change.base_version ?? existing?.version ?? null);
+      if (change.chain && base !== null) {
+        // Updates queued before this one and not yet confirmed will each raise the server's
+        // version by one when they are applied (in order, in the same push): this one is
+        // based on the version they leave. If one of them fails, this one is a conflict,
+        // shown to the inspector, never applied over a version it did not see.
+        const queued = (await unsyncedFor(s, change.entity, change.id))
+          .filter((i) => i.op === "update" && i.state !== "attention");
+        base += queued.length;
+      }
       await req(s.outbox.add(newMutation(userId, { ...change, base_version: base })));
       if (change.photo) {
         await req(s.photo_bytes.put({ id: change.id, ...change.photo }));
@@ -119,7 +154,8 @@ const FIELD_NAMES = {
   plan_id: "督查计划", site_id: "点位", visit_id: "签到", note: "备注", summary: "走访内容",
   interviewee_kind: "走访对象", arrived_at: "签到时间", observed_at: "发现时间",
   captured_at: "拍摄时间", lat: "纬度", lon: "经度", accuracy_m: "定位精度", sha256: "SHA-256",
-  size_bytes: "文件大小", mime_type: "文件类型", parent_id: "所属记录",
+  size_bytes: "文件大小", mime_type: "文件类型", parent_id: "所属记录", report: "复查情况",
+  opinion: "复查意见",
 };
 
 function describeErrors(errors) {
@@ -160,6 +196,16 @@ export function applyPushResults(batch, results) {
         await req(s.outbox.put({ ...item, state: "synced", result_version: result.version,
           synced_at: Date.now(), reason: null, error: null }));
         if (record) await req(s.records.put({ ...record, version: result.version ?? record.version }));
+      } else if ((result.status === "conflict" && result.server
+        && endedOnServer(item.entity, result.server.data))
+        || (result.status === "rejected" && result.errors?.code === "verification_ended")) {
+        // Nothing to merge with: the record is over on the server (a 回头看 task decided or
+        // called off meanwhile). Kept on the device, shown, never sent again by itself.
+        await req(s.outbox.put({ ...item, state: "attention", reason: "rejected",
+          error_code: "ended", server: result.server || null,
+          error: "该复查已结束(督查室已作出结论或已撤销),本机的"
+            + (item.entity === "photo" ? "整改后照片" : "复查报告") + "无法再提交。"
+            + "可导出未同步数据保存,或放弃此项。" }));
       } else if (result.status === "conflict") {
         await req(s.outbox.put({ ...item, state: "attention", reason: "conflict",
           error: "服务器上的记录已被修改,需要选择保留哪个版本", server: result.server || null }));
@@ -177,21 +223,29 @@ export function applyPullPage(changes, cursor) {
   return transaction(stores, "readwrite", async (s) => {
     for (const change of changes) {
       const key = [change.entity, change.id];
-      let busy = (await unsyncedFor(s, change.entity, change.id)).length > 0;
+      let busy = await hasUnsyncedWork(s, change.entity, change.id);
       if (!busy && change.entity === "photo") {
         const upload = await req(s.uploads.get(change.id));
         busy = Boolean(upload) && upload.state !== "done";
       }
       const existing = await req(s.records.get(key));
-      if (change.op === "delete") {
-        // Never delete what still has unsynced work on this device.
-        if (!busy && existing) await req(s.records.delete(key));
+      const ended = change.op === "delete" || endedOnServer(change.entity, change.data);
+      if (ended) {
+        // Never delete what still has unsynced work on this device: keep it, marked gone
+        // (a 回头看 task decided meanwhile shows as ended, its report still on the device).
+        if (busy && existing) {
+          await req(s.records.put({ ...existing, gone: true,
+            ...(change.op === "delete" ? {} : { server_data: change.data,
+              server_version: change.version }) }));
+        } else if (existing) {
+          await req(s.records.delete(key));
+        }
         continue;
       }
       if (busy && existing) {
         // Local changes not yet confirmed: keep them, remember the server copy.
         await req(s.records.put({ ...existing, server_data: change.data,
-          server_version: change.version }));
+          server_version: change.version, gone: false }));
       } else {
         await req(s.records.put({
           entity: change.entity, id: change.id, version: change.version, data: change.data,
@@ -298,7 +352,9 @@ export async function recordStates() {
  * plans are secret) and what the server already has. Unsynced work is never touched.
  */
 export function clearSyncedData() {
-  return transaction(["records", "outbox", "uploads", "meta"], "readwrite", async (s) => {
+  const stores = ["records", "outbox", "uploads", "meta", "photo_cache"];
+  return transaction(stores, "readwrite", async (s) => {
+    await req(s.photo_cache.clear()); // server copies of evidence: fetched again when needed
     const keep = new Set();
     for (const item of await req(s.outbox.getAll())) {
       if (isUnsynced(item)) keep.add(`${item.entity}:${item.id}`);

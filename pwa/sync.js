@@ -1,7 +1,7 @@
-// Sync: push the outbox, pull changes, upload photo content. One run at a time (a flag in
-// this page, a Web Lock across tabs). Triggers: start, `online`, page visible again, after
-// each capture, Background Sync where it exists, and a backoff timer (5 s doubling to
-// 5 min, back to 5 s after a success).
+// Sync: push the outbox, pull changes, upload photo content, then keep the original photos
+// of 回头看 tasks for offline use. One run at a time (a flag in this page, a Web Lock across
+// tabs). Triggers: start, `online`, page visible again, after each capture, Background Sync
+// where it exists, and a backoff timer (5 s doubling to 5 min, back to 5 s after a success).
 
 import { AuthError, HttpError, authedJson, getAuth, refreshAccess } from "./api.js";
 import { getAll, getMeta, setMeta } from "./db.js";
@@ -12,6 +12,7 @@ import {
 import { uuid } from "./hash.js";
 import { setState, state } from "./state.js";
 import { dropUploadedBytes, metadataSynced, uploadPhoto } from "./uploads.js";
+import { cacheOriginalPhotos, pruneVerifications } from "./verifications.js";
 
 const BATCH = 100;
 const PULL_LIMIT = 200;
@@ -128,7 +129,9 @@ async function runOnce() {
     await push(userId, await deviceId());
     await refreshCounts();
     await pull();
+    await pruneVerifications(); // 回头看 tasks closed on the server leave (unsynced work stays)
     await uploadAll(userId);
+    await cacheOriginalPhotos(); // so the tasks' original photos show offline
     await pruneSynced();
     const now = new Date().toISOString();
     await setMeta("last_sync", now);

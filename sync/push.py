@@ -191,12 +191,10 @@ def _run(ctx: MutationContext, handler, mutation: dict, known: dict):
                 raise Conflict(record)
             raise Rejected("not_found", "记录不存在或无权访问")
         return handler.create(ctx, mutation["id"], mutation.get("data") or {}), frozenset()
-    if (
-        record is None
-        or handler.is_deleted(record)
-        or not handler.visible(session, principal, record)
-    ):
+    if record is None or handler.is_deleted(record):
         raise Rejected("not_found", "记录不存在或无权访问")
+    if not handler.visible(session, principal, record):
+        raise handler.refusal(session, principal, record)
     if mutation.get("base_version") != handler.version(record):
         raise Conflict(record)
     before = handler.audience(session, record)

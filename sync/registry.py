@@ -81,6 +81,11 @@ class EntityHandler:
     def audience(self, session: Session, record: Any) -> frozenset[str]:
         raise NotImplementedError
 
+    def refusal(self, session: Session, principal: Principal, record: Any) -> Rejected:
+        """Why a change to a record this principal cannot see is refused. By default the
+        same answer as for a record that does not exist (the two are indistinguishable)."""
+        return Rejected("not_found", "记录不存在或无权访问")
+
     def serialize(self, record: Any) -> dict:
         raise NotImplementedError
 

@@ -84,7 +84,16 @@ export const ENTITY_LABELS = {
   finding: "发现问题",
   interview: "走访记录",
   photo: "照片",
+  verification: "回头看报告",
 };
+
+export const VERIFICATION_STATUS_LABELS = {
+  assigned: "待复查", reported: "已报告", passed: "复查通过", failed: "复查未通过",
+  cancelled: "已撤销",
+};
+
+/** The inspector's suggestion on a 回头看 (the office decides); null: 不确定. */
+export const OPINION_LABELS = { passed: "整改到位", failed: "未整改到位", "": "不确定" };
 
 export const SEVERITY_LABELS = { low: "一般", medium: "较重", high: "严重" };
 

@@ -1,10 +1,13 @@
-// Home: who is logged in, connectivity, the outbox, last sync, warnings, the assigned plans
-// and their sites, and the device's storage.
+// Home: who is logged in, connectivity, the outbox, last sync, warnings, the 回头看 tasks,
+// the assigned plans and their sites, and the device's storage.
 
 import { recordsOf } from "../db.js";
+import { recordStates } from "../outbox.js";
 import { CONNECTIVITY_LABELS, state } from "../state.js";
+import { isEnded, verificationList } from "../verifications.js";
 import {
-  $, MODE_LABELS, PLAN_STATUS_LABELS, fmtBytes, fmtDate, fmtTime, h, replace,
+  $, MODE_LABELS, PLAN_STATUS_LABELS, VERIFICATION_STATUS_LABELS, fmtBytes, fmtDate, fmtTime, h,
+  replace,
 } from "./dom.js";
 
 const STALE_MS = 3 * 24 * 3600 * 1000;
@@ -67,6 +70,42 @@ async function planList() {
   }));
 }
 
+/** Status of a task as the inspector sees it: a report saved on the device counts. */
+export function taskStatus(task) {
+  if (isEnded(task)) return { label: "复查已结束", cls: "tag warn" };
+  const reported = task.data.status === "reported" || Boolean(task.data.report?.trim());
+  return reported ? { label: VERIFICATION_STATUS_LABELS.reported, cls: "tag ok" }
+    : { label: VERIFICATION_STATUS_LABELS.assigned, cls: "tag" };
+}
+
+/** 回头看 tasks (entity `verification`) sent to this inspector. */
+async function verificationItems() {
+  const tasks = await verificationList();
+  if (!tasks.length) {
+    return h("p", { class: "empty" }, state.lastSync ? "暂无回头看任务"
+      : "暂无回头看任务(联网同步后显示)");
+  }
+  const states = await recordStates();
+  const photos = (await recordsOf("photo")).filter((p) => p.data.parent_type === "verification");
+  return h("ul", { class: "sites tasks" }, tasks.map((task) => {
+    const d = task.data;
+    const status = taskStatus(task);
+    const keys = [`verification:${task.id}`, ...photos
+      .filter((p) => p.data.parent_id === task.id).map((p) => `photo:${p.id}`)];
+    const unsynced = keys.some((k) => states.has(k));
+    const attention = keys.some((k) => states.get(k) === "attention");
+    return h("li", { dataset: { verification: task.id } },
+      h("a", { class: "site-link task-link", href: `#/verification/${task.id}` },
+        h("span", { class: "muted small", text: d.code || "" }),
+        h("span", { class: "site-name task-problem", text: d.problem || "" }),
+        h("span", { class: "muted small", text: d.site ? d.site.name : "未关联点位" }),
+        h("span", { class: "task-tags" },
+          h("span", { class: `${status.cls} task-status`, text: status.label }),
+          attention ? h("span", { class: "tag warn", text: "需要处理" })
+            : unsynced ? h("span", { class: "tag pending", text: "待同步" }) : null)));
+  }));
+}
+
 async function storageInfo() {
   if (!navigator.storage?.estimate) return "此浏览器无法查询存储空间";
   const { usage, quota } = await navigator.storage.estimate();
@@ -100,6 +139,7 @@ export async function renderHome({ onRelogin }) {
   const syncButton = $("sync-button");
   syncButton.disabled = state.syncing || state.sessionExpired;
   syncButton.textContent = state.syncing ? "正在同步…" : "立即同步";
+  replace($("verification-list"), await verificationItems());
   replace($("plan-list"), await planList());
   $("storage-info").textContent = await storageInfo();
 }

@@ -10,7 +10,7 @@ import {
 import { state } from "../state.js";
 import { progress, retryUpload } from "../uploads.js";
 import {
-  ENTITY_LABELS, SEVERITY_LABELS, busy, fmtBytes, fmtTime, h, replace, stateBadge,
+  ENTITY_LABELS, OPINION_LABELS, SEVERITY_LABELS, busy, fmtBytes, fmtTime, h, replace, stateBadge,
 } from "./dom.js";
 
 const OP_LABELS = { create: "新建", update: "修改", delete: "删除" };
@@ -18,6 +18,7 @@ const FIELD_LABELS = {
   title: "标题", description: "描述", category: "类别", severity: "严重程度", unit_id: "建议责任单位",
   note: "备注", summary: "走访内容", interviewee_kind: "走访对象", arrived_at: "签到时间",
   observed_at: "发现时间", lat: "纬度", lon: "经度", accuracy_m: "精度(米)",
+  report: "复查情况", opinion: "复查意见",
 };
 
 function summaryOf(item) {
@@ -25,11 +26,19 @@ function summaryOf(item) {
   if (item.entity === "finding") return d.title || "";
   if (item.entity === "visit") return `签到 ${fmtTime(d.arrived_at)}`;
   if (item.entity === "interview") return (d.summary || "").slice(0, 30);
-  if (item.entity === "photo") return `${fmtBytes(d.size_bytes)} · ${d.mime_type || ""}`;
+  if (item.entity === "photo") {
+    return `${d.parent_type === "verification" ? "整改后照片 · " : ""}${fmtBytes(d.size_bytes)}`
+      + ` · ${d.mime_type || ""}`;
+  }
+  if (item.entity === "verification") {
+    return `${d.report ? d.report.slice(0, 30) : "(复查情况未填写)"}`
+      + `${"opinion" in d ? ` · ${OPINION_LABELS[d.opinion ?? ""]}` : ""}`;
+  }
   return item.id;
 }
 
 function show(value, key) {
+  if (key === "opinion") return OPINION_LABELS[value ?? ""] || String(value);
   if (value === null || value === undefined || value === "") return "—";
   if (key === "severity") return SEVERITY_LABELS[value] || value;
   return typeof value === "object" ? JSON.stringify(value) : String(value);

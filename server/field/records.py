@@ -11,7 +11,16 @@ from sqlalchemy import or_, select
 from server.evidence.checks import clock_offset, evaluate_photo, evaluate_visit
 from server.field.cache import active_categories, cached_get
 from server.field.principal import ADMINS, office_tag, user_tag
-from server.field.rectification import item_photo_audience, item_photo_visible, sent_to_verify
+from server.field.rectification import (
+    ACTIVE as ACTIVE_VERIFICATION,
+)
+from server.field.rectification import (
+    ENDED,
+    ENDED_MESSAGE,
+    item_photo_audience,
+    item_photo_visible,
+    sent_to_verify,
+)
 from server.field.reference import LIVE, SimpleHandler, plan_visible
 from server.field.schemas import FindingData, InterviewData, PhotoData, VisitData
 from server.models import (
@@ -24,7 +33,6 @@ from server.models import (
     Role,
     Unit,
     Verification,
-    VerificationStatus,
     Visit,
     utcnow,
 )
@@ -296,11 +304,10 @@ def _photo_parent(ctx, values):
         raise invalid("parent_type", "此类照片不能从设备提交")
     parent = ctx.session.get(model, values["parent_id"])
     if model is Verification:
-        usable = (
-            parent is not None
-            and parent.inspector_id == ctx.principal.id
-            and parent.status in (VerificationStatus.assigned, VerificationStatus.reported)
-        )
+        own = parent is not None and parent.inspector_id == ctx.principal.id
+        if own and parent.status not in ACTIVE_VERIFICATION:
+            raise Rejected(ENDED, ENDED_MESSAGE, {"parent_id": ["照片所属的复查已结束"]})
+        usable = own
     else:
         usable = (
             parent is not None

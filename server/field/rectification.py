@@ -30,6 +30,8 @@ from sync import Rejected
 
 ACTIVE = (VerificationStatus.assigned, VerificationStatus.reported)
 DRAFT = RectificationStatus.draft
+ENDED = "verification_ended"
+ENDED_MESSAGE = "该复查已结束(督查室已作出结论或已撤销)"
 
 
 def iso(value):
@@ -163,7 +165,18 @@ class VerificationHandler(SimpleHandler):
         if user.role == Role.supervisor:
             item = cached_get(session, Rectification, record.rectification_id)
             return item is not None and item.office_unit_id == user.unit_id
-        return user.role == Role.inspector and record.inspector_id == user.id
+        # An inspector sees a visit only while it is theirs to make (as the snapshot does),
+        # so one that was decided or cancelled leaves their device as a delete.
+        return (
+            user.role == Role.inspector
+            and record.inspector_id == user.id
+            and record.status in ACTIVE
+        )
+
+    def refusal(self, session, principal, record):
+        if principal.user.role == Role.inspector and record.inspector_id == principal.id:
+            return Rejected(ENDED, ENDED_MESSAGE)  # their own visit: no secret that it ended
+        return super().refusal(session, principal, record)
 
     def audience(self, session, record):
         item = cached_get(session, Rectification, record.rectification_id)
