@@ -108,7 +108,12 @@ def record_summons(data: dict, actor: User) -> Summons:
     item = None
     if data.get("rectification_id"):
         item = db.session.get(Rectification, data["rectification_id"])
-        if item is None or item.office_unit_id != actor.unit_id or item.unit_id != unit.id:
+        if (
+            item is None
+            or item.office_unit_id != actor.unit_id
+            or item.unit_id != unit.id
+            or item.status == RectificationStatus.draft  # not the unit's yet: never named to it
+        ):
             raise field_error("rectification_id", "整改事项不存在或不属于该单位")
     summons = Summons(
         office_unit_id=actor.unit_id,

@@ -60,6 +60,7 @@ def assign_field_verification(item: Rectification, data: dict, actor: User) -> V
         raise field_error("inspector_id", "复查人员须为在用的督查人员账号")
     if inspector.unit_id == item.unit_id:
         raise field_error("inspector_id", "复查人员不能来自被督查的责任单位")
+    before = audience_of("rectification", item)  # read before the visit exists
     verification = Verification(
         rectification_id=item.id,
         method=VerificationMethod.field,
@@ -78,10 +79,10 @@ def assign_field_verification(item: Rectification, data: dict, actor: User) -> V
         verification_id=str(verification.id),
         inspector_id=str(inspector.id),
     )
-    before = audience_of("rectification", item)
     note_changed("verification", verification)
-    # The inspector can now see the item: it reaches their device with the visit.
-    note_changed("rectification", item, before)
+    # The inspector can now see the item: it reaches their device with the visit. Only
+    # who sees it changed: the unit and its leader must not hear that anything moved.
+    note_changed("rectification", item, before, sight_only=True)
     return verification
 
 
@@ -100,7 +101,7 @@ def cancel_verification(item: Rectification, verification: Verification, actor: 
         verification_id=str(verification.id),
     )
     note_changed("verification", verification)
-    note_changed("rectification", item, before)
+    note_changed("rectification", item, before, sight_only=True)
 
 
 def record_desk_verification(item: Rectification, data: dict, actor: User) -> Verification:
