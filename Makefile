@@ -31,6 +31,7 @@ run: $(VENV)/.installed-run instance/secrets.env
 	@set -a && . ./instance/secrets.env && set +a && \
 	$(BIN)/flask db upgrade && \
 	$(BIN)/flask seed-demo --if-empty && \
+	$(BIN)/flask analyze-db && \
 	$(BIN)/flask evidence process && \
 	echo "直查 zhicha: http://$(HOST):$(PORT)/" && \
 	exec $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \

@@ -136,6 +136,13 @@ def register_cli(app: Flask) -> None:
         detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v) or "无"
         click.echo(f"已写入提醒 {total} 条({detail})")
 
+    @app.cli.command("analyze-db")
+    def analyze_db_command() -> None:
+        """Refresh the query planner's statistics (SQLite; run daily and after big imports)."""
+        from server.database import refresh_statistics
+
+        click.echo(refresh_statistics())
+
     @app.cli.command("create-unit")
     @click.option("--code", required=True)
     @click.option("--name", required=True)

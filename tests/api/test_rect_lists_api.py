@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 LEDGER = "/api/rectifications"
 
@@ -43,3 +43,21 @@ def test_the_three_lists_share_order_and_say_when_a_deadline_is_unconfirmed(rw):
     # A responder's lists hold their unit's items only.
     other = rw.get(rw.responder_b, f"{LEDGER}/three-lists")
     assert other["problems"] == [] and other["total"] == 0
+
+
+def test_a_text_search_pages_and_counts_like_any_other_filter(rw):
+    today = date.today()
+    listed = rw.make(problem="排水沟堵塞甲", listed=True, deadline=today + timedelta(days=90))
+    early = rw.make(problem="排水沟堵塞乙", deadline=today + timedelta(days=10))
+    late = rw.make(problem="排水沟堵塞丙", deadline=today + timedelta(days=40))
+    closed = rw.make(status="closed", problem="排水沟堵塞丁")
+    rw.make(problem="与此无关")
+    order = [listed.code, early.code, late.code, closed.code]
+
+    first = rw.get(rw.supervisor, f"{LEDGER}?q=排水沟&per_page=3")
+    second = rw.get(rw.supervisor, f"{LEDGER}?q=排水沟&per_page=3&page=2")
+    assert first["total"] == second["total"] == 4
+    assert [i["code"] for i in first["items"] + second["items"]] == order
+    counts = rw.get(rw.supervisor, f"{LEDGER}/colours?q=排水沟")
+    assert counts == {"red": 0, "yellow": 3, "green": 1}
+    assert rw.get(rw.supervisor, f"{LEDGER}?q=排水沟&colour=green")["total"] == 1
