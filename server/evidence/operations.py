@@ -22,6 +22,7 @@ from server.evidence.imaging import Caption, ImageRefused
 from server.evidence.worker import process_in_subprocess
 from server.extensions import db
 from server.field.cache import cached_get
+from server.field.rectification import refresh_visits_showing
 from server.field.registry import note_changed
 from server.models import ContentStatus, Photo, Plan, User, utcnow
 from server.settings import get_setting
@@ -104,6 +105,8 @@ def process_photo_content(photo_id: uuid.UUID) -> None:
     for neighbour in evaluate_photo(db.session, photo, exif_time):
         note_changed("photo", neighbour)
     note_changed("photo", photo)
+    if photo.content_status == ContentStatus.stored:
+        refresh_visits_showing(db.session, photo)
     db.session.commit()
 
 

@@ -257,6 +257,29 @@ class VerificationHandler(SimpleHandler):
             raise Rejected(error.code, error.message) from None
 
 
+def refresh_visits_showing(session, photo: Photo) -> None:
+    """A finding's photo became viewable: the open visits whose item was made from that
+    finding list it among their original photos, so their devices hear of it."""
+    if photo.parent_type != PhotoParent.finding:
+        return
+    visits = session.scalars(
+        select(Verification)
+        .join(
+            rectification_finding,
+            rectification_finding.c.rectification_id == Verification.rectification_id,
+        )
+        .where(
+            rectification_finding.c.finding_id == photo.parent_id,
+            Verification.status.in_(ACTIVE),
+            Verification.inspector_id.is_not(None),
+        )
+    )
+    from server.field.registry import note_changed
+
+    for visit in visits:
+        note_changed("verification", visit)
+
+
 def _session_of(record):
     from sqlalchemy.orm import object_session
 

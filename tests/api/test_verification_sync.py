@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Photo, PhotoParent, Role, Verification
+from server.evidence.operations import process_photo_content
+from server.models import ContentStatus, Photo, PhotoParent, Role, Verification
 from tests.api.sync_helpers import Device, mutation, of, photo_data
 from tests.conftest import PHOTOS
 
@@ -313,3 +314,19 @@ def test_a_visit_that_ended_is_a_delete_in_the_inspectors_feed(scene, how):
     assert scene.item["id"] in of(changes, "rectification", op="delete")
     assert of(changes, "verification") == {}  # no upsert of it
     assert str(verification.id) in of(changes, "verification", op="delete")
+
+
+def test_an_original_photo_processed_after_the_assignment_reaches_the_visit(scene):
+    photo = db.session.get(Photo, UUID(scene.before_photo))
+    photo.content_status = ContentStatus.processing  # its bytes still being processed
+    db.session.commit()
+    verification = scene.assign()
+    pulled = of(scene.device.pull(), "verification")[str(verification.id)]
+    assert pulled["data"]["original_photos"] == []
+
+    process_photo_content(photo.id)
+    changed = of(scene.device.pull(), "verification")
+    assert [p["id"] for p in changed[str(verification.id)]["data"]["original_photos"]] == [
+        scene.before_photo
+    ]
+    assert of(scene.responder.pull(), "verification") == {}  # the unit still hears nothing
