@@ -11,8 +11,8 @@ from uuid import UUID
 import pytest
 from sqlalchemy import select
 
-from server.extensions import db
 from server.evidence.operations import process_photo_content
+from server.extensions import db
 from server.models import ContentStatus, Photo, PhotoParent, Role, Verification
 from tests.api.sync_helpers import Device, mutation, of, photo_data
 from tests.conftest import PHOTOS
