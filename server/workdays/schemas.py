@@ -42,6 +42,11 @@ class YearImportSchema(BaseSchema):
             outside = [d["date"].isoformat() for d in data[key] if d["date"].year != data["year"]]
             if outside:
                 errors[key] = [f"日期不在 {data['year']} 年内:{', '.join(outside)}"]
+        for key in ("holidays", "workdays"):
+            days = [d["date"] for d in data[key]]
+            twice = sorted({d.isoformat() for d in days if days.count(d) > 1})
+            if twice:
+                errors.setdefault(key, []).append(f"日期重复:{', '.join(twice)}")
         weekdays = [d["date"].isoformat() for d in data["workdays"] if d["date"].weekday() < 5]
         if weekdays:
             errors.setdefault("workdays", []).append(

@@ -147,6 +147,15 @@ def test_an_import_replaces_the_package_for_its_year(client, factory, auth):
             "workdays",
         ),
         ({"year": 1999}, "year"),
+        (
+            {
+                "holidays": [
+                    {"date": weekday_in_january(5), "name": "x"},
+                    {"date": weekday_in_january(5), "name": "y"},
+                ]
+            },
+            "holidays",
+        ),
     ],
 )
 def test_bad_schedules_are_refused_and_change_nothing(client, factory, auth, change, field):
