@@ -86,4 +86,4 @@ def photo_content(photo_id, variant):
     return photo_file(visible_photo(g.user, photo_id), variant)
 
 
-from server.console import ledger, plans, portal, rectifications  # noqa: E402,F401  (pages register on bp)
+from server.console import calendar, ledger, plans, portal, rectifications  # noqa: E402,F401  (pages register on bp)
