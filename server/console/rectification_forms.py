@@ -4,6 +4,7 @@ again, the choices it offers, and the photos and names the pages draw."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 
@@ -63,6 +64,7 @@ HISTORY_LABELS = {
     "rectification.deadline_recounted": "重新计算时限",
     "verification.assigned": "安排实地复查",
     "verification.cancelled": "撤销复查",
+    "verification.reported": "复查人员提交报告",
     "verification.decided": "作出复查结论",
 }
 LABELS = {
@@ -139,8 +141,8 @@ def preview(values: dict):
     """(date, confirmed) N working days from today, as the form shows it without
     JavaScript; None unless the form counts in working days."""
     raw = str(values.get("deadline_working_days") or "")
-    if values.get("deadline_kind") != "days" or not raw.isdigit():
-        return None
+    if values.get("deadline_kind") != "days" or not re.fullmatch(r"[0-9]{1,4}", raw):
+        return None  # isdigit() would let "²" through to int()
     return add_working_days(local_today(), int(raw)) if 1 <= int(raw) <= MAX_DAYS else None
 
 

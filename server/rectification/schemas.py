@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from server.models import RectificationStatus, Severity, TriageStatus
 from server.rectification.colour import COLOURS
 from server.schemas import BaseSchema
+from server.timeutil import local_today
 
 MAX_TEXT = 4000
 
@@ -15,6 +18,14 @@ def _text(required=False, minimum=0, maximum=MAX_TEXT, **kw):
     return fields.String(
         required=required, validate=validate.Length(min=minimum, max=maximum), **kw
     )
+
+
+MAX_DEADLINE_YEARS = 10  # a sanity bound on typed dates, not a policy
+
+
+def within_horizon(value) -> None:
+    if value is not None and value > local_today() + timedelta(days=366 * MAX_DEADLINE_YEARS):
+        raise ValidationError(f"日期不能晚于 {MAX_DEADLINE_YEARS} 年之后")
 
 
 class DeadlineMixin:
@@ -37,7 +48,7 @@ class ItemCreateSchema(DeadlineMixin, BaseSchema):
     lead_official_id = fields.UUID(allow_none=True, load_default=None)
     responsible_person = _text(load_default="", maximum=60)
     listed = fields.Boolean(load_default=False, metadata={"description": "挂牌督办"})
-    deadline = fields.Date(allow_none=True)
+    deadline = fields.Date(allow_none=True, validate=within_horizon)
     deadline_working_days = fields.Integer(
         allow_none=True, validate=validate.Range(min=1, max=1000)
     )
@@ -55,7 +66,7 @@ class ItemUpdateSchema(DeadlineMixin, BaseSchema):
     lead_official_id = fields.UUID(allow_none=True)
     responsible_person = _text(maximum=60)
     listed = fields.Boolean()
-    deadline = fields.Date(allow_none=True)
+    deadline = fields.Date(allow_none=True, validate=within_horizon)
     deadline_working_days = fields.Integer(
         allow_none=True, validate=validate.Range(min=1, max=1000)
     )
@@ -96,7 +107,7 @@ class ClosureRequestSchema(BaseSchema):
 
 
 class ExtensionCreateSchema(BaseSchema):
-    requested_deadline = fields.Date(required=True)
+    requested_deadline = fields.Date(required=True, validate=within_horizon)
     reason = _text(required=True, minimum=5, maximum=2000)
 
 
@@ -137,7 +148,7 @@ class TriageArgsSchema(BaseSchema):
     status = fields.String(validate=validate.OneOf([s.value for s in TriageStatus]))
     plan_id = fields.UUID()
     severity = fields.String(validate=validate.OneOf([s.value for s in Severity]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
