@@ -23,7 +23,8 @@ from server.errors import ApiError
 from server.evidence.intake import MAX_PHOTOS_PER_REPORT, accept_photo
 from server.evidence.queries import photo_file, visible_photo
 from server.extensions import db
-from server.models import ExtensionStatus, PhotoParent, Role
+from server.field.rectification import photo_item
+from server.models import ExtensionStatus, Photo, PhotoParent, Role
 from server.models import RectificationStatus as S
 from server.rectification import queries, views, workflow
 from server.rectification.access import get_responded_item, get_visible_item
@@ -145,7 +146,8 @@ def portal_items():
 def _page(item, status: int = 200, failed: dict | None = None):
     view = views.detail(item, g.user)
     pending = any(e.status == ExtensionStatus.pending for e in view["extension_requests"])
-    can = {action: item.status in allowed for action, allowed in workflow.ALLOWED.items()}
+    responder = g.user.role == R
+    can = {a: responder and item.status in allowed for a, allowed in workflow.ALLOWED.items()}
     if failed:
         # A refusal whose form is no longer offered (the item moved on) is shown on top.
         form = failed["form"]
@@ -165,9 +167,21 @@ def _page(item, status: int = 200, failed: dict | None = None):
 
 
 @bp.route("/unit/items/<uuid:item_id>")
-@console_login_required(R)
+@console_login_required(R, Role.leader)
 def portal_item(item_id: uuid.UUID):
+    """The unit's page of an item; the lead official (牵头领导) reads the same, without
+    the unit's forms."""
     return _page(get_visible_item(g.user, item_id))
+
+
+@bp.app_template_global("item_url")
+def item_url(item_id) -> str:
+    """Where an item's link leads for the viewer: the office's page, or the unit's."""
+    if g.user.role in (Role.supervisor, Role.admin):
+        return url_for("console.rectification_detail", item_id=item_id)
+    if g.user.role == Role.inspector:
+        return "/"  # a 回头看 task is in the field app
+    return url_for("console.portal_item", item_id=item_id)
 
 
 def _refused(item_id, form: str, values: dict, error: ApiError | None = None, errors=None):
@@ -291,10 +305,17 @@ def portal_closure(item_id: uuid.UUID):
 
 
 @bp.route("/unit/photos/<uuid:photo_id>/<any(thumbnail, display):variant>")
-@console_login_required(R)
+@console_login_required(R, Role.leader)
 def portal_photo(photo_id: uuid.UUID, variant: str):
-    """A photo of one of the unit's progress reports; nothing else is served here."""
-    photo = visible_photo(g.user, photo_id)
+    """A photo of one of the unit's progress reports (for the lead official: of the items
+    they lead); nothing else is served here."""
+    if g.user.role == Role.leader:
+        photo = db.session.get(Photo, photo_id)
+        item = photo_item(db.session, photo) if photo is not None else None
+        if item is None or item.lead_official_id != g.user.id or photo.deleted_at:
+            abort(404)
+    else:
+        photo = visible_photo(g.user, photo_id)
     if photo.parent_type != PhotoParent.progress_report:
         abort(404)
     return photo_file(photo, variant)

@@ -175,6 +175,46 @@ def test_leader_sees_only_the_items_they_lead(client, auth, rw):
     page(client, f"/console/three-lists?plan_id={rw.plan.id}", 403)
 
 
+def test_leader_reads_the_items_they_lead_as_the_unit_does(client, auth, rw):
+    from tests.api.test_console_portal import JPEG_A
+
+    mine = rw.in_progress()
+    other = rw.issued(finding_ids=[], lead_official_id=None, problem="别人牵头的问题")
+    url = f"/api/rectifications/{mine['id']}"
+    report = rw.get(rw.supervisor, url)["progress_reports"][0]
+    with open(JPEG_A, "rb") as f:
+        rw.call(
+            "POST",
+            rw.responder_a,
+            f"{url}/progress/{report['id']}/photos",
+            data={"photo": (f, "a.jpg")},
+            content_type="multipart/form-data",
+            expect=201,
+        )
+    photo_id = rw.get(rw.supervisor, url)["progress_reports"][0]["photos"][0]["id"]
+    rw.call(
+        "POST",
+        rw.supervisor,
+        f"{url}/verifications",
+        json={"method": "field", "inspector_id": str(rw.inspector.id)},
+        expect=200,
+    )
+
+    login(client, auth, rw.leader)
+    ledger = page(client, "/console/ledger")
+    assert f'href="/console/unit/items/{mine["id"]}"' in ledger
+    html = page(client, f"/console/unit/items/{mine['id']}")
+    assert mine["problem"] in html and "已开始整改" in html and "此页只读" in html
+    assert 'action="/console/unit/items/' not in html  # none of the unit's forms
+    assert "复查" not in html and "回头看" not in html  # unannounced: never shown to the unit side
+    assert client.get(f"/console/unit/photos/{photo_id}/thumbnail").status_code == 200
+    page(client, f"/console/unit/items/{other['id']}", 404)
+    page(client, "/console/unit/items", 403)  # the unit's list is the unit's
+
+    login(client, auth, rw.responder_b)
+    assert client.get(f"/console/unit/photos/{photo_id}/thumbnail").status_code == 404
+
+
 def test_csv_export_has_a_bom_and_every_filtered_row(client, auth, rw, monkeypatch):
     monkeypatch.setattr(console_ledger, "EXPORT_CHUNK", 1)  # every chunk, not the first
     a = rw.issued(problem='=HYPERLINK("http://x")施工围挡缺失')
