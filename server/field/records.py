@@ -6,7 +6,7 @@ change it until it is locked (a finding, once triaged)."""
 from __future__ import annotations
 
 from marshmallow import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 
 from server.evidence.checks import clock_offset, evaluate_photo, evaluate_visit
 from server.field.cache import active_categories, cached_get
@@ -19,6 +19,7 @@ from server.field.rectification import (
     ENDED_MESSAGE,
     item_photo_audience,
     item_photo_visible,
+    item_photos_clause,
     sent_to_verify,
 )
 from server.field.reference import LIVE, SimpleHandler, plan_visible
@@ -101,16 +102,18 @@ class FieldRecordHandler(SimpleHandler):
         return frozenset(tags)
 
     def snapshot(self, session, principal, after, limit):
-        user = principal.user
-        model = self.model
-        query = select(model).where(model.deleted_at.is_(None))
-        if user.role == Role.supervisor:
-            query = query.where(
-                or_(model.created_by_id == user.id, self.office_clause(user.unit_id))
-            )
-        elif user.role != Role.admin:
-            query = query.where(model.created_by_id == user.id)
+        query = select(self.model).where(
+            self.model.deleted_at.is_(None), self.sight_clause(principal.user)
+        )
         return self._page(session, query, after, limit)
+
+    def sight_clause(self, user):
+        """The SQL form of `visible` for a snapshot."""
+        if user.role == Role.admin:
+            return true()
+        if user.role == Role.supervisor:
+            return or_(self.model.created_by_id == user.id, self.office_clause(user.unit_id))
+        return self.model.created_by_id == user.id
 
     def office_clause(self, unit_id):
         return self.model.plan_id.in_(select(Plan.id).where(Plan.office_unit_id == unit_id))
@@ -332,6 +335,11 @@ class PhotoHandler(FieldRecordHandler):
     def audience(self, session, record):
         return super().audience(session, record) | item_photo_audience(session, record)
 
+    def sight_clause(self, user):
+        # Photos of items (progress reports, verifications) have no plan. The finding
+        # photos an inspector is sent back to compare reach them inside the visit instead.
+        return or_(super().sight_clause(user), item_photos_clause(user))
+
     def serialize(self, p):
         return {
             "parent_type": p.parent_type.value,
@@ -352,7 +360,13 @@ class PhotoHandler(FieldRecordHandler):
             "exif_taken_at": p.exif_taken_at,
             "width": p.width,
             "height": p.height,
-            **truth_fields(p),
+            # A unit's progress photo goes to the unit too: the office's checks on it stay
+            # with the office (see views.progress_reports).
+            **(
+                truth_fields(p)
+                if p.parent_type != PhotoParent.progress_report
+                else {"distance_to_site_m": None, "flags": []}
+            ),
             **self.base_fields(p),
         }
 

@@ -7,7 +7,7 @@ No payload names a plan, a finding or a verification to anyone the unit could be
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, false, or_, select
 
 from server.field.cache import cached_get
 from server.field.principal import ADMINS, office_tag, unit_tag, user_tag
@@ -312,6 +312,25 @@ def item_photo_visible(session, user, photo: Photo) -> bool:
         and user.role == Role.responder
         and user.unit_id == item.unit_id
     )
+
+
+def item_photos_clause(user):
+    """The SQL form of item_photo_visible, for a snapshot of photos."""
+    if user.role == Role.supervisor:
+        items = select(Rectification.id).where(Rectification.office_unit_id == user.unit_id)
+        reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
+        visits = select(Verification.id).where(Verification.rectification_id.in_(items))
+        return or_(
+            and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports)),
+            and_(Photo.parent_type == PhotoParent.verification, Photo.parent_id.in_(visits)),
+        )
+    if user.role == Role.responder:
+        items = select(Rectification.id).where(
+            Rectification.unit_id == user.unit_id, Rectification.status != DRAFT
+        )
+        reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
+        return and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
+    return false()
 
 
 def item_photo_audience(session, photo: Photo) -> set[str]:

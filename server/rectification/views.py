@@ -54,7 +54,7 @@ def summary(item: Rectification, today: date) -> dict:
     }
 
 
-def photo_refs(parent_type: PhotoParent, parent_ids) -> dict:
+def photo_refs(parent_type: PhotoParent, parent_ids, with_flags: bool = True) -> dict:
     rows = db.session.scalars(
         select(Photo)
         .where(
@@ -67,12 +67,19 @@ def photo_refs(parent_type: PhotoParent, parent_ids) -> dict:
     by_parent = defaultdict(list)
     for p in rows:
         by_parent[p.parent_id].append(
-            {"id": str(p.id), "content_status": p.content_status.value, "flags": p.flags or []}
+            {
+                "id": str(p.id),
+                "content_status": p.content_status.value,
+                "flags": (p.flags or []) if with_flags else [],
+            }
         )
     return by_parent
 
 
-def progress_reports(item: Rectification) -> list[dict]:
+def progress_reports(item: Rectification, office_view: bool = False) -> list[dict]:
+    """The unit's reports. The office's checks on their photos (flags) are the office's:
+    `duplicate_content`, matched against every stored photo, would tell a unit what else
+    the server holds."""
     reports = list(
         db.session.scalars(
             select(ProgressReport)
@@ -80,7 +87,7 @@ def progress_reports(item: Rectification) -> list[dict]:
             .order_by(ProgressReport.created_at)
         )
     )
-    photos = photo_refs(PhotoParent.progress_report, [r.id for r in reports])
+    photos = photo_refs(PhotoParent.progress_report, [r.id for r in reports], office_view)
     return [
         {
             "id": r.id,
@@ -139,7 +146,7 @@ def detail(item: Rectification, user: User, today: date | None = None) -> dict:
         "closure_requested_at": item.closure_requested_at,
         "closed_at": item.closed_at,
         "created_at": item.created_at,
-        "progress_reports": progress_reports(item),
+        "progress_reports": progress_reports(item, office_view),
         "extension_requests": extensions_of(item),
         "history": _history(item, office_view),
     }

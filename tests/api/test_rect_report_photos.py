@@ -55,3 +55,20 @@ def test_a_photo_over_the_upload_limit_is_refused_and_nothing_is_kept(rw, app):
     assert response.get_json()["error"]["code"] == "payload_too_large"
     assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
     assert originals() == []
+
+
+def test_the_offices_checks_on_a_report_photo_stay_with_the_office(rw, client, auth):
+    from tests.api.sync_helpers import Device, of
+
+    url, report_id = report_of(rw)
+    jpeg = PHOTOS / "jpg_gps_DSCN0010.jpg"
+    assert send(rw, url, report_id, jpeg, "a.jpg").status_code == 201
+    assert send(rw, url, report_id, jpeg, "again.jpg").status_code == 201  # the same bytes
+
+    office = rw.get(rw.supervisor, url)["progress_reports"][0]["photos"]
+    assert any("duplicate_content" in p["flags"] for p in office)  # the second one
+    unit = rw.get(rw.responder_a, url)["progress_reports"][0]["photos"]
+    assert [p["flags"] for p in unit] == [[], []]
+    pulled = of(Device(client, auth, rw.responder_a).pull(), "photo")
+    assert {p["id"] for p in office} == set(pulled)
+    assert all(c["data"]["flags"] == [] for c in pulled.values())

@@ -330,3 +330,42 @@ def test_an_original_photo_processed_after_the_assignment_reaches_the_visit(scen
         scene.before_photo
     ]
     assert of(scene.responder.pull(), "verification") == {}  # the unit still hears nothing
+
+
+def test_a_fresh_pull_holds_the_item_photos_the_change_feed_sends(scene, client, auth, factory):
+    """Progress-report and after photos have no plan: the snapshot must still hold them for
+    whoever the feed sends them to (docs/sync.md: a snapshot of everything you may see)."""
+    rw = scene.rw
+    verification = scene.assign()
+    after = stored_photo(scene.device, verification.id, AFTER_JPEG, parent_type="verification")
+    url = f"/api/rectifications/{scene.item['id']}"
+    report_id = rw.get(rw.supervisor, url)["progress_reports"][0]["id"]
+    with open(PHOTOS / "jpg_Canon_40D.jpg", "rb") as f:
+        rw.call(
+            "POST",
+            rw.responder_a,
+            f"{url}/progress/{report_id}/photos",
+            data={"photo": (f, "p.jpg")},
+            content_type="multipart/form-data",
+            expect=201,
+        )
+    progress = rw.get(rw.supervisor, url)["progress_reports"][0]["photos"][0]["id"]
+
+    colleague = factory.user(Role.responder, rw.unit_a)
+    other_unit = factory.user(Role.responder, rw.unit_b)
+    db.session.commit()
+    office = set(of(Device(client, auth, rw.supervisor).pull(), "photo"))
+    assert {progress, after} <= office
+    unit = set(of(Device(client, auth, colleague).pull(), "photo"))
+    assert progress in unit and after not in unit  # never the unannounced visit's photos
+    assert not {progress, after} & set(of(Device(client, auth, other_unit).pull(), "photo"))
+
+
+def test_the_inspectors_report_is_in_the_offices_history_only(scene):
+    verification = scene.assign()
+    assert scene.report(verification)["status"] == "applied"
+    office = scene.rw.get(scene.rw.supervisor, scene.url)["history"]
+    reported = [h for h in office if h["action"] == "verification.reported"]
+    assert len(reported) == 1 and reported[0]["actor"] == scene.checker.display_name
+    unit = scene.rw.get(scene.rw.responder_a, scene.url)["history"]
+    assert not [h for h in unit if h["action"].startswith("verification.")]
