@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from server.audit import record_event
 from server.extensions import db
-from server.models import Rectification, RectificationStatus, Summons, Unit, User
+from server.models import Rectification, RectificationStatus, Summons, Unit, UnitKind, User
 from server.rectification.colour import REASON_LABELS, RED, ColourRules, colour_of, red_reasons
 from server.rectification.notify import notify, responders_of, supervisors_of
 from server.rectification.operations import field_error
@@ -103,8 +103,8 @@ def run_reminders(today: date | None = None, batch: int = 1000) -> dict:
 def record_summons(data: dict, actor: User) -> Summons:
     """约谈: the head of a unit summoned over key problems; the unit is told."""
     unit = db.session.get(Unit, data["unit_id"])
-    if unit is None:
-        raise field_error("unit_id", "单位不存在")
+    if unit is None or not unit.active or unit.kind == UnitKind.office:
+        raise field_error("unit_id", "单位不存在、已停用或为督查机构")
     item = None
     if data.get("rectification_id"):
         item = db.session.get(Rectification, data["rectification_id"])

@@ -167,12 +167,26 @@ def report_field_visit(verification: Verification, values: dict, inspector: User
         raise ApiError(403, "forbidden", "只能报告分配给自己的复查")
     if verification.status not in ACTIVE_VERIFICATION:
         raise conflict("该复查已结束,不能再修改")
-    for name in ("report", "opinion", "lat", "lon", "accuracy_m"):
-        if name in values:
-            setattr(verification, name, values[name])
+    changed = {
+        name: values[name]
+        for name in ("report", "opinion", "lat", "lon", "accuracy_m")
+        if name in values and getattr(verification, name) != values[name]
+    }
+    for name, value in changed.items():
+        setattr(verification, name, value)
     if verification.report.strip():
         verification.status = V.reported
         verification.reported_at = verification.reported_at or utcnow()
+    if changed:  # the office decides on this report: who wrote what, and when
+        record_event(
+            "verification.reported",
+            "rectification",
+            verification.rectification_id,
+            inspector.id,
+            verification_id=str(verification.id),
+            fields=sorted(changed),
+            opinion=verification.opinion,
+        )
 
 
 def _own(item: Rectification, verification: Verification) -> None:

@@ -160,6 +160,8 @@ def decide_extension(
     approved = data["approve"]
     if not approved and not data.get("reason", "").strip():
         raise field_error("reason", "不同意延期须说明理由")
+    if approved and request.requested_deadline < local_today():
+        raise conflict("申请延至的日期已过,不能同意;可不同意并请单位重新申请")
     request.status = ExtensionStatus.approved if approved else ExtensionStatus.refused
     request.decided_by_id, request.decided_at = actor.id, utcnow()
     request.decision_reason = data.get("reason", "")

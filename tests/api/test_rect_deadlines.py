@@ -176,3 +176,14 @@ def test_a_requested_date_not_after_the_deadline_or_today_is_refused(rw):
             {"requested_deadline": day.isoformat(), "reason": "申请延期的理由"},
             expect=201,
         )
+
+
+def test_an_extension_to_a_day_already_past_cannot_be_approved(rw):
+    today = local_today()
+    item = rw.make("in_progress", deadline=today - timedelta(days=40))
+    stale = rw.extension(item)  # asked for deadline + 30 days: ten days ago
+    url = f"/api/rectifications/{item.id}/extensions/{stale.id}/decision"
+    rw.post(rw.supervisor, url, {"approve": True}, expect=409)
+    assert rw.reload(item).deadline == today - timedelta(days=40)
+    refused = rw.post(rw.supervisor, url, {"approve": False, "reason": "日期已过,请重新申请"})
+    assert refused["status"] == "refused"

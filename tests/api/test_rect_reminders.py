@@ -256,6 +256,13 @@ def test_summons_are_seen_by_the_office_and_the_summoned_unit_only(rw):
     draft = rw.make(S.draft)
     unissued = {**body, "unit_id": str(rw.unit_a.id), "rectification_id": str(draft.id)}
     rw.post(rw.supervisor, url, unissued, expect=422)
+    # Nor a supervising office, nor a unit no longer in use.
+    rw.post(rw.supervisor, url, {**body, "unit_id": str(rw.office.id)}, expect=422)
+    rw.unit_b.active = False
+    db.session.commit()
+    rw.post(rw.supervisor, url, {**body, "unit_id": str(rw.unit_b.id)}, expect=422)
+    rw.unit_b.active = True
+    db.session.commit()
     # Only the office records summons.
     for user in (rw.responder_a, rw.leader, rw.inspector):
         rw.post(user, url, {**body, "unit_id": str(rw.unit_a.id)}, expect=403)
