@@ -10,6 +10,7 @@ from server.models import RectificationStatus, Severity, TriageStatus
 from server.rectification.colour import COLOURS
 from server.schemas import BaseSchema
 from server.timeutil import local_today
+from server.workdays.calendar import MAX_DAYS
 
 MAX_TEXT = 4000
 
@@ -50,7 +51,7 @@ class ItemCreateSchema(DeadlineMixin, BaseSchema):
     listed = fields.Boolean(load_default=False, metadata={"description": "挂牌督办"})
     deadline = fields.Date(allow_none=True, validate=within_horizon)
     deadline_working_days = fields.Integer(
-        allow_none=True, validate=validate.Range(min=1, max=1000)
+        allow_none=True, validate=validate.Range(min=1, max=MAX_DAYS)
     )
     report_every_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=366))
 
@@ -68,7 +69,7 @@ class ItemUpdateSchema(DeadlineMixin, BaseSchema):
     listed = fields.Boolean()
     deadline = fields.Date(allow_none=True, validate=within_horizon)
     deadline_working_days = fields.Integer(
-        allow_none=True, validate=validate.Range(min=1, max=1000)
+        allow_none=True, validate=validate.Range(min=1, max=MAX_DAYS)
     )
     report_every_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=366))
 

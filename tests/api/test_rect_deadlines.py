@@ -15,7 +15,7 @@ from server.extensions import db
 from server.models import AuditEvent, Role
 from server.rectification.colour import ColourRules, compute_red_from
 from server.timeutil import local_today
-from server.workdays.calendar import add_working_days, package_years
+from server.workdays.calendar import MAX_DAYS, add_working_days, package_years
 
 LAST_KNOWN = max(package_years())
 NEXT = LAST_KNOWN + 1
@@ -71,9 +71,11 @@ def test_issued_deadline_is_n_working_days_from_today(rw):
 
 def test_a_deadline_in_a_year_without_schedule_is_unconfirmed_until_imported(rw):
     today = local_today()
-    if today.year != LAST_KNOWN:
-        pytest.skip("runs in the last year the package knows")
-    n = working_days_left_in(LAST_KNOWN, today) + 3
+    if today.year > LAST_KNOWN:
+        pytest.skip(f"chinese-calendar knows no year from {today.year} on: update the package")
+    n = working_days_left_in(LAST_KNOWN, today) + 3  # three into the first unknown year
+    if n > MAX_DAYS:
+        pytest.skip(f"the package's years reach past one count ({MAX_DAYS} working days)")
     admin = rw.user(Role.admin)
     item = rw.issued(deadline_working_days=n, deadline=None)
     url = f"/api/rectifications/{item['id']}"
