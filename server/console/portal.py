@@ -250,22 +250,30 @@ def portal_acknowledge(item_id: uuid.UUID):
     return _done(item_id, "acknowledged")
 
 
+def _report_with_photos(item_id, form: str, names: tuple, schema, action):
+    """A progress report or a closure request, each with its photos: the schema, the
+    workflow action, then every photo through the evidence pipeline; on a refusal nothing
+    of it is kept."""
+    item = get_responded_item(g.user, item_id)
+    values, raw = _form(*names)
+    uploads = _uploads()
+    data, errors = _load(schema, raw, uploads)
+    if errors:
+        return _refused(item_id, form, values, errors=errors)
+    try:
+        _attach(action(item, data, g.user), uploads)
+    except ApiError as error:
+        return _refused(item_id, form, values, error)
+    return _done(item_id, form)
+
+
 @bp.route("/unit/items/<uuid:item_id>/progress", methods=["POST"])
 @body_limit("UPLOAD_MAX_BYTES")
 @console_login_required(R)
 def portal_progress(item_id: uuid.UUID):
-    item = get_responded_item(g.user, item_id)
-    values, raw = _form("body", "percent")
-    uploads = _uploads()
-    data, errors = _load(ProgressSchema(), raw, uploads)
-    if errors:
-        return _refused(item_id, "progress", values, errors=errors)
-    try:
-        report = workflow.report_progress(item, data, g.user)
-        _attach(report, uploads)
-    except ApiError as error:
-        return _refused(item_id, "progress", values, error)
-    return _done(item_id, "progress")
+    return _report_with_photos(
+        item_id, "progress", ("body", "percent"), ProgressSchema(), workflow.report_progress
+    )
 
 
 @bp.route("/unit/items/<uuid:item_id>/extension", methods=["POST"])
@@ -287,18 +295,9 @@ def portal_extension(item_id: uuid.UUID):
 @body_limit("UPLOAD_MAX_BYTES")
 @console_login_required(R)
 def portal_closure(item_id: uuid.UUID):
-    item = get_responded_item(g.user, item_id)
-    values, raw = _form("body")
-    uploads = _uploads()
-    data, errors = _load(ClosureRequestSchema(), raw, uploads)
-    if errors:
-        return _refused(item_id, "closure", values, errors=errors)
-    try:
-        report = workflow.request_closure(item, data, g.user)
-        _attach(report, uploads)
-    except ApiError as error:
-        return _refused(item_id, "closure", values, error)
-    return _done(item_id, "closure")
+    return _report_with_photos(
+        item_id, "closure", ("body",), ClosureRequestSchema(), workflow.request_closure
+    )
 
 
 # ---- photos, summons and notifications ----

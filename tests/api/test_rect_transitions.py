@@ -424,9 +424,8 @@ def test_desk_verification_needs_the_closure_request_and_no_open_visit(rw):
     assert rw.get(rw.supervisor, url)["status"] == "closure_requested"
 
 
-def test_a_field_report_cannot_close_before_the_closure_request(rw, client, auth):
-    item = rw.in_progress()
-    url = f"/api/rectifications/{item['id']}"
+def push_on_a_field_visit(rw, client, auth, url, data) -> tuple[Verification, dict]:
+    """Send rw.inspector back to the item at `url`; their device pushes `data` on the visit."""
     rw.post(
         rw.supervisor,
         f"{url}/verifications",
@@ -438,12 +437,20 @@ def test_a_field_report_cannot_close_before_the_closure_request(rw, client, auth
     (result,) = device.push(
         mutation(
             "verification",
-            {"report": "现场围挡已设置", "opinion": "passed"},
+            data,
             op="update",
             record_id=str(verification.id),
             base_version=verification.version,
         )
     )
+    return verification, result
+
+
+def test_a_field_report_cannot_close_before_the_closure_request(rw, client, auth):
+    item = rw.in_progress()
+    url = f"/api/rectifications/{item['id']}"
+    report = {"report": "现场围挡已设置", "opinion": "passed"}
+    verification, result = push_on_a_field_visit(rw, client, auth, url, report)
     assert result["status"] == "applied", result
     decision = f"{url}/verifications/{verification.id}/decision"
     for body in ({"passed": True}, {"passed": False, "reason": "未整改"}):
@@ -460,23 +467,8 @@ def test_a_field_report_cannot_close_before_the_closure_request(rw, client, auth
 def test_the_device_cannot_decide_or_close(rw, client, auth):
     item = rw.closure_requested()
     url = f"/api/rectifications/{item['id']}"
-    rw.post(
-        rw.supervisor,
-        f"{url}/verifications",
-        {"method": "field", "inspector_id": str(rw.inspector.id)},
-    )
-    verification = db.session.scalar(select(Verification))
-    inspector = Device(client, auth, rw.inspector)
-    inspector.pull()
-    (result,) = inspector.push(
-        mutation(
-            "verification",
-            {"status": "passed", "decided_at": datetime.now(UTC).isoformat()},
-            op="update",
-            record_id=str(verification.id),
-            base_version=verification.version,
-        )
-    )
+    verdict = {"status": "passed", "decided_at": datetime.now(UTC).isoformat()}
+    _, result = push_on_a_field_visit(rw, client, auth, url, verdict)
     assert result["status"] == "rejected", result
     unit = Device(client, auth, rw.responder_a)
     unit.pull()
