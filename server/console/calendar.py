@@ -12,13 +12,11 @@ from datetime import date, timedelta
 
 from flask import flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from server.console.plan_forms import field_errors, flat_messages
 from server.console.routes import bp
 from server.console.session import console_login_required
-from server.extensions import db
-from server.models import CalendarYear, Role, User
+from server.models import Role
 from server.timeutil import local_today
 from server.workdays import operations
 from server.workdays.schemas import YearImportSchema
@@ -102,22 +100,11 @@ def _schema_errors(messages: dict, lines: dict[str, list[int]]) -> dict[str, lis
     return errors
 
 
-def _imports() -> dict[int, tuple]:
-    """Who imported each year and when (no one: the command line)."""
-    rows = db.session.execute(
-        select(CalendarYear.year, CalendarYear.imported_at, User.display_name).outerjoin(
-            User, User.id == CalendarYear.imported_by_id
-        )
-    )
-    return {year: (at, name) for year, at, name in rows}
-
-
 def _page(values: dict, errors: dict | None = None, status: int = 200):
     return render_template(
         "calendar/calendar.html",
         user=g.user,
         years=operations.calendar_years(local_today()),
-        imports=_imports(),
         sources=SOURCE_LABELS,
         values=values,
         errors=errors or {},

@@ -54,13 +54,16 @@ def year_summary(year: int) -> dict:
                 .group_by(CalendarDay.working)
             ).all()
         )
-        note = db.session.get(CalendarYear, year).note
+        entry = db.session.get(CalendarYear, year)
+        by = db.session.get(User, entry.imported_by_id) if entry.imported_by_id else None
         return {
             "year": year,
             "source": source,
             "holidays": counts.get(False, 0),
             "workdays": counts.get(True, 0),
-            "note": note,
+            "note": entry.note,
+            "imported_at": entry.imported_at,
+            "imported_by": by.display_name if by else None,  # None: the command line
         }
     if source == "package":
         holidays = sum(1 for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5)

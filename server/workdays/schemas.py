@@ -66,3 +66,7 @@ class YearSummarySchema(BaseSchema):
     holidays = fields.Integer()
     workdays = fields.Integer()
     note = fields.String()
+    imported_at = fields.DateTime(allow_none=True, metadata={"description": "imported only"})
+    imported_by = fields.String(
+        allow_none=True, metadata={"description": "who imported it; null from the CLI"}
+    )

@@ -94,7 +94,8 @@ def next_year_schedule(**overrides):
 
 
 def test_importing_next_year_confirms_and_corrects_counts(client, factory, auth):
-    admin = auth.headers(factory.user(Role.admin))
+    importer = factory.user(Role.admin)
+    admin = auth.headers(importer)
     before = client.get(
         "/api/calendar/add-working-days",
         query_string={"start": f"{LAST_KNOWN}-12-31", "days": 1},
@@ -105,6 +106,8 @@ def test_importing_next_year_confirms_and_corrects_counts(client, factory, auth)
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["source"] == "imported"
     assert response.get_json()["holidays"] == 3 and response.get_json()["workdays"] == 1
+    assert response.get_json()["imported_by"] == importer.display_name
+    assert response.get_json()["imported_at"]
     after = client.get(
         "/api/calendar/add-working-days",
         query_string={"start": f"{LAST_KNOWN}-12-31", "days": 1},
