@@ -7,7 +7,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, ForeignKey, String, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.models.base import Base, Timestamps, UUIDKey, Versioned
@@ -68,6 +68,7 @@ class ContentStatus(enum.StrEnum):
     processing = "processing"
     stored = "stored"  # content verified and kept
     invalid = "invalid"  # content refused; content_error says why
+    failed = "failed"  # processing gave up after its attempts; content_error says why
 
 
 class Category(UUIDKey, Timestamps, Versioned, Base):
@@ -159,7 +160,10 @@ class Interview(FieldRecord, Base):
 
 class Photo(FieldTruth, FieldRecord, Base):
     __tablename__ = "photo"
-    __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
+    __table_args__ = (
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        Index("ix_photo_processing_queue", "content_status", "processing_queued_at"),
+    )
 
     parent_type: Mapped[PhotoParent] = mapped_column(_enum(PhotoParent))
     parent_id: Mapped[uuid.UUID] = mapped_column(index=True)
@@ -194,5 +198,9 @@ class Photo(FieldTruth, FieldRecord, Base):
     # (watermarked), public (no metadata, no inspector identity).
     derived: Mapped[dict] = mapped_column(JSON, default=dict)
     processed_at: Mapped[datetime | None]
+    # The job queue is only a hint: these let the sweeper find stranded photos and stop
+    # after `photo_processing_max_attempts`.
+    processing_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    processing_queued_at: Mapped[datetime | None]
 
     plan: Mapped[Plan | None] = relationship()
