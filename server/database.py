@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -49,16 +49,27 @@ def _sqlite_on_connect(dbapi_connection, _record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection):
-    """Writing requests take SQLite's write lock up front (BEGIN IMMEDIATE): a deferred
-    transaction that reads and then writes can fail at once with SQLITE_BUSY when another
-    writer got in between, and no busy timeout helps with that. Reading requests and work
-    outside requests (CLI, tests) begin deferred, so a reader never blocks the writers."""
+    """Writers take SQLite's write lock up front (BEGIN IMMEDIATE): a deferred transaction
+    that reads and then writes can fail at once with SQLITE_BUSY when another writer got in
+    between, and no busy timeout helps with that. Writing requests, and work outside
+    requests that declared itself a writer (jobs, CLI commands: `begin_writes`), begin
+    immediate; reading requests begin deferred, so a reader never blocks the writers."""
     if connection.dialect.name != "sqlite":
         return
-    writing = has_request_context() and (
-        request.method not in SAFE_METHODS or g.get("writing_after_read", False)
-    )
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if _writing() else "BEGIN")
+
+
+def _writing() -> bool:
+    if has_request_context():
+        return request.method not in SAFE_METHODS or g.get("writing_after_read", False)
+    return has_app_context() and g.get("writer", False)
+
+
+def begin_writes() -> None:
+    """Declare the work of this app context (a job, a CLI command) a writer: each of its
+    transactions begins immediate, like a writing request's. Keep them short: no image
+    work, hashing or other slow CPU while one is open."""
+    g.writer = True
 
 
 sync.install(Session)
