@@ -35,9 +35,14 @@ class Config:
     PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
     SQLITE_BUSY_TIMEOUT_MS = 5000
     PROXY_COUNT = 0  # trusted reverse proxies in front (for the client address)
+    # Failed logins within the window (server/auth/operations.py): per username and
+    # address; per username over all addresses and per address, neither of which refuses
+    # an account at an address it logged in from within LOGIN_KNOWN_ADDRESS_DAYS.
     LOGIN_WINDOW_SECONDS = 15 * 60
     LOGIN_MAX_FAILURES_PER_USER_ADDRESS = 5
+    LOGIN_MAX_FAILURES_PER_USER = 10
     LOGIN_MAX_FAILURES_PER_ADDRESS = 30
+    LOGIN_KNOWN_ADDRESS_DAYS = 30
     COOKIE_SECURE = False  # set ZHICHA_COOKIE_SECURE=1 behind HTTPS
     STORAGE_DIR = ""  # empty: instance/storage (photo originals, partial uploads)
     UPLOAD_MAX_BYTES = 64 * 1024 * 1024
@@ -67,7 +72,9 @@ _ENV_TYPES = {
     "PROXY_COUNT": int,
     "LOGIN_WINDOW_SECONDS": int,
     "LOGIN_MAX_FAILURES_PER_USER_ADDRESS": int,
+    "LOGIN_MAX_FAILURES_PER_USER": int,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": int,
+    "LOGIN_KNOWN_ADDRESS_DAYS": int,
     "COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes", "on"),
     "STORAGE_DIR": str,
     "UPLOAD_MAX_BYTES": int,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, g, has_app_context, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -61,7 +61,12 @@ def _sqlite_begin(connection):
 
 def _writing() -> bool:
     if has_request_context():
-        return request.method not in SAFE_METHODS or g.get("writing_after_read", False)
+        # A view marked `begins_deferred` (login: it hashes before it writes) takes the
+        # write lock itself by setting g.writing_after_read.
+        view = current_app.view_functions.get(request.endpoint)
+        deferred = getattr(view, "begins_deferred", False)
+        writes = request.method not in SAFE_METHODS and not deferred
+        return writes or g.get("writing_after_read", False)
     return has_app_context() and g.get("writer", False)
 
 

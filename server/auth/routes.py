@@ -35,13 +35,32 @@ def describe_user(user: User) -> dict:
     }
 
 
+def begins_deferred(view):
+    """SQLite: this writing view's transaction begins deferred (no write lock); the
+    operation takes the lock itself when it starts writing (server/database.py)."""
+    view.begins_deferred = True
+    return view
+
+
 @blp.route("/auth/login", methods=["POST"])
+@begins_deferred  # the password is checked before the write lock is taken
 @blp.arguments(LoginSchema)
 @blp.response(200, LoginResultSchema)
 @blp.alt_response(401, schema=ErrorSchema, description="Wrong username or password")
-@blp.alt_response(429, schema=ErrorSchema, description="Too many failed attempts; see Retry-After")
+@blp.alt_response(
+    429,
+    schema=ErrorSchema,
+    description="Too many failed attempts (per username and address, per username, or per "
+    "address); see Retry-After. Nothing is written for a refused attempt.",
+    headers={"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+)
 def login(body):
-    """Log in with username and password; returns bearer tokens."""
+    """Log in with username and password; returns bearer tokens.
+
+    Failed attempts are limited within a window: per username and client address, per
+    username over all addresses, and per address; the last two do not refuse an account
+    at an address it logged in from recently. An admin lifts the limits on an account with
+    `POST /api/users/{user_id}/unlock-login`."""
     session = operations.log_in(
         body["username"], body["password"], request.headers.get("User-Agent")
     )
