@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from server.audit import record_event
+from server.auth.operations import clear_login_failures
 from server.auth.passwords import hash_password
 from server.errors import ApiError, not_found
 from server.extensions import db
@@ -76,6 +77,24 @@ def update_user(user_id: uuid.UUID, changes: dict, actor: User) -> User:
         recorded["active"] = user.active
     record_event("user.update", "user", user.id, actor_id=actor.id, **recorded)
     return user
+
+
+def unlock_login(user_id: uuid.UUID, actor: User) -> dict:
+    """Lift the failed-login limits on an account (audited); the failures themselves stay
+    in the audit trail."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise not_found("用户不存在")
+    cleared = clear_login_failures(user.username)
+    record_event(
+        "user.unlock_login",
+        "user",
+        user.id,
+        actor_id=actor.id,
+        username=user.username,
+        cleared_failures=cleared,
+    )
+    return {"user_id": user.id, "username": user.username, "cleared_failures": cleared}
 
 
 def set_active(user: User, active: bool) -> None:

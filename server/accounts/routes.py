@@ -8,9 +8,15 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from server.accounts import operations
-from server.accounts.schemas import UserCreateSchema, UserSchema, UserUpdateSchema
+from server.accounts.schemas import (
+    LoginUnlockSchema,
+    UserCreateSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
 from server.auth.guards import api_login_required
 from server.models import Role
+from server.schemas import ErrorSchema
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/users", description="用户管理(管理员)")
 
@@ -39,3 +45,13 @@ def create_user(body):
 def update_user(body, user_id: uuid.UUID):
     """Change an account; `active: false` rejects all its tokens at once."""
     return operations.update_user(user_id, body, current_user)
+
+
+@blp.route("/<uuid:user_id>/unlock-login", methods=["POST"])
+@api_login_required(blp, Role.admin)
+@blp.response(200, LoginUnlockSchema)
+@blp.alt_response(404, schema=ErrorSchema, description="No such user")
+def unlock_login(user_id: uuid.UUID):
+    """Lift the failed-login limits (429) on an account: its failed attempts are
+    forgotten, for the account and for the addresses they came from. Audited."""
+    return operations.unlock_login(user_id, current_user)

@@ -38,3 +38,11 @@ class UserUpdateSchema(BaseSchema):
     role = fields.String(validate=validate.OneOf(ROLES))
     unit_id = fields.UUID()
     active = fields.Boolean()
+
+
+class LoginUnlockSchema(BaseSchema):
+    user_id = fields.UUID(required=True)
+    username = fields.String(required=True)
+    cleared_failures = fields.Integer(
+        required=True, metadata={"description": "Failed login attempts forgotten."}
+    )
