@@ -46,8 +46,10 @@ def create_app(config: dict | None = None) -> Flask:
     _add_security_headers(app)
 
     from server.cli import register_cli
+    from server.jobs import init_jobs
 
     register_cli(app)
+    init_jobs(app)
     return app
 
 

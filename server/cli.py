@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from server.database import begin_writes
 from server.extensions import db
 
 
@@ -35,6 +36,7 @@ def register_cli(app: Flask) -> None:
             if path.exists():
                 _print_accounts(json.loads(path.read_text()), path)
             return
+        begin_writes()
         accounts, _ = seed_demo(instance)
         db.session.commit()
         _print_accounts(accounts, path)
@@ -92,12 +94,59 @@ def register_cli(app: Flask) -> None:
     @evidence.command("process")
     @click.option("--limit", default=1000, show_default=True)
     def evidence_process_command(limit: int) -> None:
-        """Process photos whose content arrived but was not processed (after a restart)."""
+        """Process photos left in processing, here and now (the worker does this itself)."""
         from server.evidence.operations import process_pending
 
+        begin_writes()
         click.echo(f"processed {process_pending(limit)} photos")
 
+    @evidence.command("retry")
+    @click.option("--limit", default=1000, show_default=True)
+    def evidence_retry_command(limit: int) -> None:
+        """Give failed photos fresh attempts and put them back on the queue."""
+        from server.evidence.operations import requeue, retry_failed
+
+        begin_writes()
+        ids = retry_failed(limit)
+        db.session.commit()
+        requeue(ids)
+        click.echo(f"已重新排队 {len(ids)} 张处理失败的照片")
+
     app.cli.add_command(evidence)
+
+    jobs = AppGroup("jobs", help="The background job worker.")
+
+    @jobs.command("worker")
+    @click.option("--workers", type=int, default=None, help="Job threads (ZHICHA_JOBS_WORKERS).")
+    def jobs_worker_command(workers: int | None) -> None:
+        """Run the job worker: a supervisor that keeps one consumer process running."""
+        from server.worker import consumer_command, supervise
+
+        workers = workers or current_app.config["JOBS_WORKERS"]
+        raise SystemExit(supervise(consumer_command(workers)))
+
+    @jobs.command("consume")
+    @click.option("--workers", type=int, default=None, help="Job threads (ZHICHA_JOBS_WORKERS).")
+    def jobs_consume_command(workers: int | None) -> None:
+        """Run the job consumer in this process (the worker's child; for debugging)."""
+        from server.worker import consume
+
+        consume(workers or current_app.config["JOBS_WORKERS"])
+
+    @jobs.command("status")
+    def jobs_status_command() -> None:
+        """Jobs waiting in the queue, and photos by processing state."""
+        from server.jobs import pending_count
+        from server.models import Photo
+
+        rows = db.session.execute(
+            select(Photo.content_status, func.count()).group_by(Photo.content_status)
+        ).all()
+        click.echo(f"排队中的任务 queued jobs: {pending_count()}")
+        for status, count in sorted(rows):
+            click.echo(f"  photos {status.value}: {count}")
+
+    app.cli.add_command(jobs)
 
     @app.cli.command("import-holidays")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
@@ -115,6 +164,7 @@ def register_cli(app: Flask) -> None:
         except (ValueError, ValidationError) as error:
             messages = getattr(error, "messages", str(error))
             raise click.ClickException(f"日历文件有误:{messages}") from None
+        begin_writes()
         summary = import_year(data, None)
         db.session.commit()
         click.echo(
@@ -130,6 +180,7 @@ def register_cli(app: Flask) -> None:
 
         from server.rectification.reminders import run_reminders
 
+        begin_writes()
         counts = run_reminders(date.fromisoformat(day) if day else None)
         db.session.commit()
         total = sum(counts.values())
@@ -160,6 +211,7 @@ def register_cli(app: Flask) -> None:
 
         if not (len(region_code) == 6 and region_code.isdigit()):
             raise click.ClickException("region code must be 6 digits")
+        begin_writes()
         if db.session.scalar(select(Unit.id).where(Unit.code == code)):
             raise click.ClickException(f"unit code {code} exists")
         db.session.add(Unit(code=code, name=name, region_code=region_code, kind=UnitKind(kind)))
@@ -185,6 +237,7 @@ def register_cli(app: Flask) -> None:
         from server.errors import ApiError
         from server.models import Unit
 
+        begin_writes()
         unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
         if unit is None:
             raise click.ClickException(f"no unit with code {unit_code}")

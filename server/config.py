@@ -50,11 +50,21 @@ class Config:
     SYNC_MAX_BYTES = 5 * 1024 * 1024
     PULL_DEFAULT_LIMIT = 200
     PULL_MAX_LIMIT = 1000
-    # Photo processing after upload: "thread" (a small pool per worker process, each job in
-    # its own child process) or "inline" (right after the commit, in the request: tests).
-    PHOTO_PROCESSING = "thread"
+    # Background jobs (server/jobs.py, Huey): a SQLite queue file in the instance folder,
+    # or Redis when REDIS_URL is set (several app servers and workers). Immediate: each job
+    # runs in the request right after its commit, with no worker (tests only).
+    REDIS_URL = ""
+    JOBS_DB = ""  # empty: instance/jobs.sqlite3
+    JOBS_IMMEDIATE = False
+    JOBS_WORKERS = 2  # job threads per worker process, and as many decoder processes
     PHOTO_PROCESSING_TIMEOUT_S = 60
     PHOTO_PROCESSING_MEMORY_BYTES = 1_500_000_000
+    PHOTO_PROCESSING_MAX_ATTEMPTS = 5  # then the photo is `failed`, with the last reason
+    PHOTO_PROCESSING_RETRY_S = 5  # first retry delay; doubles with each attempt
+    PHOTO_REQUEUE_AFTER_S = 300  # the sweeper re-enqueues photos queued longer ago
+    PHOTO_DECODER_MAX_JOBS = 200  # a decoder process is replaced after this many photos
+    REMINDERS_HOUR = 8  # daily reminders, hour in China Standard Time
+    ANALYZE_HOUR = 3  # daily planner statistics (SQLite), hour in China Standard Time
 
 
 # Names that may be set from the environment as ZHICHA_<NAME>, with their types.
@@ -82,9 +92,18 @@ _ENV_TYPES = {
     "SYNC_MAX_BYTES": int,
     "PULL_DEFAULT_LIMIT": int,
     "PULL_MAX_LIMIT": int,
-    "PHOTO_PROCESSING": str,
+    "REDIS_URL": str,
+    "JOBS_DB": str,
+    "JOBS_IMMEDIATE": lambda v: v.lower() in ("1", "true", "yes", "on"),
+    "JOBS_WORKERS": int,
     "PHOTO_PROCESSING_TIMEOUT_S": int,
     "PHOTO_PROCESSING_MEMORY_BYTES": int,
+    "PHOTO_PROCESSING_MAX_ATTEMPTS": int,
+    "PHOTO_PROCESSING_RETRY_S": int,
+    "PHOTO_REQUEUE_AFTER_S": int,
+    "PHOTO_DECODER_MAX_JOBS": int,
+    "REMINDERS_HOUR": int,
+    "ANALYZE_HOUR": int,
 }
 
 
@@ -104,6 +123,7 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
     instance = Path(cfg["INSTANCE_DIR"]).resolve()
     cfg["INSTANCE_DIR"] = str(instance)
     cfg["STORAGE_DIR"] = str(Path(cfg["STORAGE_DIR"] or instance / "storage").resolve())
+    cfg["JOBS_DB"] = str(Path(cfg["JOBS_DB"] or instance / "jobs.sqlite3").resolve())
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = f"sqlite:///{instance / 'zhicha.sqlite3'}"
     cfg["DATABASE_URL"] = normalise_database_url(cfg["DATABASE_URL"])

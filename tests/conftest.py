@@ -45,7 +45,7 @@ def make_test_config(tmp_path: Path, database_url: str, **extra) -> dict:
         "INSTANCE_DIR": str(tmp_path / "instance"),
         "DATABASE_URL": database_url,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
-        "PHOTO_PROCESSING": "inline",
+        "JOBS_IMMEDIATE": True,
         **TEST_SECRETS,
         **extra,
     }

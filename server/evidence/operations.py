@@ -1,25 +1,33 @@
 """Turning an arrived original into evidence: EXIF, upright copies, the watermarked
-evidence copy and the public copy, made in a child process (bounded time and memory), then
-the field-truth checks again with EXIF as a second witness.
+evidence copy and the public copy, made by a pre-started decoder process (bounded time
+and memory), then the field-truth checks again with EXIF as a second witness.
 
-content_status: pending → (upload verified) processing → stored, or invalid with a reason.
-The original is kept byte for byte in every case."""
+content_status: pending → (upload verified) processing → stored, invalid with a reason
+(the content was refused), or failed with a reason (processing kept failing; the
+original is kept and an admin can retry: `flask evidence retry`). The original is kept
+byte for byte in every case.
+
+The photo row is the truth, the queue a hint: an upload marks the photo `processing` and
+enqueues a job after commit; `sweep_stranded` re-enqueues what a lost message, a killed
+worker or a queue outage left behind. A job is idempotent (same files, same rows) and
+holds no transaction while the decoder works."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from server.audit import record_event
 from server.evidence.checks import evaluate_photo, photo_site
-from server.evidence.imaging import Caption, ImageRefused
-from server.evidence.worker import process_in_subprocess
+from server.evidence.imaging import Caption, ImageRefused, Processed
+from server.evidence.worker import DecoderPool
 from server.extensions import db
 from server.field.cache import cached_get
 from server.field.rectification import refresh_visits_showing
@@ -30,7 +38,17 @@ from server.timeutil import CHINA
 from server.transaction import after_commit
 
 log = logging.getLogger(__name__)
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[tuple, DecoderPool] = {}
+# Errors worth another attempt: the database busy, the disk, a decoder that died.
+TRANSIENT = (OperationalError, OSError)
+
+
+class RetryLater(Exception):
+    """This attempt failed for a passing reason; `delay_s` until the next one."""
+
+    def __init__(self, delay_s: float, reason: str):
+        super().__init__(reason)
+        self.delay_s = delay_s
 
 
 def storage_root() -> Path:
@@ -38,51 +56,108 @@ def storage_root() -> Path:
 
 
 def schedule_processing(photo_id: uuid.UUID) -> None:
-    """After this request commits, process the photo (inline, or on the worker pool)."""
-    app = current_app._get_current_object()
+    """The photo is `processing`: note when it was queued; enqueue its job after commit
+    (a queue outage leaves it to the sweeper, never fails the upload)."""
+    from server.evidence.jobs import process_photo_job
+    from server.jobs import enqueue
 
-    def run() -> None:
-        # The upload is already committed: a failure here must neither turn its response
-        # into a 500 nor vanish in a thread. The photo stays `processing` and
-        # `flask evidence process` picks it up again.
-        with app.app_context():
-            try:
-                process_photo_content(photo_id)
-            except Exception:
-                db.session.rollback()
-                log.exception("processing photo %s failed; left in processing", photo_id)
-
-    if app.config["PHOTO_PROCESSING"] == "inline":
-        after_commit(run)
-    else:
-        after_commit(lambda: _executor().submit(run))
+    photo = db.session.get(Photo, photo_id)
+    photo.processing_queued_at = utcnow()
+    after_commit(lambda: enqueue(process_photo_job, str(photo_id)))
 
 
-def _executor() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photo")
-    return _pool
+def decoder_pool() -> DecoderPool:
+    """This process's decoders (pre-started by the worker; made on first use elsewhere)."""
+    cfg = current_app.config
+    key = (cfg["JOBS_WORKERS"], cfg["PHOTO_PROCESSING_MEMORY_BYTES"], cfg["PHOTO_DECODER_MAX_JOBS"])
+    if key not in _pools:
+        _pools[key] = DecoderPool(*key)
+    return _pools[key]
 
 
 def process_photo_content(photo_id: uuid.UUID) -> None:
-    """Process one photo in `processing`; commits its own transaction."""
-    photo = db.session.get(Photo, photo_id)
-    if photo is None or photo.content_status != ContentStatus.processing:
+    """One attempt at a photo in `processing`, in two short transactions around the
+    decoding. Raises RetryLater when a passing failure leaves attempts to spare."""
+    work = _claim(photo_id)
+    if work is None:
         return
-    out_dir = Path("derived") / photo.captured_at.strftime("%Y/%m") / str(photo.id)
-    (storage_root() / out_dir).mkdir(parents=True, exist_ok=True)
-    exif_time = None
+    original, out_dir, caption = work
+    cfg = current_app.config
     try:
-        result = process_in_subprocess(
-            storage_root() / photo.storage_path,
+        result = decoder_pool().process(
+            storage_root() / original,
             storage_root() / out_dir,
-            caption_for(photo),
-            max_pixels=get_setting("photo_max_megapixels") * 1_000_000,
-            timeout_s=current_app.config["PHOTO_PROCESSING_TIMEOUT_S"],
-            memory_bytes=current_app.config["PHOTO_PROCESSING_MEMORY_BYTES"],
+            caption,
+            get_setting("photo_max_megapixels") * 1_000_000,
+            cfg["PHOTO_PROCESSING_TIMEOUT_S"],
         )
     except ImageRefused as refused:
+        if refused.code == "worker_failed":  # the decoder died: not the photo's fault
+            _retry_or_fail(photo_id, f"图片处理进程异常退出({refused.reason})")
+        else:
+            _record(photo_id, out_dir, None, refused)
+    except TRANSIENT as error:
+        _retry_or_fail(photo_id, f"读写照片文件出错({error.__class__.__name__})")
+    else:
+        _record(photo_id, out_dir, result, None)
+
+
+def _claim(photo_id: uuid.UUID) -> tuple[str, Path, Caption] | None:
+    """Count the attempt and read what the decoder needs; None if there is nothing to do
+    (already done, or out of attempts: then the photo is `failed`)."""
+    photo = db.session.get(Photo, photo_id)
+    if photo is None or photo.content_status != ContentStatus.processing:
+        db.session.rollback()
+        return None
+    if photo.processing_attempts >= current_app.config["PHOTO_PROCESSING_MAX_ATTEMPTS"]:
+        _fail(photo, photo.content_error or "多次尝试均未完成")
+        db.session.commit()
+        return None
+    photo.processing_attempts += 1
+    photo.processing_queued_at = utcnow()
+    out_dir = Path("derived") / photo.captured_at.strftime("%Y/%m") / str(photo.id)
+    work = photo.storage_path, out_dir, caption_for(photo)
+    db.session.commit()
+    (storage_root() / out_dir).mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def _retry_or_fail(photo_id: uuid.UUID, reason: str) -> None:
+    """Keep the reason; raise RetryLater while attempts remain, else mark `failed`."""
+    db.session.rollback()
+    photo = db.session.get(Photo, photo_id)
+    if photo is None or photo.content_status != ContentStatus.processing:
+        db.session.rollback()
+        return
+    cfg = current_app.config
+    attempts = photo.processing_attempts
+    if attempts < cfg["PHOTO_PROCESSING_MAX_ATTEMPTS"]:
+        photo.content_error = reason[:300]
+        db.session.commit()
+        log.warning("photo %s attempt %d failed (%s); retrying", photo_id, attempts, reason)
+        raise RetryLater(cfg["PHOTO_PROCESSING_RETRY_S"] * 2 ** (attempts - 1), reason)
+    _fail(photo, reason)
+    db.session.commit()
+
+
+def _fail(photo: Photo, reason: str) -> None:
+    photo.content_status = ContentStatus.failed
+    photo.content_error = f"照片处理失败,已尝试 {photo.processing_attempts} 次:{reason}"[:300]
+    photo.processed_at = utcnow()
+    record_event("photo.failed", "photo", photo.id, reason=reason[:200])
+    note_changed("photo", photo)
+
+
+def _record(
+    photo_id: uuid.UUID, out_dir: Path, result: Processed | None, refused: ImageRefused | None
+) -> None:
+    """Write the outcome of a decoding (one short transaction)."""
+    photo = db.session.get(Photo, photo_id)
+    if photo is None or photo.content_status != ContentStatus.processing:
+        db.session.rollback()  # another attempt got there first: same files, nothing to do
+        return
+    exif_time = None
+    if refused is not None:
         photo.content_status = ContentStatus.invalid
         photo.content_error = refused.message
         record_event("photo.invalid", "photo", photo.id, code=refused.code)
@@ -110,15 +185,72 @@ def process_photo_content(photo_id: uuid.UUID) -> None:
     db.session.commit()
 
 
-def process_pending(limit: int = 100) -> int:
-    """Process photos left in `processing` (a crash, a restart): `flask evidence process`."""
-    ids = list(
+def stranded(limit: int) -> list[uuid.UUID]:
+    """Photos in `processing` queued longer ago than the setting (or never)."""
+    since = utcnow() - timedelta(seconds=current_app.config["PHOTO_REQUEUE_AFTER_S"])
+    return list(
+        db.session.scalars(
+            select(Photo.id)
+            .where(
+                Photo.content_status == ContentStatus.processing,
+                or_(Photo.processing_queued_at.is_(None), Photo.processing_queued_at < since),
+            )
+            .order_by(Photo.processing_queued_at)
+            .limit(limit)
+        )
+    )
+
+
+def requeue(photo_ids: list[uuid.UUID]) -> int:
+    """Enqueue these photos again (noting when); returns how many."""
+    from server.evidence.jobs import process_photo_job
+    from server.jobs import enqueue
+
+    if not photo_ids:
+        db.session.rollback()
+        return 0
+    db.session.execute(
+        update(Photo).where(Photo.id.in_(photo_ids)).values(processing_queued_at=utcnow())
+    )
+    db.session.commit()
+    return sum(enqueue(process_photo_job, str(photo_id)) for photo_id in photo_ids)
+
+
+def all_processing(limit: int) -> list[uuid.UUID]:
+    """Every photo in `processing`: a worker that starts re-enqueues them all (its
+    predecessor may have died mid-job; a photo queued twice is done once)."""
+    return list(
         db.session.scalars(
             select(Photo.id).where(Photo.content_status == ContentStatus.processing).limit(limit)
         )
     )
+
+
+def retry_failed(limit: int) -> list[uuid.UUID]:
+    """Failed photos back to `processing` with fresh attempts (an admin's retry)."""
+    ids = list(
+        db.session.scalars(
+            select(Photo.id).where(Photo.content_status == ContentStatus.failed).limit(limit)
+        )
+    )
     for photo_id in ids:
-        process_photo_content(photo_id)
+        photo = db.session.get(Photo, photo_id)
+        photo.content_status = ContentStatus.processing
+        photo.processing_attempts = 0
+        photo.content_error = None
+        note_changed("photo", photo)
+        record_event("photo.retry", "photo", photo.id)
+    return ids
+
+
+def process_pending(limit: int = 100) -> int:
+    """Process photos left in `processing` here and now (`flask evidence process`)."""
+    ids = all_processing(limit)
+    db.session.rollback()
+    for photo_id in ids:
+        # RetryLater: the reason is kept on the photo; the sweeper tries again later
+        with contextlib.suppress(RetryLater):
+            process_photo_content(photo_id)
     return len(ids)
 
 

@@ -1,16 +1,19 @@
-"""`process_photo` in a child process, so a decoder can never take a web worker down.
+"""`process_photo` in child processes, so a decoder can never take a worker down.
 
-The parent (a gunicorn thread with DB connections) starts a fresh interpreter with
-`subprocess` (fork+exec: nothing of the parent's threads, locks or sockets is inherited;
-`multiprocessing` fork is never used):
+A `Decoder` is one pre-started child that decodes photos one after another (JSON lines on
+stdin and stdout); a `DecoderPool` holds a bounded number of them for the job worker's
+threads, so no photo pays for an interpreter start. A child is replaced after a crash, a
+timeout, a memory refusal, or `max_jobs` photos. The parent (a job thread with DB
+connections) starts each child with `subprocess` (fork+exec: nothing of the parent's
+threads, locks or sockets is inherited; `multiprocessing` fork is never used):
 
     python -I -c <_BOOTSTRAP> <memory_bytes> <server dir> <server/evidence dir>
 
 The child sets `RLIMIT_AS` to `memory_bytes` before importing anything heavy, registers
 `server` and `server.evidence` as bare packages (so `server/__init__.py`, i.e. Flask and
 SQLAlchemy, is not imported: the child loads Pillow, pillow-heif and our two modules only),
-reads one JSON request on stdin and writes one JSON answer on stdout. Its stdout is the
-protocol channel only (fd 1 is pointed at stderr while working).
+reads JSON requests on stdin, one a line, and writes one JSON answer a line on stdout,
+until stdin closes. Its stdout is the protocol channel only (fd 1 is pointed at stderr).
 
 Outcomes (`ImageRefused.code`):
 - the child's own refusal (format, pixels, corrupt, ...): passed on as is;
@@ -33,7 +36,9 @@ import contextlib
 import json
 import logging
 import os
+import queue
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -95,35 +100,58 @@ def process_in_subprocess(
     timeout_s: float = 60,
     memory_bytes: int = 1_500_000_000,
 ) -> Processed:
-    """`imaging.process_photo` in a child process limited to `memory_bytes` of address
-    space and `timeout_s` seconds of wall-clock time. Returns the same Processed; raises
-    ImageRefused (with the codes in the module docstring), ValueError for a caption
-    without a timezone."""
-    if caption.captured_at.utcoffset() is None:
-        raise ValueError("Caption.captured_at must be timezone-aware")
-    original, out_dir = Path(original).resolve(), Path(out_dir).resolve()
-    request = json.dumps(
-        {
+    """`imaging.process_photo` in a child process of its own (started and ended here),
+    limited to `memory_bytes` of address space and `timeout_s` seconds of wall-clock time.
+    Returns the same Processed; raises ImageRefused (with the codes in the module
+    docstring), ValueError for a caption without a timezone."""
+    decoder = Decoder(memory_bytes)
+    try:
+        return decoder.process(original, out_dir, caption, max_pixels, timeout_s)
+    finally:
+        decoder.close()
+
+
+# Refusals after which a child is not trusted with another photo.
+_REPLACE_AFTER = {"too_much_memory", "timeout", "worker_failed"}
+
+
+class Decoder:
+    """One child process, started at once, decoding photos one after another."""
+
+    def __init__(self, memory_bytes: int):
+        self.jobs = 0
+        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the child)
+        self._process = subprocess.Popen(
+            _child_command(memory_bytes),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            env=_child_env(),
+            cwd=str(_HERE),
+            start_new_session=True,  # its own process group, killed as a whole
+        )
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def process(
+        self, original: Path, out_dir: Path, caption: Caption, max_pixels: int, timeout_s: float
+    ) -> Processed:
+        if caption.captured_at.utcoffset() is None:
+            raise ValueError("Caption.captured_at must be timezone-aware")
+        original, out_dir = Path(original).resolve(), Path(out_dir).resolve()
+        request = {
             "original": str(original),
             "out_dir": str(out_dir),
             "caption": {**asdict(caption), "captured_at": caption.captured_at.isoformat()},
             "max_pixels": int(max_pixels),
         }
-    ).encode()
-    with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(
-            _child_command(memory_bytes),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            env=_child_env(),
-            cwd=str(_HERE),
-            start_new_session=True,  # its own process group, killed as a whole
-        )
+        self.jobs += 1
+        errors_from = self._errors.seek(0, os.SEEK_END)
         try:
-            out, _ = process.communicate(request, timeout=timeout_s)
+            line = self._exchange(json.dumps(request).encode() + b"\n", timeout_s)
         except subprocess.TimeoutExpired:
-            _kill(process)
+            self.kill()
             _remove_partials(out_dir)
             raise ImageRefused(
                 "timeout",
@@ -131,19 +159,87 @@ def process_in_subprocess(
                 f"killed after {timeout_s:g} s",
             ) from None
         except BaseException:
-            _kill(process)
+            self.kill()
             raise
-        errors.seek(0, os.SEEK_END)
-        errors.seek(max(0, errors.tell() - 4000))
-        stderr_tail = errors.read().decode("utf-8", "replace")
-    return _result(process.returncode, out, stderr_tail, out_dir)
+        if not line:  # the child died: its exit status and stderr say how
+            self.kill()
+        return _result(self._process.returncode or 0, line, self._stderr(errors_from), out_dir)
+
+    def _exchange(self, request: bytes, timeout_s: float) -> bytes:
+        """Send one request line and wait for one answer line (b"" if the child died)."""
+        try:
+            self._process.stdin.write(request)
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            return b""
+        stdout = self._process.stdout
+        ready, _, _ = select.select([stdout], [], [], timeout_s)
+        if not ready:
+            raise subprocess.TimeoutExpired(self._process.args, timeout_s)
+        return stdout.readline()
+
+    def _stderr(self, since: int) -> str:
+        self._errors.seek(max(since, self._errors.seek(0, os.SEEK_END) - 4000))
+        return self._errors.read().decode("utf-8", "replace")
+
+    def kill(self) -> None:
+        if self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.kill()
+        self._process.wait()
+
+    def close(self) -> None:
+        """End the child: stdin closed, it exits; killed if it does not."""
+        with contextlib.suppress(OSError):
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._process.stdout.close()
+        self._errors.close()
 
 
-def _kill(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.kill()
-    process.communicate()
+class DecoderPool:
+    """`size` pre-started decoders shared by the job threads: a photo waits for a free
+    one (the bound), a decoder that failed or did `max_jobs` photos is replaced."""
+
+    def __init__(self, size: int, memory_bytes: int, max_jobs: int):
+        self.memory_bytes, self.max_jobs = memory_bytes, max_jobs
+        self._idle: queue.LifoQueue[Decoder | None] = queue.LifoQueue()
+        for _ in range(size):
+            self._idle.put(Decoder(memory_bytes))
+
+    def process(
+        self, original: Path, out_dir: Path, caption: Caption, max_pixels: int, timeout_s: float
+    ) -> Processed:
+        decoder = self._idle.get()
+        try:
+            if decoder is None or not decoder.alive():
+                decoder = Decoder(self.memory_bytes)
+            return decoder.process(original, out_dir, caption, max_pixels, timeout_s)
+        except ImageRefused as refused:
+            if refused.code in _REPLACE_AFTER:
+                decoder = self._retire(decoder)
+            raise
+        except BaseException:
+            decoder = self._retire(decoder)
+            raise
+        finally:
+            if decoder is not None and decoder.jobs >= self.max_jobs:
+                decoder = self._retire(decoder)
+            self._idle.put(decoder)  # None: the next photo starts a new one
+
+    @staticmethod
+    def _retire(decoder: Decoder | None) -> None:
+        if decoder is not None:
+            decoder.close()
+        return None
+
+    def close(self) -> None:
+        while not self._idle.empty():
+            self._retire(self._idle.get_nowait())
 
 
 def _remove_partials(out_dir: Path) -> None:
@@ -207,15 +303,29 @@ def _caption_from_json(data: dict) -> Caption:
 
 
 def _child_main() -> int:
-    """Entry point of the child process (see _BOOTSTRAP)."""
+    """Entry point of the child process (see _BOOTSTRAP): one answer per request line."""
     import faulthandler
-    import traceback
 
     faulthandler.enable()  # a crashing decoder leaves a traceback on stderr
     channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)  # stray prints of libraries go to stderr, not into the answer
+    os.dup2(2, 1)  # stray prints of libraries go to stderr, not into the answers
+    for line in sys.stdin:
+        answer = _answer(line)
+        try:
+            channel.write(json.dumps(answer) + "\n")
+            channel.flush()
+        except MemoryError:
+            return MEMORY_EXIT
+        if answer.get("code") == "too_much_memory":
+            return 0  # its heap is suspect: the parent starts a fresh child
+    return 0
+
+
+def _answer(line: str) -> dict:
+    import traceback
+
     try:
-        request = json.load(sys.stdin)
+        request = json.loads(line)
         from server.evidence.imaging import process_photo
 
         processed = process_photo(
@@ -224,20 +334,14 @@ def _child_main() -> int:
             _caption_from_json(request["caption"]),
             max_pixels=int(request["max_pixels"]),
         )
-        answer = {"ok": True, "processed": _processed_to_json(processed)}
+        return {"ok": True, "processed": _processed_to_json(processed)}
     except ImageRefused as exc:
-        answer = {"ok": False, "code": exc.code, "message": exc.message, "reason": exc.reason}
+        return {"ok": False, "code": exc.code, "message": exc.message, "reason": exc.reason}
     except MemoryError:
-        answer = {"ok": False, "code": "too_much_memory", "reason": "MemoryError"}
+        return {"ok": False, "code": "too_much_memory", "reason": "MemoryError"}
     except Exception as exc:
         traceback.print_exc()
         from server.evidence.imaging import near_memory_limit
 
         code = "too_much_memory" if near_memory_limit() else "worker_failed"
-        answer = {"ok": False, "code": code, "reason": repr(exc)[:500]}
-    try:
-        channel.write(json.dumps(answer))
-        channel.flush()
-    except MemoryError:
-        return MEMORY_EXIT
-    return 0
+        return {"ok": False, "code": code, "reason": repr(exc)[:500]}

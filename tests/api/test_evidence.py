@@ -301,15 +301,20 @@ def test_a_processing_failure_keeps_the_upload_and_can_be_retried(
 ):
     import server.evidence.operations as operations
 
-    def broken(*args, **kwargs):
-        raise RuntimeError("disk full")
+    class BrokenDisk:
+        def process(self, *args, **kwargs):
+            raise OSError(28, "No space left on device")
 
-    real = operations.process_in_subprocess
-    monkeypatch.setattr(operations, "process_in_subprocess", broken)
+    real = operations.decoder_pool
+    monkeypatch.setattr(operations, "decoder_pool", BrokenDisk)
     photo, _ = push_photo(device, world)
     upload(client, device, photo["id"], GPS_JPEG)  # still 204: the content is safe
-    assert record(photo).content_status.value == "processing"
-    monkeypatch.setattr(operations, "process_in_subprocess", real)
+    kept = record(photo)
+    assert kept.content_status.value == "processing"
+    assert kept.processing_attempts == 1 and "读写照片文件出错" in kept.content_error
+    monkeypatch.setattr(operations, "decoder_pool", real)
     result = app.test_cli_runner().invoke(args=["evidence", "process"])
     assert result.exit_code == 0 and "processed 1 photos" in result.output
-    assert record(photo).content_status.value == "stored"
+    done = record(photo)
+    assert done.content_status.value == "stored" and done.content_error is None
+    assert done.processing_attempts == 2
