@@ -75,9 +75,11 @@ def consume(workers: int) -> None:
         workers=workers,
         worker_type="thread",
         periodic=True,
-        initial_delay=0.05,  # SQLite queue: poll quickly when idle, at most each second
-        backoff=1.5,
-        max_delay=1.0,
+        # SQLite queue: polled, soon after a job (the next is often already there), then
+        # less often, at least every half second. (Redis blocks on BRPOP instead.)
+        initial_delay=0.005,
+        backoff=1.25,
+        max_delay=0.5,
         check_worker_health=True,
     )
     try:

@@ -90,7 +90,9 @@ def evaluate_photo(session: Session, photo: Photo, exif_taken_at: datetime | Non
 
 
 def _evaluate_photo(session: Session, photo: Photo, exif_taken_at: datetime | None):
-    plan = cached_get(session, Plan, photo.plan_id) if photo.plan_id else None
+    # Only the plan's own columns are needed: get (from the identity map when a push has it),
+    # not cached_get, which loads its team and sites too.
+    plan = session.get(Plan, photo.plan_id) if photo.plan_id else None
     flags = _place_flags(photo, photo_site(session, photo), plan, photo.captured_at)
     exif_known = photo.exif_lat is not None and photo.exif_lon is not None
     limit = get_setting("exif_mismatch_m")

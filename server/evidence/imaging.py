@@ -66,6 +66,7 @@ import struct
 import threading
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -732,7 +733,8 @@ def render_evidence(display: Image.Image, caption: Caption) -> Image.Image:
 
 
 def _encode(im: Image.Image, quality: int) -> bytes:
-    im.info = {}  # no EXIF, XMP, ICC profile or comment carried over
+    if im.info:
+        im.info = {}  # no EXIF, XMP, ICC profile or comment carried over
     buffer = io.BytesIO()
     im.save(buffer, "JPEG", quality=quality, optimize=False)
     return buffer.getvalue()
@@ -779,17 +781,28 @@ def process_photo(
             Image.Transpose.ROTATE_270,
         ):
             width, height = height, width
-    thumbnail = display.resize(
-        _fit(display.size, THUMBNAIL_MAX), Image.Resampling.BICUBIC, reducing_gap=2.0
-    )
-    evidence = render_evidence(display, caption)
-
     out_dir.mkdir(parents=True, exist_ok=True)
-    display_jpeg = _encode(display, DISPLAY_QUALITY)
+    display.info = {}  # no EXIF, XMP, ICC profile or comment carried over
+
+    def thumbnail() -> bytes:
+        small = display.resize(
+            _fit(display.size, THUMBNAIL_MAX), Image.Resampling.BICUBIC, reducing_gap=2.0
+        )
+        return _encode(small, THUMBNAIL_QUALITY)
+
+    def evidence() -> bytes:
+        return _encode(render_evidence(display, caption), DISPLAY_QUALITY)
+
+    # Pillow releases the GIL while it resizes and encodes: the three copies are made side
+    # by side (the display image is only read from here on).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        made = [pool.submit(thumbnail), pool.submit(evidence)]
+        display_jpeg = _encode(display, DISPLAY_QUALITY)
+        thumbnail_jpeg, evidence_jpeg = (future.result() for future in made)
     names = {
-        "thumbnail": _write(out_dir, NAMES["thumbnail"], _encode(thumbnail, THUMBNAIL_QUALITY)),
+        "thumbnail": _write(out_dir, NAMES["thumbnail"], thumbnail_jpeg),
         "display": _write(out_dir, NAMES["display"], display_jpeg),
-        "evidence": _write(out_dir, NAMES["evidence"], _encode(evidence, DISPLAY_QUALITY)),
+        "evidence": _write(out_dir, NAMES["evidence"], evidence_jpeg),
         "public": _write(out_dir, NAMES["public"], display_jpeg),
     }
     return Processed(format=fmt, width=width, height=height, exif=exif, **names)

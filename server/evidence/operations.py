@@ -29,7 +29,6 @@ from server.evidence.checks import evaluate_photo, photo_site
 from server.evidence.imaging import Caption, ImageRefused, Processed
 from server.evidence.worker import DecoderPool
 from server.extensions import db
-from server.field.cache import cached_get
 from server.field.rectification import refresh_visits_showing
 from server.field.registry import note_changed
 from server.models import ContentStatus, Photo, Plan, User, utcnow
@@ -255,7 +254,7 @@ def process_pending(limit: int = 100) -> int:
 
 
 def caption_for(photo: Photo) -> Caption:
-    plan = cached_get(db.session, Plan, photo.plan_id) if photo.plan_id else None
+    plan = db.session.get(Plan, photo.plan_id) if photo.plan_id else None
     site = photo_site(db.session, photo)
     inspector = db.session.get(User, photo.created_by_id)
     return Caption(

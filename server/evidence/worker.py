@@ -88,6 +88,11 @@ def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     # glibc reserves 64 MB of address space per thread arena; RLIMIT_AS counts it.
     env["MALLOC_ARENA_MAX"] = "2"
+    # A long-lived decoder reuses its heap for the next photo instead of mapping and
+    # faulting in fresh pages for every buffer (~15 % of a 12 MP photo's time); only
+    # buffers over 32 MB are mapped, and over 128 MB of free heap is given back.
+    env["MALLOC_MMAP_THRESHOLD_"] = str(32 << 20)
+    env["MALLOC_TRIM_THRESHOLD_"] = str(128 << 20)
     return env
 
 
