@@ -237,6 +237,9 @@ def _base_jpegs(n: int, size: tuple[int, int], rng: random.Random) -> list[bytes
                 fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)),
             )
         draw.text((40, 40), f"chaos photo {i}", fill=(255, 255, 255))
+        # Some sensor noise: a few hundred kB, like a small phone photo (several PATCHes).
+        noise = Image.effect_noise(size, 60).convert("RGB")
+        im = Image.blend(im, noise, 0.12)
         buf = io.BytesIO()
         im.save(buf, "JPEG", quality=85)
         out.append(buf.getvalue())
@@ -1248,8 +1251,27 @@ def _pct(values: list[float], q: float) -> float:
 # ---------------------------------------------------------------- the table
 
 
+def _table(headers: list[str], rows: list[list], title: str, say) -> None:
+    """Like bench._common.table, with the last column (free text) aligned left."""
+    from bench._common import _cell, _width
+
+    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
+    last = len(headers) - 1
+
+    def pad(text: str, i: int) -> str:
+        room = " " * (widths[i] - _width(text))
+        return text + room if i in (0, last) else room + text
+
+    lines = [f"\n{title}"]
+    for n, row in enumerate(cells):
+        lines.append(("  " + "  ".join(pad(v, i) for i, v in enumerate(row))).rstrip())
+        if n == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    say("\n".join(lines))
+
+
 def report(opts: Options, r: dict, say=print) -> None:
-    from bench._common import table
 
     rows = []
     by_label: dict[str, list[Sample]] = defaultdict(list)
@@ -1339,11 +1361,12 @@ def report(opts: Options, r: dict, say=print) -> None:
         f"gunicorn.conf.py {'used' if r['gunicorn_conf'] else 'absent'} — "
         f"{'ALL CHECKS PASS' if r['ok'] else 'CHECKS FAILED'}"
     )
-    table(
+    _table(
         ["endpoint / check", "n", "2xx", "4xx", "5xx", "cut", "p50 ms", "p95 ms", "p99 ms",
          "statuses / result"],
         rows,
-        title=title,
+        title,
+        say,
     )  # fmt: skip
     details = []
     for s in r["real_5xx"][:10]:
