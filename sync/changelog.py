@@ -40,6 +40,16 @@ def note_change(
     pending[key] = (record, before, sight_only)
 
 
+def pending_changes(session: Session) -> dict:
+    """A copy of what is noted so far (to be put back if a savepoint is rolled back)."""
+    return dict(session.info.get(PENDING) or {})
+
+
+def restore_pending_changes(session: Session, noted: dict) -> None:
+    """Forget what was noted since `pending_changes` was taken."""
+    session.info[PENDING] = dict(noted)
+
+
 def install(session_class=Session) -> None:
     """Write pending changes before every commit of sessions of this class (idempotent)."""
     if not event.contains(session_class, "before_commit", _write_pending):

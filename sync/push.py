@@ -1,8 +1,9 @@
-"""Push: apply a device's mutations in order, each once, each in its own savepoint.
+"""Push: apply a device's mutations in order, each once, as if each in its own savepoint.
 
 The answer to (user, mutation_id) is stored whatever it was; the same mutation sent
 again gets it back (`applied` becomes `duplicate`). A mutation_id reused with other content
-is rejected without touching the stored answer."""
+is rejected without touching the stored answer. How the mutations are applied (a run in
+one savepoint, a refused one in its own) is in apply.py."""
 
 from __future__ import annotations
 
@@ -10,22 +11,19 @@ import hashlib
 import json
 import uuid
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from sync.changelog import note_change
+from sync.apply import Applier, Conflict
 from sync.models import MutationResult
-from sync.registry import MutationContext, Principal, Registry, Rejected
+from sync.registry import Principal, Registry, Rejected
 from sync.types import utcnow
 
 OPS = ("create", "update", "delete")
 
-
-class Conflict(Exception):
-    def __init__(self, record):
-        self.record = record
+__all__ = ["OPS", "Conflict", "payload_hash", "push"]
 
 
 def payload_hash(mutation: dict) -> str:
@@ -62,37 +60,52 @@ def push(
             )
         )
     }
+    # The first time a mutation_id is seen it is applied; answered before, or again later
+    # in this push, it is a replay of the stored answer (which changes nothing).
+    fresh_ids: set = set()
+    to_apply = []
+    for position, mutation in enumerate(mutations):
+        if mutation["mutation_id"] not in stored and mutation["mutation_id"] not in fresh_ids:
+            fresh_ids.add(mutation["mutation_id"])
+            to_apply.append((position, mutation))
     known = _preload(session, registry, [m for m in mutations if m["mutation_id"] not in stored])
+    digests = [payload_hash(m) for m in mutations]  # before a handler sees the data
+    applier = Applier(session, registry, principal, device_id, received_at, device_time, known)
+    answers = applier.apply(to_apply)
+
     results, new_rows = [], []
-    for mutation in mutations:
-        digest = payload_hash(mutation)
-        previous = stored.get(mutation["mutation_id"])
-        if previous is not None:
-            results.append(_replay(previous, digest, mutation))
+    for position, (mutation, digest) in enumerate(zip(mutations, digests, strict=True)):
+        result = answers.get(position)
+        if result is None:
+            previous = stored[mutation["mutation_id"]]
+            results.append(_replay(previous.payload_hash, previous.result, digest, mutation))
             continue
-        ctx = MutationContext(
-            session, principal, device_id, mutation.get("client_time"), received_at, device_time
+        new_rows.append(
+            {
+                "user_id": principal.id,
+                "mutation_id": mutation["mutation_id"],
+                "payload_hash": digest,
+                "entity": mutation["entity"],
+                "op": mutation["op"],
+                "record_id": mutation["id"],
+                "status": result["status"],
+                "result": result,
+                "device_id": device_id,
+                "client_time": mutation.get("client_time"),
+                "received_at": received_at,
+            }
         )
-        result = _apply(ctx, registry, mutation, known)
-        row = MutationResult(
-            user_id=principal.id,
-            mutation_id=mutation["mutation_id"],
-            payload_hash=digest,
-            entity=mutation["entity"],
-            op=mutation["op"],
-            record_id=mutation["id"],
-            status=result["status"],
-            result=result,
-            device_id=device_id,
-            client_time=mutation.get("client_time"),
-            received_at=received_at,
-        )
-        new_rows.append(row)
-        stored[row.mutation_id] = row  # the same id twice in one push is a replay
+        # The same id again in this push is a replay of this answer.
+        stored[mutation["mutation_id"]] = _Answer(digest, result)
         results.append(result)
-    session.add_all(new_rows)  # one batched insert
-    session.flush()
+    if new_rows:
+        session.execute(insert(MutationResult), new_rows)  # one batched insert
     return results
+
+
+class _Answer(NamedTuple):
+    payload_hash: str
+    result: dict
 
 
 def _preload(session: Session, registry: Registry, mutations: list[dict]) -> dict:
@@ -109,8 +122,8 @@ def _preload(session: Session, registry: Registry, mutations: list[dict]) -> dic
     return known
 
 
-def _replay(previous: MutationResult, digest: str, mutation: dict) -> dict:
-    if previous.payload_hash != digest:
+def _replay(stored_hash: str, stored: dict, digest: str, mutation: dict) -> dict:
+    if stored_hash != digest:
         return {
             "mutation_id": str(mutation["mutation_id"]),
             "status": "rejected",
@@ -119,87 +132,7 @@ def _replay(previous: MutationResult, digest: str, mutation: dict) -> dict:
                 "reused_mutation_id", "该变更编号已用于其他内容,请使用新的编号"
             ).as_errors(),
         }
-    result = dict(previous.result)
+    result = dict(stored)
     if result["status"] == "applied":
         result["status"] = "duplicate"
     return result
-
-
-def _apply(ctx: MutationContext, registry: Registry, mutation: dict, known: dict) -> dict:
-    base = {"mutation_id": str(mutation["mutation_id"]), "id": str(mutation["id"])}
-    handler = registry.get(mutation["entity"])
-    if handler is None or not handler.pushable:
-        return {
-            **base,
-            "status": "rejected",
-            "errors": Rejected(
-                "validation_error", "不支持的数据类型", {"entity": ["不支持的数据类型"]}
-            ).as_errors(),
-        }
-    savepoint = ctx.session.begin_nested()
-    try:
-        record, before = _run(ctx, handler, mutation, known)
-        ctx.session.flush()
-        savepoint.commit()
-    except Rejected as rejected:
-        savepoint.rollback()
-        return {**base, "status": "rejected", "errors": rejected.as_errors()}
-    except (Conflict, StaleDataError) as error:
-        savepoint.rollback()
-        current = error.record if isinstance(error, Conflict) else _fresh(ctx, handler, mutation)
-        return {
-            **base,
-            "status": "conflict",
-            "version": handler.version(current),
-            "server": {
-                "entity": handler.name,
-                "id": base["id"],
-                "version": handler.version(current),
-                "deleted": handler.is_deleted(current),
-                "data": handler.serialize(current),
-            },
-        }
-    except BaseException:
-        savepoint.rollback()
-        raise
-    known[(handler.name, mutation["id"])] = record
-    _note(ctx, registry, handler.name, record, before)
-    return {**base, "status": "applied", "version": handler.version(record)}
-
-
-def _fresh(ctx: MutationContext, handler, mutation: dict):
-    """Another transaction changed the record under us: read what it is now."""
-    record = handler.load(ctx.session, mutation["id"])
-    ctx.session.refresh(record)
-    return record
-
-
-def _note(ctx: MutationContext, registry: Registry, entity, record, before) -> None:
-    note_change(ctx.session, registry, entity, record, before)
-    for side_entity, side_record, side_before in ctx.side_changes:
-        note_change(ctx.session, registry, side_entity, side_record, side_before)
-
-
-def _run(ctx: MutationContext, handler, mutation: dict, known: dict):
-    session, principal = ctx.session, ctx.principal
-    key = (handler.name, mutation["id"])
-    record = known[key] if key in known else handler.load(session, mutation["id"])
-    op = mutation["op"]
-    if op == "create":
-        if record is not None:
-            if handler.visible(session, principal, record):
-                raise Conflict(record)
-            raise Rejected("not_found", "记录不存在或无权访问")
-        return handler.create(ctx, mutation["id"], mutation.get("data") or {}), frozenset()
-    if record is None or handler.is_deleted(record):
-        raise Rejected("not_found", "记录不存在或无权访问")
-    if not handler.visible(session, principal, record):
-        raise handler.refusal(session, principal, record)
-    if mutation.get("base_version") != handler.version(record):
-        raise Conflict(record)
-    before = handler.audience(session, record)
-    if op == "update":
-        handler.update(ctx, record, mutation.get("data") or {})
-    else:
-        handler.delete(ctx, record)
-    return record, before

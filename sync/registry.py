@@ -58,6 +58,12 @@ class EntityHandler:
 
     name: str = ""
     pushable: bool = False
+    # Ops whose mutations may run after earlier ones of the same push without those being
+    # flushed first (their rows are then inserted together). Only where the handler reads
+    # the push's earlier records through session.get or autoflushing queries, never inside
+    # `no_autoflush`, and changes no record but its own and those it reports as
+    # `ctx.changed`. Anything else is flushed before, as if in its own savepoint.
+    batchable_ops: frozenset[str] = frozenset()
 
     # --- reading
     def load(self, session: Session, record_id: uuid.UUID) -> Any | None:

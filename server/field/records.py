@@ -180,6 +180,8 @@ class FieldRecordHandler(SimpleHandler):
 class VisitHandler(FieldRecordHandler):
     name, model, schema = "visit", Visit, VisitData
     immutable = ("plan_id", "site_id")
+    # A new visit reads only reference data (plan, site): no flush needed before it.
+    batchable_ops = frozenset({"create"})
 
     def serialize(self, v):
         return {
@@ -214,6 +216,8 @@ class VisitHandler(FieldRecordHandler):
 class FindingHandler(FieldRecordHandler):
     name, model, schema = "finding", Finding, FindingData
     immutable = ("plan_id",)
+    # A new finding reads its visit with session.get (autoflushing): no flush before it.
+    batchable_ops = frozenset({"create"})
 
     def serialize(self, f):
         return {
@@ -268,6 +272,7 @@ class FindingHandler(FieldRecordHandler):
 class InterviewHandler(FieldRecordHandler):
     name, model, schema = "interview", Interview, InterviewData
     immutable = ("visit_id",)
+    batchable_ops = frozenset({"create"})  # as a finding: its visit through session.get
 
     def plan_of(self, session, record):
         visit = cached_get(session, Visit, record.visit_id)

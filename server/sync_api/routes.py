@@ -50,11 +50,14 @@ def push(body):
     if len(body["mutations"]) > limit:
         raise ApiError(413, "too_many_mutations", f"一次最多推送 {limit} 条变更")
     db.session.info["upload_max_bytes"] = current_app.config["UPLOAD_MAX_BYTES"]
+    # The session and the user themselves, not their per-request proxies: the handlers
+    # read them for every mutation.
+    user = current_user._get_current_object()
     try:
         results = sync.push(
-            db.session,
+            db.session(),
             registry,
-            principal_for(current_user),
+            principal_for(user),
             body["mutations"],
             device_id=body["device_id"],
             received_at=utcnow(),

@@ -30,6 +30,8 @@ class Note(ToyBase):
 class NoteHandler(EntityHandler):
     name = "note"
     pushable = True
+    # It reads nothing but the note itself: every op can run without a flush before.
+    batchable_ops = frozenset({"create", "update", "delete"})
 
     def load(self, session, record_id):
         return session.get(Note, record_id)
@@ -84,3 +86,11 @@ class ReadOnlyHandler(NoteHandler):
 
     name = "readonly"
     pushable = False
+
+
+class FlushedNoteHandler(NoteHandler):
+    """The same notes, for a handler that needs the push's earlier mutations flushed
+    before each of its own (the default)."""
+
+    name = "flushed_note"
+    batchable_ops = frozenset()
