@@ -44,6 +44,22 @@ def body_limit(config_key: str, streamed: bool = False):
     return mark
 
 
+def before_first_statement(prepare):
+    """Mark a view: `prepare()` runs once its body is read and before its first database
+    statement (e.g. hashing uploaded files, which must not hold SQLite's write lock)."""
+
+    def mark(view):
+        view.prepare_body = prepare
+        return view
+
+    return mark
+
+
+def on_teardown(callback) -> None:
+    """Run `callback()` when this request ends, whatever its outcome."""
+    g.setdefault("on_teardown", []).append(callback)
+
+
 def init_transaction(app: Flask) -> None:
     @app.before_request
     def read_body_first():
@@ -53,6 +69,14 @@ def init_transaction(app: Flask) -> None:
             request.max_content_length = current_app.config[key]
         if request.method in WRITE_METHODS and not getattr(view, "body_streamed", False):
             request.get_data(cache=True)  # 413 here when over the limit
+        prepare = getattr(view, "prepare_body", None)
+        if prepare is not None:
+            prepare()
+
+    @app.teardown_request
+    def run_teardown_callbacks(_error):
+        for callback in g.pop("on_teardown", []):
+            callback()
 
     @app.after_request
     def commit_or_roll_back(response):

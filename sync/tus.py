@@ -194,10 +194,11 @@ def append(
     end = start + written
     if end < length:
         return end
+    sha256 = sha256_of(path)  # before the transaction: no write lock held while hashing
     upload = session.get(Upload, upload_id)
     if upload is None or upload.status == "complete":
         raise TusError(409, "offset_mismatch", "上传已被终止或已完成")
-    _finish(session, store, gate, principal, upload, path)
+    _finish(session, store, gate, principal, upload, path, sha256)
     return end
 
 
@@ -241,12 +242,16 @@ def _sync(handle) -> None:
     os.fsync(handle.fileno())
 
 
-def _finish(session, store, gate, principal, upload: Upload, path: Path) -> None:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while chunk := handle.read(1024 * 1024):
             digest.update(chunk)
-    if digest.hexdigest() != upload.sha256:
+    return digest.hexdigest()
+
+
+def _finish(session, store, gate, principal, upload: Upload, path: Path, sha256: str) -> None:
+    if sha256 != upload.sha256:
         path.unlink(missing_ok=True)
         session.delete(upload)
         session.flush()

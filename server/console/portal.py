@@ -20,7 +20,12 @@ from server.console.plan_forms import field_errors
 from server.console.routes import bp
 from server.console.session import console_login_required
 from server.errors import ApiError
-from server.evidence.intake import MAX_PHOTOS_PER_REPORT, accept_photo
+from server.evidence.intake import (
+    MAX_PHOTOS_PER_REPORT,
+    accept_photo,
+    received_photos,
+    receives_photos,
+)
 from server.evidence.queries import photo_file, visible_photo
 from server.extensions import db
 from server.field.rectification import photo_item
@@ -214,11 +219,6 @@ def _form(*names) -> tuple[dict, dict]:
     return values, raw
 
 
-def _uploads() -> list:
-    """The chosen photos; an empty file input sends a part with no file name."""
-    return [f for f in request.files.getlist("photos") if f and f.filename]
-
-
 def _load(schema, raw: dict, uploads: list) -> tuple[dict | None, dict]:
     errors = {}
     try:
@@ -235,8 +235,8 @@ def _load(schema, raw: dict, uploads: list) -> tuple[dict | None, dict]:
 def _attach(report, uploads: list) -> None:
     """Each photo through the evidence pipeline. On a refusal the request rolls back and
     the originals already stored for it are removed (server/transaction.after_rollback)."""
-    for upload in uploads:
-        accept_photo(upload.stream, upload.filename, PhotoParent.progress_report, report.id, g.user)
+    for received in uploads:
+        accept_photo(received, PhotoParent.progress_report, report.id, g.user)
 
 
 @bp.route("/unit/items/<uuid:item_id>/acknowledge", methods=["POST"])
@@ -256,7 +256,7 @@ def _report_with_photos(item_id, form: str, names: tuple, schema, action):
     of it is kept."""
     item = get_responded_item(g.user, item_id)
     values, raw = _form(*names)
-    uploads = _uploads()
+    uploads = received_photos()  # an empty file input sends a part with no file name
     data, errors = _load(schema, raw, uploads)
     if errors:
         return _refused(item_id, form, values, errors=errors)
@@ -269,6 +269,7 @@ def _report_with_photos(item_id, form: str, names: tuple, schema, action):
 
 @bp.route("/unit/items/<uuid:item_id>/progress", methods=["POST"])
 @body_limit("UPLOAD_MAX_BYTES")
+@receives_photos("photos")
 @console_login_required(R)
 def portal_progress(item_id: uuid.UUID):
     return _report_with_photos(
@@ -293,6 +294,7 @@ def portal_extension(item_id: uuid.UUID):
 
 @bp.route("/unit/items/<uuid:item_id>/closure", methods=["POST"])
 @body_limit("UPLOAD_MAX_BYTES")
+@receives_photos("photos")
 @console_login_required(R)
 def portal_closure(item_id: uuid.UUID):
     return _report_with_photos(

@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, request
 
 from server.errors import ApiError
 from server.evidence.checks import clock_offset, evaluate_photo
@@ -18,7 +19,7 @@ from server.extensions import db
 from server.field.registry import note_changed
 from server.field.uploads import EXTENSIONS
 from server.models import ContentStatus, LocationSource, Photo, PhotoParent, User, utcnow
-from server.transaction import after_rollback
+from server.transaction import after_rollback, before_first_statement, on_teardown
 
 MAX_PHOTOS_PER_REPORT = 9
 SNIFF = {
@@ -43,23 +44,48 @@ def _mime(head: bytes, declared: str | None) -> str:
     )
 
 
-def accept_photo(
-    stream,
-    filename: str | None,
-    parent_type: PhotoParent,
-    parent_id: uuid.UUID,
-    author: User,
-    lat=None,
-    lon=None,
-    accuracy_m=None,
-) -> Photo:
-    """Store one uploaded file as a photo of `parent_id`; processing runs after commit."""
+@dataclass
+class Received:
+    """A file of the request, hashed and written to the storage folder before the
+    request's first database statement (so no write lock is held meanwhile)."""
+
+    path: Path | None
+    filename: str | None
+    sha256: str = ""
+    size: int = 0
+    mime: str = ""
+    refusal: ApiError | None = None  # raised when the photo is accepted
+
+
+def receives_photos(field: str):
+    """Mark a view whose form field `field` carries photos: they are received (hashed,
+    written, sniffed) after the body is read and before the first database statement;
+    the view finds them with `received_photos()`."""
+
+    def prepare() -> None:
+        files = [f for f in request.files.getlist(field) if f and f.filename]
+        g.received_photos = [receive_photo(f.stream, f.filename) for f in files]
+        on_teardown(_discard_unused)
+
+    return before_first_statement(prepare)
+
+
+def received_photos() -> list[Received]:
+    return g.get("received_photos", [])
+
+
+def _discard_unused() -> None:
+    for received in g.pop("received_photos", []):
+        if received.path is not None:
+            received.path.unlink(missing_ok=True)  # gone already when it was accepted
+
+
+def receive_photo(stream, filename: str | None) -> Received:
+    """Hash and keep one file (no database); a refusal is kept to raise later."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
-    photo_id = uuid.uuid4()
-    now = utcnow()
     tmp_dir = storage_root() / "uploads"
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_dir / f"intake-{photo_id}"
+    tmp = tmp_dir / f"intake-{uuid.uuid4()}"
     digest, size, head = hashlib.sha256(), 0, b""
     with open(tmp, "wb") as out:
         while chunk := stream.read(1 << 20):
@@ -69,25 +95,45 @@ def accept_photo(
             if size > limit:
                 out.close()
                 tmp.unlink(missing_ok=True)
-                raise ApiError(413, "too_large", f"照片超过上限 {limit // (1024 * 1024)} MB")
+                return Received(
+                    None,
+                    filename,
+                    refusal=ApiError(413, "too_large", f"照片超过上限 {limit // (1024 * 1024)} MB"),
+                )
             digest.update(chunk)
             out.write(chunk)
         out.flush()
         os.fsync(out.fileno())
-    if size == 0:
-        tmp.unlink(missing_ok=True)
-        raise ApiError(
-            422, "validation_error", "照片文件为空", {"fields": {"photos": ["文件为空"]}}
-        )
+    received = Received(tmp, filename, digest.hexdigest(), size)
     try:
-        mime = _mime(head, filename)
-    except ApiError:
+        if size == 0:
+            raise ApiError(
+                422, "validation_error", "照片文件为空", {"fields": {"photos": ["文件为空"]}}
+            )
+        received.mime = _mime(head, filename)
+    except ApiError as refusal:
         tmp.unlink(missing_ok=True)
-        raise
+        received.path, received.refusal = None, refusal
+    return received
+
+
+def accept_photo(
+    received: Received,
+    parent_type: PhotoParent,
+    parent_id: uuid.UUID,
+    author: User,
+    lat=None,
+    lon=None,
+    accuracy_m=None,
+) -> Photo:
+    """Keep one received file as a photo of `parent_id`; processing runs after commit."""
+    if received.refusal is not None:
+        raise received.refusal
+    photo_id, now, mime = uuid.uuid4(), utcnow(), received.mime
     relative = Path("originals") / now.strftime("%Y/%m") / f"{photo_id}.{EXTENSIONS[mime]}"
     target = storage_root() / relative
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, target)
+    os.replace(received.path, target)
     os.chmod(target, 0o440)
     after_rollback(lambda: target.unlink(missing_ok=True))
     has_place = lat is not None and lon is not None
@@ -97,8 +143,8 @@ def accept_photo(
         parent_type=parent_type,
         parent_id=parent_id,
         plan_id=None,
-        sha256=digest.hexdigest(),
-        size_bytes=size,
+        sha256=received.sha256,
+        size_bytes=received.size,
         mime_type=mime,
         captured_at=now,
         lat=lat,

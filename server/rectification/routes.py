@@ -11,7 +11,12 @@ from marshmallow import fields
 
 from server.auth.guards import api_login_required
 from server.errors import ApiError
-from server.evidence.intake import MAX_PHOTOS_PER_REPORT, accept_photo
+from server.evidence.intake import (
+    MAX_PHOTOS_PER_REPORT,
+    accept_photo,
+    received_photos,
+    receives_photos,
+)
 from server.extensions import db
 from server.models import ExtensionRequest, PhotoParent, ProgressReport, Role, Verification
 from server.rectification import operations, queries, reminders, views, workflow
@@ -171,6 +176,7 @@ class PhotoFileSchema(BaseSchema):
 
 @blp.route("/<uuid:item_id>/progress/<uuid:report_id>/photos", methods=["POST"])
 @body_limit("UPLOAD_MAX_BYTES")
+@receives_photos("photo")
 @api_login_required(blp, R)
 @blp.arguments(PhotoFileSchema, location="files")
 @blp.response(201, ProgressReportSchema)
@@ -190,10 +196,8 @@ def add_report_photo(files, item_id: uuid.UUID, report_id: uuid.UUID):
             f"每次报送最多 {MAX_PHOTOS_PER_REPORT} 张照片",
             {"fields": {"photo": ["照片过多"]}},
         )
-    upload = files["photo"]
-    accept_photo(
-        upload.stream, upload.filename, PhotoParent.progress_report, report.id, current_user
-    )
+    (received,) = received_photos()  # the schema requires the one file
+    accept_photo(received, PhotoParent.progress_report, report.id, current_user)
     return _report(report)
 
 

@@ -72,3 +72,46 @@ def test_the_offices_checks_on_a_report_photo_stay_with_the_office(rw, client, a
     pulled = of(Device(client, auth, rw.responder_a).pull(), "photo")
     assert {p["id"] for p in office} == set(pulled)
     assert all(c["data"]["flags"] == [] for c in pulled.values())
+
+
+def test_a_report_photo_is_hashed_before_the_request_takes_the_write_lock(rw, app, monkeypatch):
+    """The file is received (hashed, written) before the first database statement: on
+    SQLite another writer gets the write lock at once meanwhile."""
+    import sqlite3
+
+    import server.evidence.intake as intake
+
+    seen, real = [], intake.receive_photo
+
+    def receive(stream, filename):
+        seen.append(filename)
+        if app.config["BACKEND"] == "sqlite":
+            path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # "database is locked" if the request held it
+                other.execute("COMMIT")
+            finally:
+                other.close()
+        return real(stream, filename)
+
+    url, report_id = report_of(rw)
+    db.session.commit()
+    monkeypatch.setattr(intake, "receive_photo", receive)
+    response = send(rw, url, report_id, PHOTOS / "jpg_gps_DSCN0010.jpg", "a.jpg")
+    assert response.status_code == 201, response.get_json()
+    assert seen == ["a.jpg"]
+    assert [p.name.split(".")[0] for p in originals()] == [response.get_json()["photos"][0]["id"]]
+
+
+def test_unused_received_files_are_removed(rw, app):
+    """A file received for a request that is then refused (here: not logged in) is gone."""
+    with open(PHOTOS / "jpg_gps_DSCN0010.jpg", "rb") as f:
+        response = rw.client.post(
+            "/api/rectifications/00000000-0000-0000-0000-000000000000/progress/"
+            "00000000-0000-0000-0000-000000000000/photos",
+            data={"photo": (f, "a.jpg")},
+            content_type="multipart/form-data",
+        )
+    assert response.status_code == 401
+    assert not list((storage_root() / "uploads").glob("intake-*"))

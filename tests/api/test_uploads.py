@@ -304,3 +304,34 @@ def test_a_slow_upload_does_not_block_pushes(app, client, auth, device, photo, w
     assert response.status_code == 204
     assert outcome == {"status": 200}
     assert stored_photo(photo).content_status.value == "stored"
+
+
+def test_the_whole_file_is_hashed_before_the_write_lock_is_taken(
+    app, client, device, photo, monkeypatch
+):
+    """The last PATCH checks the whole file's sha256 with no write lock held: on SQLite
+    another writer gets the lock at once meanwhile."""
+    import sqlite3
+
+    import sync.tus
+
+    probed, real = [], sync.tus.sha256_of
+
+    def hashing(path):
+        probed.append(path.name)
+        if app.config["BACKEND"] == "sqlite":
+            database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+            other = sqlite3.connect(database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # "database is locked" if the PATCH held it
+                other.execute("COMMIT")
+            finally:
+                other.close()
+        return real(path)
+
+    monkeypatch.setattr(sync.tus, "sha256_of", hashing)
+    location = create(client, device, photo).headers["Location"]
+    db.session.commit()
+    assert patch(client, device, location, 0, JPEG).status_code == 204
+    assert len(probed) == 1
+    assert stored_photo(photo).content_status.value == "stored"
