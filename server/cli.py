@@ -187,6 +187,24 @@ def register_cli(app: Flask) -> None:
         detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v) or "无"
         click.echo(f"已写入提醒 {total} 条({detail})")
 
+    @app.cli.command("fonts-check")
+    def fonts_check_command() -> None:
+        """Say whether a Chinese font is installed for the evidence captions (warns only)."""
+        from server.evidence.fonts import cjk_font
+
+        choice = cjk_font()
+        if choice is None:
+            click.secho(
+                "警告:未找到中文字体,证据照片上的中文说明将无法显示。"
+                "请安装 fonts-noto-cjk(Debian/Ubuntu:sudo apt-get install fonts-noto-cjk)。\n"
+                "Warning: no CJK font; evidence captions fall back to ASCII. "
+                "Install fonts-noto-cjk.",
+                fg="yellow",
+                err=True,
+            )
+        else:
+            click.echo(f"中文字体 CJK font: {choice.path}")
+
     @app.cli.command("analyze-db")
     def analyze_db_command() -> None:
         """Refresh the query planner's statistics (SQLite; run daily and after big imports)."""
