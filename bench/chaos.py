@@ -899,9 +899,9 @@ def _storm(run: Run) -> None:
 
 def _chaos(run: Run) -> None:
     o, inst = run.opts, run.inst
-    plan = [(f, "web") for f in _spread(o.web_kills, 0.25)]
+    plan = [(f, "web") for f in _spread(o.web_kills, 0.2)]
     if inst.workers:
-        plan += [(f, "worker") for f in _spread(o.worker_kills, 0.4)]
+        plan += [(f, "worker") for f in _spread(o.worker_kills, 0.35)]
     plan.sort()
     turns = Counter()
     for fraction, kind in plan:
@@ -913,8 +913,12 @@ def _chaos(run: Run) -> None:
         targets = inst.web if kind == "web" else inst.workers
         proc = targets[n % len(targets)]
         kids = _children(proc.pid)
+        wait_until = time.monotonic() + 20  # a consumer may be between two lives
+        while not kids and time.monotonic() < wait_until and not run.stop.is_set():
+            time.sleep(0.2)
+            kids = _children(proc.pid)
         if not kids:
-            run.note(f"{proc.name}: no child to kill")
+            run.note(f"{proc.name}: no child to kill (for 20 s)")
             continue
         victim = random.Random(n + len(run.rec.kills)).choice(kids)
         rss = _tree_rss_mb(victim)
@@ -936,11 +940,12 @@ def _chaos(run: Run) -> None:
 
 
 def _spread(count: int, first: float) -> list[float]:
+    """Fractions of the run: web kills from 20 % to 60 %, consumer kills 35 % to 75 %."""
     if count <= 0:
         return []
     if count == 1:
         return [first + 0.15]
-    step = (0.85 - first) / (count - 1)
+    step = 0.4 / (count - 1)
     return [first + i * step for i in range(count)]
 
 
@@ -1070,12 +1075,11 @@ class Run:
         try:
             while True:
                 with engine.connect() as conn:
-                    complete = {
-                        str(r.photo_id)
-                        for r in conn.execute(
-                            select(Upload.photo_id).where(Upload.status == "complete")
-                        )
+                    uploads = {
+                        str(r.photo_id): r.status
+                        for r in conn.execute(select(Upload.photo_id, Upload.status))
                     }
+                    complete = {p for p, st in uploads.items() if st == "complete"}
                     rows = (
                         {
                             str(r.id): r
@@ -1103,7 +1107,7 @@ class Run:
                 time.sleep(1.0)
         finally:
             engine.dispose()
-        return {"rows": rows, "complete": done_ids, "waited": waited}
+        return {"rows": rows, "complete": done_ids, "waited": waited, "uploads": uploads}
 
     def check(self, settle: dict) -> dict:
         from sqlalchemy import select
@@ -1163,11 +1167,18 @@ class Run:
             photo_states[(e["kind"], state if done else f"incomplete/{state}")] += 1
             if not done:
                 continue
+            upload = settle["uploads"].get(pid)
             if e["kind"] == "good" and state != "stored":
-                bad_photos.append(f"{pid} good → {state} ({row.content_error if row else ''})")
+                bad_photos.append(
+                    f"photo {pid} (good, device saw offset = length) → {state} "
+                    f"({row.content_error if row else ''}); sync_upload.status {upload}"
+                )
             refused_ok = state in ("invalid", "failed") and row.content_error
             if e["kind"] != "good" and not refused_ok:
-                bad_photos.append(f"{pid} {e['kind']} → {state} ({row.content_error})")
+                bad_photos.append(
+                    f"photo {pid} ({e['kind']}) → {state} ({row.content_error}); "
+                    f"sync_upload.status {upload}"
+                )
 
         samples = self.rec.samples
         five = [s for s in samples if s.status is not None and s.status >= 500]
