@@ -5,11 +5,14 @@ run on the same database:
 
 - push      POST /api/sync/push through the in-process test client, batches of 100
             `finding` creates (with a visit): JWT auth and the session lookup, JSON,
-            marshmallow validation, a savepoint per mutation, stored results, change log.
+            marshmallow validation, the run of mutations in one savepoint and one flush
+            (sync/apply.py), stored results, change log.
 - core      sync.push() + commit called directly (same mutations, shape-checked
             beforehand): the protocol core without HTTP, JSON and schema loading.
 - bare ORM  the floor: the same Finding rows as ORM objects, add_all + one commit per 100.
 - replay    the push batches sent again: every result is "duplicate".
+- refused   batches of 100 where the 50th is refused (unknown category): the run is rolled
+            back at it, the first 49 apply again, the refused one gets its own savepoint.
 
 Push and bare batches alternate, so both see the same table sizes. One more batch is
 profiled (cProfile) and one is traced (SQL statements and time spent in the driver).
@@ -63,7 +66,7 @@ def make_batches(world: World, visit_id: str, count: int, start: int = 0) -> lis
     ]
 
 
-def post_push(client, headers, device_id, batch, expect: str) -> float:
+def post_push(client, headers, device_id, batch, expect: str | Counter) -> float:
     started = time.perf_counter()
     response = client.post(
         "/api/sync/push", headers=headers, json={"device_id": device_id, "mutations": batch}
@@ -72,7 +75,7 @@ def post_push(client, headers, device_id, batch, expect: str) -> float:
     if response.status_code != 200:
         raise RuntimeError(f"push answered {response.status_code}: {response.get_json()}")
     statuses = Counter(r["status"] for r in response.get_json()["results"])
-    if statuses != {expect: len(batch)}:
+    if statuses != (expect if isinstance(expect, Counter) else {expect: len(batch)}):
         sample = response.get_json()["results"][0]
         raise RuntimeError(f"expected all {expect}, got {dict(statuses)}; first: {sample}")
     return elapsed
@@ -164,7 +167,9 @@ PHASES = [
     ("  sync.push (core)", "sync/push.py", "push"),
     ("    payload_hash", "sync/push.py", "payload_hash"),
     ("    _preload (records touched)", "sync/push.py", "_preload"),
-    ("    _apply (savepoint+handler+flush)", "sync/push.py", "_apply"),
+    ("    Applier._run (a run, one savepoint)", "sync/apply.py", "_run"),
+    ("    Applier.apply_one (own savepoint)", "sync/apply.py", "apply_one"),
+    ("      Applier._flush (rows of a run)", "sync/apply.py", "_flush"),
     ("      handler.create (schema+checks)", "server/field/records.py", "create"),
     ("      FindingHandler.check", "server/field/records.py", "check"),
     ("      Session.flush", "sqlalchemy/orm/session.py", "flush"),
@@ -260,6 +265,8 @@ def run_backend(backend: str, args, tmp: Path) -> dict:
 
     count = 5 if args.quick else 20
     with database(backend, tmp, "bench_push") as url:
+        # The instance folder holds the job queue's SQLite file, whatever the database.
+        (tmp / backend / "instance").mkdir(parents=True, exist_ok=True)
         app = make_app(tmp / backend, url)
         with app.app_context():
             world = build_world(db.session)
@@ -289,6 +296,11 @@ def run_backend(backend: str, args, tmp: Path) -> dict:
             bare_times.append(bare_insert(app, world, batch))
             core_times.append(core_push(app, world, device_id, core_batch))
         dup_times = [post_push(client, headers, device_id, b, "duplicate") for b in batches]
+        refused_times = []
+        for batch in make_batches(world, visit_id, count, start=6000):
+            batch[BATCH // 2]["data"]["category"] = "no_such_category"
+            expect = Counter(applied=BATCH - 1, rejected=1)
+            refused_times.append(post_push(client, headers, device_id, batch, expect))
         phase_seconds = time.perf_counter() - started
 
         # One traced batch (statements, driver time) and one profiled batch, not counted.
@@ -313,6 +325,7 @@ def run_backend(backend: str, args, tmp: Path) -> dict:
         "core": core_times,
         "bare": bare_times,
         "dup": dup_times,
+        "refused": refused_times,
         "trace": trace,
         "dup_trace": dup_trace,
         "bare_trace": bare_trace,
@@ -347,6 +360,7 @@ def report(backend: str, r: dict) -> None:
             row("push (HTTP, applied)", r["push"], push, f">= {target:,}/s", verdict(push, target)),
             row("core sync.push+commit", r["core"], core, "", ""),
             row("bare ORM insert (floor)", r["bare"], bare, "", ""),
+            row("push, 1 refused mid-batch", r["refused"], rate(r["refused"]), "", ""),
             row(
                 "replay (all duplicate)",
                 r["dup"],

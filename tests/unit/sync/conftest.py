@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 import sync
 from sync.models import Change, ChangeAudience, MutationResult, SyncCounter, Upload, metadata
 from tests.conftest import TempPostgres
-from tests.unit.sync.toy import NoteHandler, ReadOnlyHandler, ToyBase
+from tests.unit.sync.toy import FlushedNoteHandler, NoteHandler, ReadOnlyHandler, ToyBase
 
 SYNC_TABLES = [t.__table__ for t in (MutationResult, SyncCounter, Change, ChangeAudience, Upload)]
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -53,6 +53,7 @@ def registry():
     reg = sync.Registry()
     reg.register(NoteHandler())
     reg.register(ReadOnlyHandler())
+    reg.register(FlushedNoteHandler())
     return reg
 
 
