@@ -281,3 +281,80 @@ def test_photo_pushed_without_an_upload_stays_pending(device, world):
     photo = mutation("photo", photo_data(finding["id"], b"abc"))
     device.push(finding, photo)
     assert db.session.get(Photo, UUID(photo["id"])).content_status.value == "pending"
+
+
+# --- a push is applied in runs (sync/apply.py): refused mutations, duplicates, reads
+
+
+def test_one_refused_in_the_middle_of_a_push_the_others_apply(device, world):
+    """A run rolled back at the refused finding and applied again: the visit created
+    before it is used by findings, an interview and a photo on both sides of it."""
+    visit = mutation("visit", visit_data(world))
+    first = mutation("finding", finding_data(world, visit_id=visit["id"], title="一"))
+    refused = mutation("finding", finding_data(world, visit_id=visit["id"], category="nope"))
+    second = mutation("finding", finding_data(world, visit_id=visit["id"], title="二"))
+    interview = mutation(
+        "interview", {"visit_id": visit["id"], "interviewee_kind": "resident", "summary": "群众"}
+    )
+    photo = mutation("photo", photo_data(second["id"], b"second's photo"))
+    results = device.push(visit, first, refused, second, interview, photo)
+    assert [r["status"] for r in results] == ["applied"] * 2 + ["rejected"] + ["applied"] * 3
+    assert [r.get("version") for r in results] == [1, 1, None, 1, 1, 1]
+    assert results[2]["errors"]["fields"] == {"category": ["问题类别不存在"]}
+    assert db.session.get(Finding, UUID(refused["id"])) is None
+    for m in (first, second):
+        assert db.session.get(Finding, UUID(m["id"])).visit_id == UUID(visit["id"])
+    assert db.session.get(Photo, UUID(photo["id"])).plan_id == world.plan.id
+    changes = device.pull()
+    assert set(of(changes, "finding")) == {first["id"], second["id"]}
+    assert set(of(changes, "visit")) == {visit["id"]}
+    assert set(of(changes, "photo")) == {photo["id"]}
+    again = device.push(visit, first, refused, second, interview, photo)
+    assert [r["status"] for r in again] == ["duplicate"] * 2 + ["rejected"] + ["duplicate"] * 3
+    assert again[2] == results[2]
+
+
+def test_duplicates_within_a_push_and_against_an_earlier_push(device, world):
+    earlier = mutation("finding", finding_data(world, title="早"))
+    device.push(earlier)
+    new = mutation("finding", finding_data(world, title="新"))
+    reused = {**earlier, "data": finding_data(world, title="改了内容")}
+    results = device.push(new, earlier, new, reused, new)
+    assert [r["status"] for r in results] == [
+        "applied",
+        "duplicate",
+        "duplicate",
+        "rejected",
+        "duplicate",
+    ]
+    assert results[3]["errors"]["code"] == "reused_mutation_id"
+    assert results[2] == {**results[0], "status": "duplicate"}
+    titles = set(db.session.scalars(select(Finding.title)))
+    assert titles == {"早", "新"}
+
+
+def test_a_photo_sees_the_photos_pushed_before_it_in_the_same_push(device, world):
+    """Photo checks read other photos with queries (duplicate content): each photo is
+    flushed before the next, as when every mutation had its own savepoint."""
+    finding = mutation("finding", finding_data(world))
+    first = mutation("photo", photo_data(finding["id"], b"same bytes"))
+    second = mutation("photo", photo_data(finding["id"], b"same bytes"))
+    results = device.push(finding, first, second)
+    assert [r["status"] for r in results] == ["applied"] * 3
+    assert "duplicate_content" not in db.session.get(Photo, UUID(first["id"])).flags
+    assert "duplicate_content" in db.session.get(Photo, UUID(second["id"])).flags
+
+
+def test_lookup_cache_forgets_what_a_rolled_back_savepoint_made(world):
+    from server.field.cache import cached_get
+    from server.models import Unit, UnitKind
+
+    savepoint = db.session.begin_nested()
+    unit = Unit(name="临时", code="TMP-1", kind=UnitKind.department, region_code="522730")
+    db.session.add(unit)
+    db.session.flush()
+    assert cached_get(db.session, Unit, unit.id) is unit
+    assert cached_get(db.session, Unit, world.target.id) is world.target
+    savepoint.rollback()
+    assert cached_get(db.session, Unit, unit.id) is None
+    assert cached_get(db.session, Unit, world.target.id) is world.target
