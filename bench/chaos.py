@@ -414,12 +414,14 @@ class Instance:
         for p in self.procs:
             with contextlib.suppress(Exception):
                 p.stop()
-        if self.pg is not None:
+        if self.opts.keep:
+            self.say(f"  kept: {self.tmp} and {self.db_url} (Redis db {self.opts.redis_db})")
+        elif self.pg is not None:
             with contextlib.suppress(Exception):
                 self.pg.drop(self.db_url)
             with contextlib.suppress(Exception):
                 self.pg.dispose()
-        if self.redis_url:
+        if self.redis_url and not self.opts.keep:
             with contextlib.suppress(Exception):
                 import redis
 
