@@ -55,6 +55,7 @@ class Config:
     # runs in the request right after its commit, with no worker (tests only).
     REDIS_URL = ""
     JOBS_DB = ""  # empty: instance/jobs.sqlite3
+    JOBS_QUEUE = "zhicha"  # the queue's name (its keys in Redis): one per installation
     JOBS_IMMEDIATE = False
     JOBS_WORKERS = 2  # job threads per worker process, and as many decoder processes
     PHOTO_PROCESSING_TIMEOUT_S = 60
@@ -94,6 +95,7 @@ _ENV_TYPES = {
     "PULL_MAX_LIMIT": int,
     "REDIS_URL": str,
     "JOBS_DB": str,
+    "JOBS_QUEUE": str,
     "JOBS_IMMEDIATE": lambda v: v.lower() in ("1", "true", "yes", "on"),
     "JOBS_WORKERS": int,
     "PHOTO_PROCESSING_TIMEOUT_S": int,

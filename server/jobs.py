@@ -53,10 +53,10 @@ def init_jobs(app: Flask) -> None:
 def _storage(cfg) -> SqliteStorage | RedisStorage:
     if cfg["REDIS_URL"]:
         # blocking: the worker waits on BRPOP instead of polling
-        return RedisStorage("zhicha", url=cfg["REDIS_URL"], blocking=True, read_timeout=1)
+        return RedisStorage(cfg["JOBS_QUEUE"], url=cfg["REDIS_URL"], blocking=True, read_timeout=1)
     Path(cfg["JOBS_DB"]).parent.mkdir(parents=True, exist_ok=True)
     return SqliteStorage(
-        "zhicha", filename=cfg["JOBS_DB"], timeout=cfg["SQLITE_BUSY_TIMEOUT_MS"] / 1000
+        cfg["JOBS_QUEUE"], filename=cfg["JOBS_DB"], timeout=cfg["SQLITE_BUSY_TIMEOUT_MS"] / 1000
     )
 
 

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
-import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +15,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from _common import REPO, build_world, finding_data, login_headers, make_app, mutation
+from _common import build_world, finding_data, login_headers, make_app, mutation
+from tests.processes import start_worker, stop
 
 TUS = {"Tus-Resumable": "1.0.0"}
 
@@ -124,36 +122,8 @@ def pipeline(tmp: Path, workers: int = 1) -> Iterator[Pipeline]:
     finding = mutation("finding", finding_data(world))
     path = Pipeline(app, headers, finding["id"])
     path._push(finding)
-    worker = _start_worker(app, workers)
+    worker = start_worker(app, workers, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         yield path
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-
-
-def _start_worker(app, workers: int) -> subprocess.Popen:
-    cfg = app.config
-    env = {
-        **os.environ,
-        "FLASK_APP": "wsgi",
-        "ZHICHA_ENV": "test",
-        "ZHICHA_DATABASE_URL": cfg["DATABASE_URL"],
-        "ZHICHA_INSTANCE_DIR": cfg["INSTANCE_DIR"],
-        "ZHICHA_STORAGE_DIR": cfg["STORAGE_DIR"],
-        "ZHICHA_JOBS_DB": cfg["JOBS_DB"],
-        "ZHICHA_SECRET_KEY": cfg["SECRET_KEY"],
-        "ZHICHA_JWT_SECRET_KEY": cfg["JWT_SECRET_KEY"],
-    }
-    command = [sys.executable, "-m", "flask", "jobs", "worker", "--workers", str(workers)]
-    return subprocess.Popen(
-        command,
-        cwd=REPO,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+        stop(worker)

@@ -7,10 +7,8 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -19,10 +17,10 @@ from server.extensions import db
 from server.models import ContentStatus, Photo, Role, UnitKind, utcnow
 from tests.api.sync_helpers import Device, World
 from tests.api.test_evidence import GPS_JPEG, push_photo, upload
-from tests.conftest import TEST_SECRETS, make_test_config
+from tests.conftest import make_test_config
 from tests.factories import Auth, Factory
+from tests.processes import start_worker, stop
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/13"
 QUEUES = ["sqlite", "redis"]
 
@@ -41,13 +39,11 @@ def redis_reachable() -> bool:
 def queued_app(request, backend, tmp_path):
     """An app whose jobs go on a real queue, not run in the request."""
     name, url, _ = backend
-    extra = {"JOBS_IMMEDIATE": False, "JOBS_WORKERS": 2}
+    # A queue of its own: nothing else on this Redis takes its jobs.
+    extra = {"JOBS_IMMEDIATE": False, "JOBS_WORKERS": 2, "JOBS_QUEUE": f"test-{uuid4().hex}"}
     if request.param == "redis":
         if not redis_reachable():
             pytest.skip("no Redis server on 127.0.0.1:6379")
-        import redis
-
-        redis.Redis.from_url(REDIS_URL).flushdb()
         extra["REDIS_URL"] = REDIS_URL
     app = create_app(make_test_config(tmp_path, url, **extra))
     with app.app_context():
@@ -57,28 +53,9 @@ def queued_app(request, backend, tmp_path):
 
         _empty_all_tables()
         db.engine.dispose()
-    if request.param == "redis":
-        import redis
+        from server.jobs import huey
 
-        redis.Redis.from_url(REDIS_URL).flushdb()
-
-
-def start_worker(app) -> subprocess.Popen:
-    cfg = app.config
-    env = {
-        **os.environ,
-        "FLASK_APP": "wsgi",
-        "ZHICHA_ENV": "test",
-        "ZHICHA_DATABASE_URL": cfg["DATABASE_URL"],
-        "ZHICHA_INSTANCE_DIR": cfg["INSTANCE_DIR"],
-        "ZHICHA_STORAGE_DIR": cfg["STORAGE_DIR"],
-        "ZHICHA_JOBS_DB": cfg["JOBS_DB"],
-        "ZHICHA_REDIS_URL": cfg["REDIS_URL"],
-        "ZHICHA_SECRET_KEY": TEST_SECRETS["SECRET_KEY"],
-        "ZHICHA_JWT_SECRET_KEY": TEST_SECRETS["JWT_SECRET_KEY"],
-    }
-    command = [sys.executable, "-m", "flask", "jobs", "worker", "--workers", "2"]
-    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        huey.flush()  # the queue's own keys
 
 
 def consumer_pid(worker: subprocess.Popen, timeout_s: float = 30) -> int:
@@ -142,10 +119,5 @@ def test_uploads_are_processed_by_the_worker_which_survives_a_kill(queued_app):
         assert set(wait_until_settled([first[0], *later]).values()) == {"stored"}
         assert worker.poll() is None and consumer_pid(worker) != killed
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            raise
-    assert worker.returncode == 0  # stopped cleanly on SIGTERM
+        code = stop(worker)
+    assert code == 0  # stopped cleanly on SIGTERM

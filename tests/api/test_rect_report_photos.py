@@ -9,6 +9,7 @@ from server.evidence.operations import storage_root
 from server.extensions import db
 from server.models import Photo, PhotoParent
 from tests.conftest import PHOTOS
+from tests.processes import take_sqlite_write_lock
 
 HEIC = PHOTOS / "heic_mobile_iphone_13_pro_max.HEIC"  # 2.2 MB, over MAX_BODY_BYTES
 
@@ -77,22 +78,13 @@ def test_the_offices_checks_on_a_report_photo_stay_with_the_office(rw, client, a
 def test_a_report_photo_is_hashed_before_the_request_takes_the_write_lock(rw, app, monkeypatch):
     """The file is received (hashed, written) before the first database statement: on
     SQLite another writer gets the write lock at once meanwhile."""
-    import sqlite3
-
     import server.evidence.intake as intake
 
     seen, real = [], intake.receive_photo
 
     def receive(stream, filename):
         seen.append(filename)
-        if app.config["BACKEND"] == "sqlite":
-            path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-            other = sqlite3.connect(path, timeout=0, isolation_level=None)
-            try:
-                other.execute("BEGIN IMMEDIATE")  # "database is locked" if the request held it
-                other.execute("COMMIT")
-            finally:
-                other.close()
+        take_sqlite_write_lock(app)  # "database is locked" if the request held it
         return real(stream, filename)
 
     url, report_id = report_of(rw)

@@ -22,6 +22,7 @@ from tests.api.sync_helpers import (
     photo_data,
 )
 from tests.conftest import PHOTOS
+from tests.processes import take_sqlite_write_lock
 
 TUS = {"Tus-Resumable": "1.0.0"}
 JPEG = (PHOTOS / "jpg_gps_DSCN0010.jpg").read_bytes()
@@ -311,22 +312,13 @@ def test_the_whole_file_is_hashed_before_the_write_lock_is_taken(
 ):
     """The last PATCH checks the whole file's sha256 with no write lock held: on SQLite
     another writer gets the lock at once meanwhile."""
-    import sqlite3
-
     import sync.tus
 
     probed, real = [], sync.tus.sha256_of
 
     def hashing(path):
         probed.append(path.name)
-        if app.config["BACKEND"] == "sqlite":
-            database = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-            other = sqlite3.connect(database, timeout=0, isolation_level=None)
-            try:
-                other.execute("BEGIN IMMEDIATE")  # "database is locked" if the PATCH held it
-                other.execute("COMMIT")
-            finally:
-                other.close()
+        take_sqlite_write_lock(app)  # "database is locked" if the PATCH held it
         return real(path)
 
     monkeypatch.setattr(sync.tus, "sha256_of", hashing)
