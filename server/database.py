@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 import sync
@@ -15,7 +16,11 @@ import sync
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+BUSY_RETRY_AFTER_S = 2
+
+
 def configure_database(app: Flask) -> None:
+    app.register_error_handler(OperationalError, _database_error)
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if url.startswith("sqlite"):
         Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
@@ -27,6 +32,26 @@ def configure_database(app: Flask) -> None:
         }
     else:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10}
+
+
+def _database_error(error: OperationalError):
+    """SQLite still locked after the busy timeout (a burst of writers): 503 with
+    Retry-After, which devices and browsers retry; nothing was written. Anything else is
+    the unexpected error it is."""
+    from server.errors import ApiError, handle_api_error, handle_unexpected
+
+    if "database is locked" not in str(error.orig):
+        return handle_unexpected(error)
+    seconds = BUSY_RETRY_AFTER_S
+    return handle_api_error(
+        ApiError(
+            503,
+            "database_busy",
+            f"服务器繁忙,请 {seconds} 秒后重试(未保存任何更改)",
+            {"retry_after_seconds": seconds},
+            {"Retry-After": str(seconds)},
+        )
+    )
 
 
 @event.listens_for(Engine, "connect")
