@@ -95,6 +95,20 @@ def _writing() -> bool:
     return has_app_context() and g.get("writer", False)
 
 
+def begin_writing_now() -> None:
+    """Begin the session's next transaction now, as a writer (SQLite: BEGIN IMMEDIATE),
+    in a reading request that has ended its read transaction and must write (a login's
+    outcome, a HEAD that finishes an upload). The flag is only needed while it begins."""
+    from server.extensions import db
+
+    previous = g.get("writing_after_read", False)
+    g.writing_after_read = True
+    try:
+        db.session.connection()
+    finally:
+        g.writing_after_read = previous
+
+
 def begin_writes() -> None:
     """Declare the work of this app context (a job, a CLI command) a writer: each of its
     transactions begins immediate, like a writing request's. Keep them short: no image

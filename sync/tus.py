@@ -242,6 +242,35 @@ def _sync(handle) -> None:
     os.fsync(handle.fileno())
 
 
+def settle_full(
+    session: Session,
+    store: UploadStore,
+    gate: PhotoGate,
+    principal: Principal,
+    upload: Upload,
+    sha256: str,
+) -> int:
+    """Every byte arrived but the request that should have finished the upload died (a
+    killed worker, a 503): finish it now, or, if the file is not the photo's (`sha256` is
+    its digest, taken before this transaction), empty it so that the device sends it
+    again. Returns the offset to report."""
+    if upload.status == "complete":
+        return upload.length
+    path = store.partial(upload.id)
+    with open(path, "r+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # a PATCH is writing: it will finish the upload itself
+            return os.fstat(handle.fileno()).st_size
+        if os.fstat(handle.fileno()).st_size != upload.length:
+            return os.fstat(handle.fileno()).st_size
+        if sha256 != upload.sha256:
+            _truncate(handle, 0)
+            return 0
+        _finish(session, store, gate, principal, upload, path, sha256)
+    return upload.length
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -25,11 +25,12 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, g
+from flask import current_app
 from sqlalchemy import delete, func, select
 
 from server.audit import client_addr, record_event
 from server.auth.passwords import verify_password
+from server.database import begin_writing_now
 from server.errors import ApiError
 from server.extensions import db
 from server.models import AuthSession, LoginAttempt, User, utcnow
@@ -134,17 +135,6 @@ def _record_failure(
     keep_writes_on_error()
 
 
-def _begin_writing() -> None:
-    """Begin the session's next transaction now, as a writer (SQLite: BEGIN IMMEDIATE;
-    server/database.py). The flag is only needed while it begins."""
-    previous = g.get("writing_after_read", False)
-    g.writing_after_read = True
-    try:
-        db.session.connection()
-    finally:
-        g.writing_after_read = previous
-
-
 def log_in(username: str, password: str, user_agent: str | None) -> AuthSession:
     addr = client_addr() or "unknown"
     username = username.strip()
@@ -158,7 +148,7 @@ def log_in(username: str, password: str, user_agent: str | None) -> AuthSession:
     ok = verify_password(stored_hash, password)
 
     # 3. Writes, in a transaction that holds the write lock from its start.
-    _begin_writing()
+    begin_writing_now()
     counts = failure_counts(username, addr)
     # Attempts running at the same time were not counted in step 1: decide again under
     # the lock (SQLite), without revealing whether this password was right.

@@ -3,11 +3,14 @@ sync/tus.py, these routes only translate HTTP."""
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Response, current_app, request
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from server.auth.guards import api_login_required
+from server.database import begin_writing_now
 from server.errors import ApiError, handle_api_error
 from server.extensions import db
 from server.field.principal import principal_for
@@ -141,15 +144,29 @@ def create():
 @_doc(_200="Upload-Offset and Upload-Length headers", _404="Unknown upload")
 def offset(upload_id):
     """How many bytes the server has."""
-    upload = tus.find_upload(db.session, principal_for(current_user), upload_id)
+    principal = principal_for(current_user)
+    upload = tus.find_upload(db.session, principal, upload_id)
+    at = tus.current_offset(upload_store(), upload)
+    if upload.status != "complete" and at == upload.length:
+        at = _settle_full(principal, upload_id)
     return Response(
         status=200,
         headers={
-            "Upload-Offset": str(tus.current_offset(upload_store(), upload)),
+            "Upload-Offset": str(at),
             "Upload-Length": str(upload.length),
             "Cache-Control": "no-store",
         },
     )
+
+
+def _settle_full(principal, upload_id: str) -> int:
+    """All bytes are here but the upload was never finished: hash the file with no
+    transaction open, then finish it as a writer (this HEAD writes)."""
+    sha256 = tus.sha256_of(upload_store().partial(uuid.UUID(upload_id)))
+    db.session.rollback()
+    begin_writing_now()
+    upload = tus.find_upload(db.session, principal, upload_id)
+    return tus.settle_full(db.session, upload_store(), PhotoGate(), principal, upload, sha256)
 
 
 @blp.route("/<string:upload_id>", methods=["PATCH"])

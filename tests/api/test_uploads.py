@@ -327,3 +327,38 @@ def test_the_whole_file_is_hashed_before_the_write_lock_is_taken(
     assert patch(client, device, location, 0, JPEG).status_code == 204
     assert len(probed) == 1
     assert stored_photo(photo).content_status.value == "stored"
+
+
+def test_a_full_upload_whose_finishing_request_died_is_finished_by_head(
+    app, client, device, photo, monkeypatch
+):
+    """All bytes reached the disk, then the PATCH died before its finishing transaction
+    committed (a killed worker): HEAD says the upload is whole, so the device stops; the
+    server finishes it then, and the photo is processed."""
+    import sync.tus
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("worker killed")
+
+    location = create(client, device, photo).headers["Location"]
+    monkeypatch.setattr(sync.tus, "_finish", killed)
+    assert patch(client, device, location, 0, JPEG).status_code == 500
+    monkeypatch.undo()
+    assert stored_photo(photo).content_status.value == "pending"
+    assert head_offset(client, device, location) == len(JPEG)
+    assert stored_photo(photo).content_status.value == "stored"
+    assert head_offset(client, device, location) == len(JPEG)  # and stays finished
+
+
+def test_a_full_upload_with_other_bytes_is_emptied_for_the_device_to_send_again(
+    app, client, device, photo
+):
+    location = create(client, device, photo).headers["Location"]
+    upload_id = location.rsplit("/", 1)[1]
+    from server.field.uploads import upload_store
+
+    upload_store().partial(UUID(upload_id)).write_bytes(b"x" * len(JPEG))  # not the photo
+    assert head_offset(client, device, location) == 0
+    assert stored_photo(photo).content_status.value == "pending"
+    assert patch(client, device, location, 0, JPEG).status_code == 204
+    assert stored_photo(photo).content_status.value == "stored"
