@@ -101,12 +101,12 @@ def begin_writing_now() -> None:
     outcome, a HEAD that finishes an upload). The flag is only needed while it begins."""
     from server.extensions import db
 
-    previous = g.get("writing_after_read", False)
-    g.writing_after_read = True
+    previous = g.get("writing_after_read", False), g.get("writer", False)
+    g.writing_after_read = g.writer = True
     try:
         db.session.connection()
     finally:
-        g.writing_after_read = previous
+        g.writing_after_read, g.writer = previous
 
 
 def begin_writes() -> None:

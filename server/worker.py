@@ -59,16 +59,35 @@ def consumer_command(workers: int) -> list[str]:
     ]
 
 
+def _with_retries(work, attempts: int = 6) -> int:
+    """Startup work against a busy database: wait and try again rather than die (the
+    minute's sweep does it anyway if every attempt fails)."""
+    from sqlalchemy.exc import OperationalError
+
+    from server.extensions import db
+
+    for attempt in range(attempts):
+        try:
+            return work()
+        except OperationalError as error:
+            db.session.rollback()
+            log.warning("startup sweep: %s; again in %d s", error.orig, 2**attempt)
+            time.sleep(2**attempt)
+    return 0
+
+
 def consume(workers: int) -> None:
     """Run the Huey consumer in this process until SIGINT/SIGTERM."""
-    from server.evidence.jobs import requeue_all_processing
+    from server.database import begin_writes
+    from server.evidence.jobs import requeue_orphaned
     from server.evidence.operations import decoder_pool
     from server.jobs import huey
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    begin_writes()  # the startup sweep writes: BEGIN IMMEDIATE, as the jobs do
     current_app.config["JOBS_WORKERS"] = workers  # one decoder per job thread
     pool = decoder_pool()  # pre-started before the first job
-    requeued = requeue_all_processing()
+    requeued = _with_retries(requeue_orphaned)
     log.info("consumer %d: %d decoders, %d photos re-enqueued", os.getpid(), workers, requeued)
     consumer = Consumer(
         huey,

@@ -30,13 +30,14 @@ def process_photo_job(photo_id: str) -> None:
 
 @periodic_job(every_minute)
 def sweep_stranded_photos() -> int:
-    """Re-enqueue photos whose job was lost (a wiped queue, an outage when enqueuing)."""
-    count = operations.requeue(operations.stranded(SWEEP_LIMIT))
+    """Re-enqueue photos whose job was lost: claimed by a consumer of this host that died,
+    or queued too long ago (a wiped queue, an outage when enqueuing)."""
+    count = requeue_orphaned() + operations.requeue(operations.stranded(SWEEP_LIMIT))
     if count:
         log.info("re-enqueued %d stranded photos", count)
     return count
 
 
-def requeue_all_processing() -> int:
-    """At worker start: the previous worker may have died in the middle of a job."""
-    return operations.requeue(operations.all_processing(SWEEP_LIMIT))
+def requeue_orphaned() -> int:
+    """Photos a dead consumer of this host was working on (at worker start, each sweep)."""
+    return operations.requeue(operations.orphaned(SWEEP_LIMIT))

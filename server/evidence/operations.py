@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import socket
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -101,11 +103,44 @@ def process_photo_content(photo_id: uuid.UUID) -> None:
         _record(photo_id, out_dir, result, None)
 
 
+def consumer_id() -> str:
+    """Who is working on a photo: this process on this host."""
+    return f"{socket.gethostname()}:{os.getpid()}"[:80]
+
+
+def _claimer_dead(claimed_by: str) -> bool:
+    """True for a process of this host that no longer exists; others are not known."""
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _claimed_elsewhere(photo: Photo) -> bool:
+    """Another live consumer claimed the photo within its lease (a doubled message)."""
+    claimed_by = photo.processing_claimed_by
+    if not claimed_by or claimed_by == consumer_id() or _claimer_dead(claimed_by):
+        return False
+    lease = timedelta(seconds=current_app.config["PHOTO_PROCESSING_TIMEOUT_S"] + 60)
+    return photo.processing_queued_at is not None and photo.processing_queued_at > utcnow() - lease
+
+
 def _claim(photo_id: uuid.UUID) -> tuple[str, Path, Caption] | None:
-    """Count the attempt and read what the decoder needs; None if there is nothing to do
-    (already done, or out of attempts: then the photo is `failed`)."""
-    photo = db.session.get(Photo, photo_id)
-    if photo is None or photo.content_status != ContentStatus.processing:
+    """Count the attempt, claim the photo for this consumer and read what the decoder
+    needs; None if there is nothing to do (done, claimed by another live consumer, or out
+    of attempts: then the photo is `failed`)."""
+    photo = db.session.get(Photo, photo_id, with_for_update=True)  # PostgreSQL: one claim
+    if (
+        photo is None
+        or photo.content_status != ContentStatus.processing
+        or _claimed_elsewhere(photo)
+    ):
         db.session.rollback()
         return None
     if photo.processing_attempts >= current_app.config["PHOTO_PROCESSING_MAX_ATTEMPTS"]:
@@ -114,6 +149,7 @@ def _claim(photo_id: uuid.UUID) -> tuple[str, Path, Caption] | None:
         return None
     photo.processing_attempts += 1
     photo.processing_queued_at = utcnow()
+    photo.processing_claimed_by = consumer_id()
     out_dir = Path("derived") / photo.captured_at.strftime("%Y/%m") / str(photo.id)
     work = photo.storage_path, out_dir, caption_for(photo)
     db.session.commit()
@@ -132,6 +168,7 @@ def _retry_or_fail(photo_id: uuid.UUID, reason: str) -> None:
     attempts = photo.processing_attempts
     if attempts < cfg["PHOTO_PROCESSING_MAX_ATTEMPTS"]:
         photo.content_error = reason[:300]
+        photo.processing_claimed_by = None  # the retry may run anywhere
         db.session.commit()
         log.warning("photo %s attempt %d failed (%s); retrying", photo_id, attempts, reason)
         raise RetryLater(cfg["PHOTO_PROCESSING_RETRY_S"] * 2 ** (attempts - 1), reason)
@@ -141,6 +178,7 @@ def _retry_or_fail(photo_id: uuid.UUID, reason: str) -> None:
 
 def _fail(photo: Photo, reason: str) -> None:
     photo.content_status = ContentStatus.failed
+    photo.processing_claimed_by = None
     photo.content_error = f"照片处理失败,已尝试 {photo.processing_attempts} 次:{reason}"[:300]
     photo.processed_at = utcnow()
     record_event("photo.failed", "photo", photo.id, reason=reason[:200])
@@ -176,6 +214,7 @@ def _record(
         photo.content_error = None
         record_event("photo.processed", "photo", photo.id, flags=photo.flags)
     photo.processed_at = utcnow()
+    photo.processing_claimed_by = None
     for neighbour in evaluate_photo(db.session, photo, exif_time):
         note_changed("photo", neighbour)
     note_changed("photo", photo)
@@ -185,7 +224,9 @@ def _record(
 
 
 def stranded(limit: int) -> list[uuid.UUID]:
-    """Photos in `processing` queued longer ago than the setting (or never)."""
+    """Photos in `processing` queued longer ago than the setting (or never): their
+    message was lost (a wiped queue, an outage when enqueuing, a consumer on another host
+    that died)."""
     since = utcnow() - timedelta(seconds=current_app.config["PHOTO_REQUEUE_AFTER_S"])
     return list(
         db.session.scalars(
@@ -200,8 +241,23 @@ def stranded(limit: int) -> list[uuid.UUID]:
     )
 
 
+def orphaned(limit: int) -> list[uuid.UUID]:
+    """Photos claimed by a consumer of this host that has died (killed mid-job): their
+    job went with it. Re-enqueued at once, not after the stranded delay."""
+    mine = f"{socket.gethostname()}:%"
+    rows = db.session.execute(
+        select(Photo.id, Photo.processing_claimed_by)
+        .where(
+            Photo.content_status == ContentStatus.processing,
+            Photo.processing_claimed_by.like(mine),
+        )
+        .limit(limit)
+    ).all()
+    return [photo_id for photo_id, claimed_by in rows if _claimer_dead(claimed_by)]
+
+
 def requeue(photo_ids: list[uuid.UUID]) -> int:
-    """Enqueue these photos again (noting when); returns how many."""
+    """Enqueue these photos again (noting when, releasing their claim); returns how many."""
     from server.evidence.jobs import process_photo_job
     from server.jobs import enqueue
 
@@ -209,20 +265,12 @@ def requeue(photo_ids: list[uuid.UUID]) -> int:
         db.session.rollback()
         return 0
     db.session.execute(
-        update(Photo).where(Photo.id.in_(photo_ids)).values(processing_queued_at=utcnow())
+        update(Photo)
+        .where(Photo.id.in_(photo_ids), Photo.content_status == ContentStatus.processing)
+        .values(processing_queued_at=utcnow(), processing_claimed_by=None)
     )
     db.session.commit()
     return sum(enqueue(process_photo_job, str(photo_id)) for photo_id in photo_ids)
-
-
-def all_processing(limit: int) -> list[uuid.UUID]:
-    """Every photo in `processing`: a worker that starts re-enqueues them all (its
-    predecessor may have died mid-job; a photo queued twice is done once)."""
-    return list(
-        db.session.scalars(
-            select(Photo.id).where(Photo.content_status == ContentStatus.processing).limit(limit)
-        )
-    )
 
 
 def retry_failed(limit: int) -> list[uuid.UUID]:
@@ -244,7 +292,11 @@ def retry_failed(limit: int) -> list[uuid.UUID]:
 
 def process_pending(limit: int = 100) -> int:
     """Process photos left in `processing` here and now (`flask evidence process`)."""
-    ids = all_processing(limit)
+    ids = list(
+        db.session.scalars(
+            select(Photo.id).where(Photo.content_status == ContentStatus.processing).limit(limit)
+        )
+    )
     db.session.rollback()
     for photo_id in ids:
         # RetryLater: the reason is kept on the photo; the sweeper tries again later

@@ -201,6 +201,7 @@ class Photo(FieldTruth, FieldRecord, Base):
     # The job queue is only a hint: these let the sweeper find stranded photos and stop
     # after `photo_processing_max_attempts`.
     processing_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
-    processing_queued_at: Mapped[datetime | None]
+    processing_queued_at: Mapped[datetime | None]  # last enqueued or claimed
+    processing_claimed_by: Mapped[str | None] = mapped_column(String(80))  # "host:pid"
 
     plan: Mapped[Plan | None] = relationship()

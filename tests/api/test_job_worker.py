@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from uuid import UUID, uuid4
@@ -13,6 +14,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from server import create_app
+from server.database import begin_writing_now
 from server.extensions import db
 from server.models import ContentStatus, Photo, Role, UnitKind, utcnow
 from tests.api.sync_helpers import Device, World
@@ -107,13 +109,17 @@ def test_uploads_are_processed_by_the_worker_which_survives_a_kill(queued_app):
     worker = start_worker(app)
     try:
         assert set(wait_until_settled(first).values()) == {"stored"}
-        # SIGKILL the consumer; a photo it was working on (claimed, never finished) and
-        # new uploads are done by the consumer its supervisor starts again.
+        # SIGKILL the consumer: the photo it was working on and new uploads are done by
+        # the consumer its supervisor starts again.
         killed = consumer_pid(worker)
         os.kill(killed, signal.SIGKILL)
+        # A photo it was working on: claimed by it, just now (so not stale for the sweeper).
+        db.session.rollback()
+        begin_writing_now()
         stranded = db.session.get(Photo, UUID(first[0]))
         stranded.content_status = ContentStatus.processing
-        stranded.processing_queued_at = utcnow()  # not stale: only the restart re-enqueues it
+        stranded.processing_queued_at = utcnow()
+        stranded.processing_claimed_by = f"{socket.gethostname()}:{killed}"
         db.session.commit()
         later = upload_photos(2)
         assert set(wait_until_settled([first[0], *later]).values()) == {"stored"}

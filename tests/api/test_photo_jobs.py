@@ -4,6 +4,7 @@ these tests; tests/api/test_job_worker.py runs the real worker.)"""
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -170,3 +171,52 @@ def test_the_job_itself_retries_a_locked_database(app, client, device, world, mo
         process_photo_job.call_local(photo["id"])
     assert retry.value.delay == app.config["PHOTO_PROCESSING_RETRY_S"]
     assert record(photo).content_status == ContentStatus.processing
+
+
+def _leave_processing(photo, claimed_by: str | None, ago_s: float = 0):
+    kept = record(photo)
+    kept.content_status = ContentStatus.processing
+    kept.processing_claimed_by = claimed_by
+    kept.processing_queued_at = utcnow() - timedelta(seconds=ago_s)
+    db.session.commit()
+    return kept
+
+
+def dead_local_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_photo_another_live_consumer_claimed_is_left_to_it(app, client, device, world):
+    photo, _ = push_photo(device, world)
+    upload(client, device, photo["id"], GPS_JPEG)
+    busy = _leave_processing(photo, "other-host:4242")  # claimed just now elsewhere
+    operations.process_photo_content(busy.id)  # a doubled message
+    assert record(photo).content_status == ContentStatus.processing
+    assert record(photo).processing_claimed_by == "other-host:4242"
+    # Past its lease (decode timeout + 60 s) the claim no longer holds.
+    lease = app.config["PHOTO_PROCESSING_TIMEOUT_S"] + 61
+    _leave_processing(photo, "other-host:4242", ago_s=lease)
+    operations.process_photo_content(busy.id)
+    assert record(photo).content_status == ContentStatus.stored
+    assert record(photo).processing_claimed_by is None
+
+
+def test_the_photo_of_a_consumer_that_died_here_is_requeued_at_once(app, client, device, world):
+    import socket
+
+    photo, _ = push_photo(device, world)
+    upload(client, device, photo["id"], GPS_JPEG)
+    _leave_processing(photo, f"{socket.gethostname()}:{dead_local_pid()}")  # killed mid-job
+    other = push_photo(device, world)[0]
+    upload(client, device, other["id"], GPS_JPEG)
+    _leave_processing(other, f"{socket.gethostname()}:{os.getpid()}")  # alive: this process
+    assert operations.orphaned(10) == [record(photo).id]
+    assert sweep_stranded_photos.call_local() == 1  # not stale, yet re-enqueued (and done)
+    db.session.rollback()  # the job ran in its own session: read after it
+    assert record(photo).content_status == ContentStatus.stored
+    assert record(other).content_status == ContentStatus.processing
