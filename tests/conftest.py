@@ -15,11 +15,8 @@ from server import create_app
 from server.extensions import db
 from tests.pg import TempPostgres
 
-# The project's shared/ folder (specs, fixture photos) stands beside the repository.
-SHARED = Path(
-    os.environ.get("ZHICHA_SHARED_DIR") or Path(__file__).resolve().parent.parent.parent / "shared"
-)
-PHOTOS = SHARED / "fixtures" / "photos"
+# Real photos with their provenance and reference values (tests/fixtures/photos/README.md).
+PHOTOS = Path(__file__).resolve().parent / "fixtures" / "photos"
 
 TEST_SECRETS = {
     "SECRET_KEY": "test-secret-key-" + "s" * 64,
