@@ -22,9 +22,11 @@ CODES = {
     409: ("conflict", "与现有数据冲突"),
     412: ("precondition_failed", "协议版本不受支持"),
     413: ("payload_too_large", "请求内容过大"),
+    414: ("uri_too_long", "请求地址过长"),
     415: ("unsupported_media_type", "不支持的内容类型"),
     422: ("validation_error", "提交的数据未通过校验"),
     429: ("too_many_requests", "请求过于频繁,请稍后再试"),
+    431: ("request_header_fields_too_large", "请求头过大"),
     460: ("checksum_mismatch", "校验值不一致"),
     500: ("internal_error", "服务器内部错误"),
     503: ("service_unavailable", "服务暂不可用"),
@@ -99,8 +101,11 @@ def handle_http_exception(error: HTTPException):
         return render_error_page(status)
     details = _validation_details(error)
     code = message = None
-    if status == 400 and details.get("fields", {}).get("_json"):
+    fields = details.get("fields", {})
+    if status == 400 and fields.get("_json"):
         message = "请求体不是有效的 JSON"
+    elif status == 422 and set(fields) == {"_schema"} and fields["_schema"]:
+        message = ";".join(str(m) for m in fields["_schema"])  # the body as a whole
     elif status == 405:
         details = {"allowed": sorted(error.valid_methods or [])}
     headers = {}

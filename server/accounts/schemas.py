@@ -2,7 +2,7 @@ from marshmallow import fields, validate
 
 from server.auth.passwords import MIN_PASSWORD_LENGTH
 from server.models import Role
-from server.schemas import BaseSchema
+from server.schemas import BaseSchema, UpdateSchema
 
 ROLES = [r.value for r in Role]
 USERNAME = validate.Regexp(
@@ -30,7 +30,7 @@ class UserCreateSchema(BaseSchema):
     unit_id = fields.UUID(required=True)
 
 
-class UserUpdateSchema(BaseSchema):
+class UserUpdateSchema(UpdateSchema):
     display_name = fields.String(validate=validate.Length(min=1, max=64))
     password = fields.String(
         load_only=True, validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=256)

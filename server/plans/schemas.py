@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from server.models import DrawPool, PlanKind, PlanMode, PlanStatus
-from server.schemas import BaseSchema
+from server.schemas import BaseSchema, UpdateSchema
 
 MAX_IDS = 500  # per list in one request: a plan is not a bulk import
 ID_LIST = {"validate": validate.Length(max=MAX_IDS)}
@@ -47,7 +47,7 @@ class PlanCreateSchema(PlanFieldsSchema):
     window_end = fields.Date(required=True)
 
 
-class PlanUpdateSchema(PlanFieldsSchema):
+class PlanUpdateSchema(PlanFieldsSchema, UpdateSchema):
     version = fields.Integer(required=True, metadata={"description": "The version you edited"})
 
 
@@ -92,7 +92,7 @@ class ListArgsSchema(BaseSchema):
     kind = fields.String(validate=validate.OneOf([k.value for k in PlanKind]))
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
     q = fields.String(validate=validate.Length(max=100))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 

@@ -8,7 +8,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from server.models import RectificationStatus, Severity, TriageStatus
 from server.rectification.colour import COLOURS
-from server.schemas import BaseSchema
+from server.schemas import BaseSchema, UpdateSchema
 from server.timeutil import local_today
 from server.workdays.calendar import MAX_DAYS
 
@@ -56,7 +56,7 @@ class ItemCreateSchema(DeadlineMixin, BaseSchema):
     report_every_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=366))
 
 
-class ItemUpdateSchema(DeadlineMixin, BaseSchema):
+class ItemUpdateSchema(DeadlineMixin, UpdateSchema):
     version = fields.Integer(required=True)
     unit_id = fields.UUID()
     problem = _text(minimum=2)
