@@ -12,7 +12,9 @@ from server.config import flask_settings, load_config
 from server.database import configure_database
 from server.errors import register_error_handlers
 from server.extensions import db, jwt, migrate
+from server.limits import init_limits
 from server.transaction import init_transaction
+from server.web import init_cache_policy
 
 
 class ZhichaApi(Api):
@@ -42,7 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
     init_tokens(jwt)
     init_transaction(app)
     register_error_handlers(app)
+    init_limits(app)  # request line, headers, JSON depth: before anything reads them
     _register_blueprints(app)
+    init_cache_policy(app)
     _add_security_headers(app)
 
     from server.cli import register_cli

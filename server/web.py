@@ -2,14 +2,19 @@
 root so its scope is the whole app), `/manifest.webmanifest`, and `/pwa/...` its modules.
 
 Everything is served with `Cache-Control: no-cache` (revalidate with ETag): the service
-worker owns offline caching, and a stale sw.js must never be served from the HTTP cache."""
+worker owns offline caching, and a stale sw.js must never be served from the HTTP cache.
+
+`init_cache_policy` gives everything else its caching: console pages and JSON API answers
+(tokens, plans, findings: none of it public) are `no-store`, so no shared or browser cache
+keeps them after a logout; public files (console CSS and scripts, the PWA, the OpenAPI
+document) keep theirs."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
-from flask import Blueprint, Response, send_from_directory
+from flask import Blueprint, Flask, Response, request, send_from_directory
 
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
@@ -62,3 +67,23 @@ def manifest():
 @bp.route("/pwa/<path:filename>")
 def field_app_file(filename: str):
     return _serve(filename)
+
+
+PUBLIC_ENDPOINTS = {"api-docs.openapi_json", "console.static"}
+PUBLIC_MIMETYPES = {"text/javascript", "application/javascript", "text/css"}
+
+
+def init_cache_policy(app: Flask) -> None:
+    @app.after_request
+    def cache_policy(response):
+        path = request.path
+        if not path.startswith(("/api/", "/console")) or request.endpoint in PUBLIC_ENDPOINTS:
+            return response
+        if response.mimetype in PUBLIC_MIMETYPES:
+            return response  # the console's scripts: the same for everyone
+        if response.mimetype in ("application/json", "text/html"):
+            response.headers["Cache-Control"] = "no-store"
+        else:
+            # Files that chose their own caching (a photo's thumbnail) keep it.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

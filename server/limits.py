@@ -1,0 +1,107 @@
+"""Limits on what a request may look like, checked before anything else reads it (before
+authentication, before the body is parsed), each answered with the error envelope.
+
+- The request line and the headers: gunicorn (gunicorn.conf.py) lets through up to its own
+  maximums so that the app, not gunicorn's HTML page, answers what is over these lower
+  limits: 414 for a long request line, 431 for too many or too large headers.
+- JSON bodies nested deeper than MAX_JSON_DEPTH: refused with a 400 by a linear scan of the
+  raw bytes, before any parser recurses into them (Python's json raises RecursionError at
+  about 1,000 levels; no payload of this API needs more than a handful).
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import accumulate
+
+from flask import Flask, current_app, request
+
+from server.errors import ApiError
+
+MAX_REQUEST_LINE = 4094  # bytes of "METHOD /path?query HTTP/1.1"
+MAX_HEADER_FIELD = 8190  # bytes of one "Name: value"
+MAX_HEADER_FIELDS = 100
+MAX_JSON_DEPTH = 64
+
+# A JSON string: a quote, then anything but a quote or backslash, or an escaped character.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = [0] * 256
+_STEP[ord("[")] = _STEP[ord("{")] = 1
+_STEP[ord("]")] = _STEP[ord("}")] = -1
+
+
+def json_depth(raw: bytes) -> int:
+    """The deepest nesting of arrays and objects in `raw`, brackets inside strings not
+    counted. Linear in the size of the body; never parses it."""
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(accumulate(_STEP[b] for b in brackets), default=0)
+
+
+def _request_line_length(environ: dict) -> int:
+    target = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if target is None:
+        query = environ.get("QUERY_STRING", "")
+        target = environ.get("PATH_INFO", "") + ("?" + query if query else "")
+    method = environ.get("REQUEST_METHOD", "")
+    protocol = environ.get("SERVER_PROTOCOL", "")
+    return len(method) + 1 + len(target.encode("latin-1", "replace")) + 1 + len(protocol)
+
+
+def _header_fields(environ: dict):
+    for key, value in environ.items():
+        if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            name = key[5:] if key.startswith("HTTP_") else key
+            yield len(name) + 2 + len(str(value).encode("latin-1", "replace"))
+
+
+def check_request_head() -> None:
+    environ = request.environ
+    if _request_line_length(environ) > MAX_REQUEST_LINE:
+        raise ApiError(
+            414,
+            "uri_too_long",
+            f"请求地址过长(最多 {MAX_REQUEST_LINE} 字节)",
+            {"limit": MAX_REQUEST_LINE},
+        )
+    sizes = list(_header_fields(environ))
+    if len(sizes) > MAX_HEADER_FIELDS:
+        raise ApiError(
+            431,
+            "too_many_headers",
+            f"请求头过多(最多 {MAX_HEADER_FIELDS} 个)",
+            {"limit": MAX_HEADER_FIELDS},
+        )
+    if sizes and max(sizes) > MAX_HEADER_FIELD:
+        raise ApiError(
+            431,
+            "header_too_large",
+            f"请求头过大(每个最多 {MAX_HEADER_FIELD} 字节)",
+            {"limit": MAX_HEADER_FIELD},
+        )
+
+
+def check_json_depth() -> None:
+    if not request.is_json or request.content_length == 0:
+        return
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "body_streamed", False):
+        return  # a streamed body (tus) is never parsed as JSON, nor read here
+    # The body is read (and cached for the parser) within the route's size limit, which
+    # server/transaction.py has set by now; a body over it raises 413 here.
+    if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+        raise ApiError(
+            400,
+            "json_too_deep",
+            f"JSON 嵌套层数过多(最多 {MAX_JSON_DEPTH} 层)",
+            {"limit": MAX_JSON_DEPTH},
+        )
+
+
+def init_limits(app: Flask) -> None:
+    """Run first among the app's before_request hooks: the request head before anything,
+    and the JSON depth as soon as a body may be read (after the route's size limit is set
+    by the transaction hook)."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(0, check_request_head)
+    hooks.append(check_json_depth)
