@@ -1,5 +1,9 @@
 """flask-jwt-extended wiring: pinned HS256, string `sub`, a `sid` claim naming the login
-session, revocation from the database, and every token failure as a 401 envelope."""
+session, revocation from the database, and every token failure as a 401 envelope.
+
+Every claim the server issues is required when a token is decoded: PyJWT checks `exp`
+only when it is present, so a token without one (signed with the right key) would never
+expire."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import uuid
 
 from flask import g
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token
+from flask_jwt_extended.config import config as jwt_config
+from jwt import MissingRequiredClaimError
 
 from server.errors import envelope
 from server.extensions import db
@@ -44,11 +50,24 @@ def load_live_session(sid, user_id) -> AuthSession | None:
     return row
 
 
+# What create_access_token / create_refresh_token put in every token, plus our `sid`.
+REQUIRED_CLAIMS = ("exp", "iat", "nbf", "jti", "type", "fresh", "sub", "sid")
+
+
 def _error(kind: str):
     return envelope(401, f"token_{kind}", TOKEN_MESSAGES[kind])
 
 
 def init_tokens(jwt: JWTManager) -> None:
+    @jwt.decode_key_loader
+    def key_for_complete_tokens(_header, unverified_payload) -> str:
+        """flask-jwt-extended passes PyJWT no `require` option: refuse a token missing
+        any claim here, before its signature is checked (→ 401 token_invalid)."""
+        for claim in REQUIRED_CLAIMS:
+            if claim not in unverified_payload:
+                raise MissingRequiredClaimError(claim)
+        return jwt_config.decode_key
+
     @jwt.token_in_blocklist_loader
     def is_revoked(_header, payload) -> bool:
         session = load_live_session(payload.get("sid"), payload.get("sub"))
