@@ -75,6 +75,9 @@ def push(body):
 @api_login_required(blp)
 @blp.arguments(PullArgsSchema, location="query")
 @blp.response(200, PullResultSchema)
+@blp.alt_response(
+    400, schema=ErrorSchema, description="invalid_cursor: pull again without a cursor"
+)
 def pull(args):
     """Everything visible on the first call, then what changed since the cursor."""
     cfg = current_app.config

@@ -23,12 +23,9 @@ blp = Blueprint(
 )
 
 TUS_HEADERS = {"Tus-Resumable": tus.TUS_VERSION}
-OFFSET_DOC = {
-    "in": "header",
-    "name": "Upload-Offset",
-    "required": True,
-    "schema": {"type": "integer", "minimum": 0},
-}
+# The largest value a header may carry; the server's own limit (Tus-Max-Size) is lower.
+HEADER_INT = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
+OFFSET_DOC = {"in": "header", "name": "Upload-Offset", "required": True, "schema": HEADER_INT}
 RESUMABLE_DOC = {
     "in": "header",
     "name": "Tus-Resumable",
@@ -47,6 +44,8 @@ def _response(code: str, text: str) -> dict:
 
 
 def _doc(*extra_params, **responses):
+    """Every tus request may also be answered 412 (no `Tus-Resumable: 1.0.0`)."""
+    responses = {"_412": "Tus-Resumable missing or not 1.0.0 (see Tus-Version)", **responses}
     return blp.doc(
         parameters=[RESUMABLE_DOC, *extra_params],
         responses={
@@ -84,7 +83,8 @@ def tus_error(error: tus.TusError):
 
 def _int_header(name: str) -> int | None:
     value = request.headers.get(name)
-    if value is None or not value.isdigit():
+    # isdigit() alone lets "²" through to int(); a number past 64 bits is no length either.
+    if value is None or not value.isascii() or not value.isdigit() or len(value) > 19:
         return None
     return int(value)
 
@@ -107,7 +107,7 @@ def capabilities():
 @blp.route("", methods=["POST"])
 @api_login_required(blp)
 @_doc(
-    {"in": "header", "name": "Upload-Length", "required": True, "schema": {"type": "integer"}},
+    {"in": "header", "name": "Upload-Length", "required": True, "schema": HEADER_INT},
     {
         "in": "header",
         "name": "Upload-Metadata",
@@ -116,6 +116,7 @@ def capabilities():
         "description": "photo_id, sha256 (base64 values)",
     },
     _201="Created, or the existing upload of this photo_id (see Location)",
+    _400="Upload-Length or Upload-Metadata missing or invalid",
     _404="No such photo of the caller",
     _413="Larger than the upload limit",
     _422="Length or sha256 differ from the photo record",
@@ -182,6 +183,9 @@ def _settle_full(principal, upload_id: str) -> int:
         "description": "sha1 or sha256, base64",
     },
     _204="Appended; Upload-Offset is the new offset",
+    _400="Upload-Offset missing or invalid, or Upload-Checksum unreadable",
+    _413="More bytes than Upload-Length",
+    _404="Unknown upload",
     _409="Offset mismatch",
     _415="Content-Type must be application/offset+octet-stream",
     _460="Chunk checksum or whole-file sha256 mismatch",

@@ -47,3 +47,22 @@ def test_error_schema_is_the_envelope(client):
     spec = client.get("/api/openapi.json").get_json()
     error = spec["components"]["schemas"]["Error"]
     assert error["required"] == ["error"]
+
+
+def test_tus_answers_are_documented(client):
+    spec = client.get("/api/openapi.json").get_json()
+    uploads = spec["paths"]["/api/uploads"]["post"]["responses"]
+    assert {"400", "412", "413"} <= set(uploads)
+    append = spec["paths"]["/api/uploads/{upload_id}"]["patch"]["responses"]
+    assert {"400", "409", "412", "460"} <= set(append)
+    for method in ("head", "delete"):
+        assert "412" in spec["paths"]["/api/uploads/{upload_id}"][method]["responses"]
+    error = uploads["412"]["content"]["application/json"]["schema"]
+    assert error == {"$ref": "#/components/schemas/Error"}
+
+
+def test_pull_documents_invalid_cursor(client):
+    spec = client.get("/api/openapi.json").get_json()
+    answer = spec["paths"]["/api/sync/pull"]["get"]["responses"]["400"]
+    assert "invalid_cursor" in answer["description"]
+    assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
