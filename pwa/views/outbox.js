@@ -2,7 +2,7 @@
 // 已同步 / 需要处理), photo uploads with their progress, and what to do about conflicts
 // and rejections. Also the last-resort export of everything not yet synced.
 
-import { getAll, getMeta } from "../db.js";
+import { getAll, getMeta, recordsOf } from "../db.js";
 import { base64FromBytes } from "../hash.js";
 import {
   discardItem, isUnsynced, keepServer, listOutbox, reapplyLocal, retryRejected,
@@ -113,10 +113,30 @@ function summaryText(items, uploads) {
   return parts.join(",");
 }
 
+/** What the server made of an uploaded photo (from pull): refused or failed, with why.
+ * A copy pulled while the device still had work on the photo (its upload not yet
+ * confirmed) is kept apart, in `server_data`, and is then the newest the device knows:
+ * the server may never send the photo again. Only the server sets content_status. */
+function serverOutcome(record) {
+  const d = record?.server_data ?? record?.data;
+  if (!d) return null;
+  if (d.content_status === "failed") {
+    return h("p", { class: "error photo-outcome", text: `服务器处理失败:${d.content_error || "原因不明"}(原图已保存,管理员可重试)` });
+  }
+  if (d.content_status === "invalid") {
+    return h("p", { class: "error photo-outcome", text: `照片被拒收:${d.content_error || "内容无效"}` });
+  }
+  if (d.content_status === "processing") {
+    return h("p", { class: "muted small photo-outcome", text: "服务器正在处理照片" });
+  }
+  return null;
+}
+
 export async function renderOutbox(root, _params, { afterCapture }) {
   const rerender = (sync) => { if (sync) afterCapture(); renderOutbox(root, _params, { afterCapture }); };
   const { items, uploads } = await listOutbox();
   const byPhoto = new Map(uploads.map((u) => [u.photo_id, u]));
+  const photoRecords = new Map((await recordsOf("photo")).map((r) => [r.id, r]));
   // A photo whose record is synced but whose content is not uploaded yet is still open.
   const uploading = (i) => i.entity === "photo" && i.op === "create" && i.state === "synced"
     && byPhoto.has(i.id) && byPhoto.get(i.id).state !== "done";
@@ -137,7 +157,8 @@ export async function renderOutbox(root, _params, { afterCapture }) {
       item.state === "attention" ? h("p", { class: "error", text: item.error || "需要处理" }) : null,
       item.state === "attention" && item.reason === "conflict" ? comparison(item) : null,
       item.state === "attention" && mine ? itemActions(item, rerender) : null,
-      upload ? uploadRow(upload, rerender) : null);
+      upload ? uploadRow(upload, rerender) : null,
+      item.entity === "photo" ? serverOutcome(photoRecords.get(item.id)) : null);
   };
 
   const exportButton = h("button", { type: "button", class: "secondary", text: "导出未同步数据" });
