@@ -26,22 +26,23 @@ instance/secrets.env: | $(VENV)/.installed-run
 	umask 077 && $(BIN)/python -m server.keygen > $@
 
 # Production path on SQLite: real secrets (generated once into instance/), migrations,
-# demo data on an empty database, gunicorn.
+# demo data on an empty database, then gunicorn and the job worker together (Procfile).
 run: $(VENV)/.installed-run instance/secrets.env
 	@set -a && . ./instance/secrets.env && set +a && \
 	$(BIN)/flask db upgrade && \
 	$(BIN)/flask seed-demo --if-empty && \
 	$(BIN)/flask analyze-db && \
-	$(BIN)/flask evidence process && \
-	echo "直查 zhicha: http://$(HOST):$(PORT)/" && \
-	exec $(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $(HOST):$(PORT) \
-	  --access-logfile - wsgi:app
+	$(BIN)/flask fonts-check && \
+	echo "直查 zhicha: http://$(HOST):$(PORT)/ (web + job worker; Ctrl-C stops both)" && \
+	HOST=$(HOST) WORKERS=$(WORKERS) PATH="$(abspath $(BIN)):$$PATH" \
+	  exec $(BIN)/honcho start --no-prefix -f Procfile -p $(PORT)
 
-# Debug server; development secrets are generated into instance/ on first start.
+# Debug server and job worker; development secrets are generated into instance/ on first start.
 dev: $(VENV)/.installed-run
 	ZHICHA_ENV=development $(BIN)/flask db upgrade
 	ZHICHA_ENV=development $(BIN)/flask seed-demo --if-empty
-	ZHICHA_ENV=development $(BIN)/flask run --debug --host $(HOST) --port $(PORT)
+	ZHICHA_ENV=development HOST=$(HOST) PATH="$(abspath $(BIN)):$$PATH" \
+	  exec $(BIN)/honcho start -f Procfile.dev -p $(PORT)
 
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 chromium:
