@@ -1,0 +1,122 @@
+"""What the Content-Security-Policy would block never ships (inline event handlers,
+javascript: URLs), and private answers are never kept by a cache (Cache-Control)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from server.extensions import db
+from server.models import Role
+from tests.api.test_console_plans import login
+from tests.factories import PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+SCANNED = [
+    *sorted((ROOT / "server" / "console" / "templates").rglob("*")),
+    *sorted((ROOT / "server" / "console" / "static").rglob("*")),
+    *sorted((ROOT / "pwa").rglob("*")),
+]
+TEXT_SUFFIXES = {".html", ".js", ".css", ".webmanifest", ".json", ".svg"}
+
+# An on…= attribute inside a tag (also in a JS template string), setAttribute("on…"),
+# and javascript: URLs.
+INLINE = [
+    re.compile(r"<[a-zA-Z][^<>]*\son\w+\s*=", re.IGNORECASE),
+    re.compile(r"setAttribute\(\s*[\"'`]on\w+", re.IGNORECASE),
+    re.compile(r"javascript\s*:", re.IGNORECASE),
+]
+
+
+def inline_script(text: str) -> list[str]:
+    return [m.group(0) for pattern in INLINE for m in pattern.finditer(text)]
+
+
+def test_the_scanner_finds_what_it_looks_for():
+    assert inline_script('<button type="button" onclick="window.print()">')
+    assert inline_script("<a\n  href=x\n  onMouseOver = 'f()'>")
+    assert inline_script('el.innerHTML = `<img src=x onerror="go()">`;')
+    assert inline_script('button.setAttribute("onclick", "go()")')
+    assert inline_script('<a href="JavaScript:void(0)">')
+    assert not inline_script('button.addEventListener("click", print); req.onsuccess = f;')
+    assert not inline_script('<button type="button" data-print>打印</button>')
+
+
+def test_no_inline_handlers_in_templates_or_the_field_app():
+    files = [p for p in SCANNED if p.is_file() and p.suffix in TEXT_SUFFIXES]
+    assert len(files) > 30  # the folders really were read
+    found = {
+        str(p.relative_to(ROOT)): hits
+        for p in files
+        if (hits := inline_script(p.read_text(encoding="utf-8")))
+    }
+    assert not found, found
+
+
+def test_the_print_button_is_wired_by_the_console_script(client, auth, factory):
+    login(client, auth, factory.user(Role.supervisor))
+    html = client.get("/console/three-lists").get_data(as_text=True)
+    assert re.search(r"<button[^>]*\sdata-print[\s>]", html)
+    assert "/console/static/console.js" in html
+    script = client.get("/console/static/console.js")
+    assert script.status_code == 200
+    assert "[data-print]" in script.get_data(as_text=True)
+    assert "window.print()" in script.get_data(as_text=True)
+
+
+# ---- Cache-Control ----
+
+
+def test_console_pages_are_no_store(client, auth, factory):
+    login(client, auth, factory.user(Role.supervisor))
+    for path in ("/console/", "/console/three-lists", "/console/no-such-page"):
+        response = client.get(path)
+        assert response.mimetype == "text/html", path
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_authenticated_json_is_no_store(client, auth, factory):
+    tokens = auth.login(factory.user(Role.admin))
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    for path in ("/api/me", "/api/users", "/api/plans", "/api/settings"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"] == "no-store", path
+
+
+def test_login_answer_with_tokens_is_no_store(client, factory):
+    user = factory.user(Role.inspector)
+    db.session.commit()
+    body = {"username": user.username, "password": PASSWORD}
+    response = client.post("/api/auth/login", json=body)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/", "no-cache"),  # the PWA shell: revalidated, the service worker caches it
+        ("/sw.js", "no-cache"),
+        ("/pwa/app.js", "no-cache"),
+        ("/manifest.webmanifest", "no-cache"),
+    ],
+)
+def test_public_files_keep_their_caching(client, path, expected):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == expected
+
+
+def test_console_static_files_are_not_no_store(client):
+    for name in ("console.css", "console.js"):
+        response = client.get(f"/console/static/{name}")
+        assert response.status_code == 200
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_openapi_document_is_cacheable(client):
+    response = client.get("/api/openapi.json")
+    assert "no-store" not in response.headers.get("Cache-Control", "")
