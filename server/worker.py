@@ -96,8 +96,8 @@ def consume(workers: int) -> None:
         periodic=True,
         # SQLite queue: polled, soon after a job (the next is often already there), then
         # less often, at least every half second. (Redis blocks on BRPOP instead.)
-        initial_delay=0.005,
-        backoff=1.25,
+        initial_delay=0.002,
+        backoff=1.1,
         max_delay=0.5,
         check_worker_health=True,
     )

@@ -106,7 +106,7 @@ class Pipeline:
                     return time.monotonic()
                 if set(states) - {ContentStatus.stored, ContentStatus.processing}:
                     raise RuntimeError(f"photos not stored: {states}")
-                time.sleep(0.002)
+                time.sleep(0.004)  # leave the CPU to the worker
         raise RuntimeError("photos still processing after the timeout")
 
 
