@@ -62,7 +62,7 @@ class Config:
     PHOTO_PROCESSING_MEMORY_BYTES = 1_500_000_000
     PHOTO_PROCESSING_MAX_ATTEMPTS = 5  # then the photo is `failed`, with the last reason
     PHOTO_PROCESSING_RETRY_S = 5  # first retry delay; doubles with each attempt
-    PHOTO_REQUEUE_AFTER_S = 300  # the sweeper re-enqueues photos queued longer ago
+    PHOTO_REQUEUE_AFTER_S = 60  # the sweeper re-enqueues photos queued longer ago
     PHOTO_DECODER_MAX_JOBS = 200  # a decoder process is replaced after this many photos
     REMINDERS_HOUR = 8  # daily reminders, hour in China Standard Time
     ANALYZE_HOUR = 3  # daily planner statistics (SQLite), hour in China Standard Time

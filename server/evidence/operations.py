@@ -127,8 +127,13 @@ def _claimed_elsewhere(photo: Photo) -> bool:
     claimed_by = photo.processing_claimed_by
     if not claimed_by or claimed_by == consumer_id() or _claimer_dead(claimed_by):
         return False
-    lease = timedelta(seconds=current_app.config["PHOTO_PROCESSING_TIMEOUT_S"] + 60)
-    return photo.processing_queued_at is not None and photo.processing_queued_at > utcnow() - lease
+    queued_at = photo.processing_queued_at
+    return queued_at is not None and queued_at > utcnow() - _lease()
+
+
+def _lease() -> timedelta:
+    """How long a claim holds: the decode timeout and a minute to record the outcome."""
+    return timedelta(seconds=current_app.config["PHOTO_PROCESSING_TIMEOUT_S"] + 60)
 
 
 def _claim(photo_id: uuid.UUID) -> tuple[str, Path, Caption] | None:
@@ -227,13 +232,20 @@ def stranded(limit: int) -> list[uuid.UUID]:
     """Photos in `processing` queued longer ago than the setting (or never): their
     message was lost (a wiped queue, an outage when enqueuing, a consumer on another host
     that died)."""
-    since = utcnow() - timedelta(seconds=current_app.config["PHOTO_REQUEUE_AFTER_S"])
+    now, cfg = utcnow(), current_app.config
+    since = now - timedelta(seconds=cfg["PHOTO_REQUEUE_AFTER_S"])
+    lease_since = now - _lease()
     return list(
         db.session.scalars(
             select(Photo.id)
             .where(
                 Photo.content_status == ContentStatus.processing,
                 or_(Photo.processing_queued_at.is_(None), Photo.processing_queued_at < since),
+                # one a consumer claimed is its own until the lease ends
+                or_(
+                    Photo.processing_claimed_by.is_(None),
+                    Photo.processing_queued_at < lease_since,
+                ),
             )
             .order_by(Photo.processing_queued_at)
             .limit(limit)

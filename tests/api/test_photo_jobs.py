@@ -220,3 +220,13 @@ def test_the_photo_of_a_consumer_that_died_here_is_requeued_at_once(app, client,
     db.session.rollback()  # the job ran in its own session: read after it
     assert record(photo).content_status == ContentStatus.stored
     assert record(other).content_status == ContentStatus.processing
+
+
+def test_the_sweeper_leaves_a_photo_claimed_within_its_lease(app, client, device, world):
+    photo, _ = push_photo(device, world)
+    upload(client, device, photo["id"], GPS_JPEG)
+    stale = app.config["PHOTO_REQUEUE_AFTER_S"] + 1
+    _leave_processing(photo, "other-host:4242", ago_s=stale)  # being decoded elsewhere
+    assert operations.stranded(10) == []
+    _leave_processing(photo, None, ago_s=stale)  # queued, never claimed: the message is lost
+    assert operations.stranded(10) == [record(photo).id]
