@@ -1,4 +1,4 @@
-"""The sync protocol core (see ../shared/SYNC_PROTOCOL.md and docs/sync.md).
+"""The sync protocol core (see docs/reference/SYNC_PROTOCOL.md and docs/sync.md).
 
 No Flask and nothing from server/: it takes a session, a principal and plain data, owns
 its tables (sync.models) and knows entities only through registered handlers."""
