@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from flask import g, has_request_context
-
 from server.errors import ApiError
 
 
@@ -241,6 +239,9 @@ def setting_default(key: str):
     return _lookup(key).default
 
 
+_CACHE = "setting_overrides"
+
+
 def get_setting(key: str):
     """The value in force now: database override, environment, then default."""
     setting = _lookup(key)
@@ -281,22 +282,25 @@ def _lookup(key: str) -> Setting:
 
 
 def _overrides() -> dict:
-    # Read once per request; outside a request (CLI, workers) read each time.
+    """The database overrides, read once per transaction (a photo job or a push reads
+    several settings; a new transaction sees changes made meanwhile)."""
     from server.extensions import db
     from server.models import SettingOverride
 
-    if has_request_context() and "setting_overrides" in g:
-        return g.setting_overrides
-    rows = db.session.execute(db.select(SettingOverride.key, SettingOverride.value)).all()
+    session = db.session()
+    cached = session.info.get(_CACHE)
+    if cached is not None and cached[0] is session.get_transaction():
+        return cached[1]
+    rows = session.execute(db.select(SettingOverride.key, SettingOverride.value)).all()
     values = {k: v for k, v in rows if k in SETTINGS}
-    if has_request_context():
-        g.setting_overrides = values
+    session.info[_CACHE] = (session.get_transaction(), values)
     return values
 
 
 def forget_cached_overrides() -> None:
-    if has_request_context():
-        g.pop("setting_overrides", None)
+    from server.extensions import db
+
+    db.session().info.pop(_CACHE, None)
 
 
 def settings_markdown() -> str:

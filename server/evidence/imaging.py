@@ -62,6 +62,7 @@ import io
 import math
 import os
 import re
+import shutil
 import struct
 import threading
 import warnings
@@ -732,18 +733,14 @@ def render_evidence(display: Image.Image, caption: Caption) -> Image.Image:
 # --- output
 
 
-def _encode(im: Image.Image, quality: int) -> bytes:
+def _save(im: Image.Image, out_dir: Path, name: str, quality: int) -> str:
+    """Encode straight into the file: Pillow releases the GIL while it encodes into a real
+    file (not into a BytesIO), so the copies are encoded side by side. Written under a
+    partial name and renamed, so a copy is either whole or absent."""
     if im.info:
         im.info = {}  # no EXIF, XMP, ICC profile or comment carried over
-    buffer = io.BytesIO()
-    im.save(buffer, "JPEG", quality=quality, optimize=False)
-    return buffer.getvalue()
-
-
-def _write(out_dir: Path, name: str, data: bytes) -> str:
     partial = out_dir / f".{name}.partial"
-    with open(partial, "wb") as handle:
-        handle.write(data)
+    im.save(partial, "JPEG", quality=quality, optimize=False)
     os.replace(partial, out_dir / name)
     return name
 
@@ -770,39 +767,44 @@ def process_photo(
             width, height = im.size
             # HEIF: the container's transform was applied by the decoder.
             rotate = None if fmt == "HEIF" else exif.orientation
-            display = _decode(im, fmt, max_pixels)
+            decoded = _decode(im, fmt, max_pixels)
     transpose = _TRANSPOSE.get(rotate or 1)
-    if transpose is not None:  # rotate the small image, not the original
-        display = display.transpose(transpose)
-        if transpose in (
-            Image.Transpose.TRANSPOSE,
-            Image.Transpose.TRANSVERSE,
-            Image.Transpose.ROTATE_90,
-            Image.Transpose.ROTATE_270,
-        ):
-            width, height = height, width
+    if transpose in (
+        Image.Transpose.TRANSPOSE,
+        Image.Transpose.TRANSVERSE,
+        Image.Transpose.ROTATE_90,
+        Image.Transpose.ROTATE_270,
+    ):
+        width, height = height, width
     out_dir.mkdir(parents=True, exist_ok=True)
-    display.info = {}  # no EXIF, XMP, ICC profile or comment carried over
+    decoded.info = {}  # no EXIF, XMP, ICC profile or comment carried over
 
-    def thumbnail() -> bytes:
-        small = display.resize(
-            _fit(display.size, THUMBNAIL_MAX), Image.Resampling.BICUBIC, reducing_gap=2.0
+    def upright(im: Image.Image) -> Image.Image:
+        return im if transpose is None else im.transpose(transpose)  # rotate small images
+
+    def thumbnail() -> str:
+        # Resized before it is turned upright: the small image is quick to rotate.
+        small = decoded.resize(
+            _fit(decoded.size, THUMBNAIL_MAX), Image.Resampling.BICUBIC, reducing_gap=2.0
         )
-        return _encode(small, THUMBNAIL_QUALITY)
+        return _save(upright(small), out_dir, NAMES["thumbnail"], THUMBNAIL_QUALITY)
 
-    def evidence() -> bytes:
-        return _encode(render_evidence(display, caption), DISPLAY_QUALITY)
-
-    # Pillow releases the GIL while it resizes and encodes: the three copies are made side
-    # by side (the display image is only read from here on).
+    # Pillow releases the GIL while it rotates, resizes and encodes into files: the copies
+    # are made side by side (images are only read once made).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        made = [pool.submit(thumbnail), pool.submit(evidence)]
-        display_jpeg = _encode(display, DISPLAY_QUALITY)
-        thumbnail_jpeg, evidence_jpeg = (future.result() for future in made)
-    names = {
-        "thumbnail": _write(out_dir, NAMES["thumbnail"], thumbnail_jpeg),
-        "display": _write(out_dir, NAMES["display"], display_jpeg),
-        "evidence": _write(out_dir, NAMES["evidence"], evidence_jpeg),
-        "public": _write(out_dir, NAMES["public"], display_jpeg),
-    }
+        thumbnail_done = pool.submit(thumbnail)
+        display = upright(decoded)
+        evidence_done = pool.submit(
+            lambda: _save(
+                render_evidence(display, caption), out_dir, NAMES["evidence"], DISPLAY_QUALITY
+            )
+        )
+        names = {"display": _save(display, out_dir, NAMES["display"], DISPLAY_QUALITY)}
+        names["thumbnail"] = thumbnail_done.result()
+        names["evidence"] = evidence_done.result()
+    # The public copy is the display copy (no caption): the same bytes, its own file.
+    partial = out_dir / f".{NAMES['public']}.partial"
+    shutil.copyfile(out_dir / names["display"], partial)
+    os.replace(partial, out_dir / NAMES["public"])
+    names["public"] = NAMES["public"]
     return Processed(format=fmt, width=width, height=height, exif=exif, **names)

@@ -81,7 +81,9 @@ class FieldRecordHandler(SimpleHandler):
         return self._loader
 
     def plan_of(self, session, record) -> Plan | None:
-        return cached_get(session, Plan, record.plan_id)
+        # Only the plan's own columns are needed: from the identity map when a push holds
+        # it (cached_get would load its team and sites as well).
+        return session.get(Plan, record.plan_id) if record.plan_id else None
 
     def visible(self, session, principal, record):
         user = principal.user
@@ -276,7 +278,7 @@ class InterviewHandler(FieldRecordHandler):
 
     def plan_of(self, session, record):
         visit = cached_get(session, Visit, record.visit_id)
-        return cached_get(session, Plan, visit.plan_id) if visit else None
+        return session.get(Plan, visit.plan_id) if visit else None
 
     def office_clause(self, unit_id):
         return Interview.visit_id.in_(
