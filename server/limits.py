@@ -7,6 +7,8 @@ authentication, before the body is parsed), each answered with the error envelop
 - JSON bodies nested deeper than MAX_JSON_DEPTH: refused with a 400 by a linear scan of the
   raw bytes, before any parser recurses into them (Python's json raises RecursionError at
   about 1,000 levels; no payload of this API needs more than a handful).
+- The NUL character (U+0000) in a JSON string, a query parameter or a form field: refused
+  with a 400. PostgreSQL cannot store it in text, and no field of this API needs it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ MAX_JSON_DEPTH = 64
 
 # A JSON string: a quote, then anything but a quote or backslash, or an escaped character.
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# \u0000 escaped in a JSON string: an odd number of backslashes before "u0000".
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _STEP = [0] * 256
 _STEP[ord("[")] = _STEP[ord("{")] = 1
@@ -98,6 +102,23 @@ def check_json_depth() -> None:
         )
 
 
+def check_nul_characters() -> None:
+    """After check_json_depth: the body has been read within its limit by now."""
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "body_streamed", False):
+        return
+    found = any("\x00" in value for value in request.args.values())
+    if not found and request.mimetype in _FORMS:
+        found = any("\x00" in value for value in request.form.values())
+    if not found and request.is_json and request.content_length:
+        found = bool(_JSON_NUL.search(request.get_data(cache=True)))
+    if found:
+        raise ApiError(400, "nul_character", "请求中含有不允许的空字符(U+0000)")
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def init_limits(app: Flask) -> None:
     """Run first among the app's before_request hooks: the request head before anything,
     and the JSON depth as soon as a body may be read (after the route's size limit is set
@@ -105,3 +126,4 @@ def init_limits(app: Flask) -> None:
     hooks = app.before_request_funcs.setdefault(None, [])
     hooks.insert(0, check_request_head)
     hooks.append(check_json_depth)
+    hooks.append(check_nul_characters)

@@ -8,7 +8,7 @@ import jwt as pyjwt
 import pytest
 
 from server.limits import MAX_HEADER_FIELD, MAX_HEADER_FIELDS, MAX_JSON_DEPTH, json_depth
-from server.models import Role
+from server.models import PlanStatus, Role
 from tests.api.test_errors import assert_envelope
 
 HUGE = "9223372036854775807"
@@ -204,3 +204,45 @@ def test_patch_with_only_a_version_is_422(client, factory, auth):
     for path in (f"/api/plans/{some_id}", f"/api/rectifications/{some_id}"):
         error = assert_envelope(client.patch(path, json={"version": 1}, headers=headers), 422)
         assert "没有要修改的内容" in error["message"]
+
+
+def test_nul_in_a_json_string_is_400_and_nothing_changes(client, factory, auth):
+    """PostgreSQL cannot store U+0000 in text: refused up front, on both databases."""
+    from server.extensions import db
+    from server.models import Plan
+
+    supervisor = factory.user(Role.supervisor)
+    plan = factory.plan(supervisor.unit, supervisor, status=PlanStatus.draft)
+    response = client.patch(
+        f"/api/plans/{plan.id}",
+        json={"version": plan.version, "title": "标题\x00后半"},
+        headers=auth.headers(supervisor),
+    )
+    error = assert_envelope(response, 400, "nul_character")
+    assert "U+0000" in error["message"]
+    title = plan.title
+    db.session.expire_all()
+    assert db.session.get(Plan, plan.id).title == title
+
+
+def test_an_escaped_backslash_before_u0000_is_plain_text(client, factory, auth):
+    supervisor = factory.user(Role.supervisor)
+    plan = factory.plan(supervisor.unit, supervisor, status=PlanStatus.draft)
+    response = client.patch(
+        f"/api/plans/{plan.id}",
+        json={"version": plan.version, "title": "路径 C:\\u0000 的说明"},
+        headers=auth.headers(supervisor),
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["title"] == "路径 C:\\u0000 的说明"
+
+
+def test_nul_in_a_query_parameter_is_400(client, admin_headers):
+    assert_envelope(
+        client.get("/api/plans?status=%00", headers=admin_headers), 400, "nul_character"
+    )
+
+
+def test_nul_in_a_form_field_is_400(client):
+    response = client.post("/console/login", data={"username": "admin\x00", "password": "x"})
+    assert response.status_code == 400
