@@ -188,10 +188,10 @@ def timed_http_pull(client, headers, cursor, expected_ids: set[str]) -> float:
 def timed_core_pull(app, world: World, cursor: str) -> float:
     import sync
     from server.extensions import db
-    from server.field.principal import principal_for
-    from server.field.registry import registry
     from server.models import User
-    from server.sync_api.routes import cursor_key
+    from server.sync_api.api import cursor_key
+    from server.sync_api.principal import principal_for
+    from server.sync_api.registry import registry
 
     with app.test_request_context("/api/sync/pull"):
         principal = principal_for(db.session.get(User, world.inspector_id))
@@ -208,8 +208,8 @@ def timed_core_pull(app, world: World, cursor: str) -> float:
 def explain_log_query(app, backend: str, world: World, after_seq: int) -> list[str]:
     """The plan of pull's audience query (sync/pull.py _log_page) from the cursor."""
     from server.extensions import db
-    from server.field.principal import principal_for
     from server.models import User
+    from server.sync_api.principal import principal_for
     from sync.models import ChangeAudience
 
     with app.app_context():
@@ -234,7 +234,7 @@ def cursor_seq(app, cursor: str, world: World) -> int:
     from sync.cursor import decode_cursor
 
     with app.test_request_context("/"):
-        from server.sync_api.routes import cursor_key
+        from server.sync_api.api import cursor_key
 
         return decode_cursor(cursor_key(), world.inspector_id, cursor)["s"]
 

@@ -128,9 +128,9 @@ def core_push(app, world: World, device_id: str, batch: list[dict]) -> float:
     """sync.push() + commit in a request context, without HTTP/JSON/marshmallow."""
     import sync
     from server.extensions import db
-    from server.field.principal import principal_for
-    from server.field.registry import registry
     from server.models import User, utcnow
+    from server.sync_api.principal import principal_for
+    from server.sync_api.registry import registry
     from server.sync_api.schemas import PushSchema
 
     body = PushSchema().load({"device_id": device_id, "mutations": batch})

@@ -64,21 +64,27 @@ def _repo_path(name: str) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from server.accounts.routes import blp as accounts_blp
-    from server.auth.routes import blp as auth_blp
-    from server.console.routes import bp as console_bp
+    from server.accounts.api import blp as accounts_blp
+    from server.auth.api import blp as auth_blp
+    from server.console.shell import bp as console_bp
     from server.evidence.routes import blp as photos_blp
     from server.openapi import document_common_parts
-    from server.plans.routes import blp as plans_blp
-    from server.rectification.notification_routes import blp as notifications_blp
-    from server.rectification.routes import blp as rectifications_blp
+    from server.plans.api import blp as plans_blp
+    from server.plans.pages import bp as plan_pages
+    from server.rectification.api import blp as rectifications_blp
+    from server.rectification.ledger_pages import bp as ledger_pages
+    from server.rectification.notifications_api import blp as notifications_blp
+    from server.rectification.pages import bp as rectification_pages
+    from server.rectification.portal_pages import bp as portal_pages
     from server.rectification.triage_routes import blp as findings_blp
-    from server.sync_api.routes import blp as sync_blp
-    from server.system.routes import blp as system_blp
+    from server.sync_api.api import blp as sync_blp
+    from server.system.api import blp as system_blp
     from server.uploads.routes import blp as uploads_blp
     from server.web import bp as web_bp
-    from server.workdays.routes import blp as calendar_blp
+    from server.workdays.api import blp as calendar_blp
+    from server.workdays.pages import bp as calendar_pages
 
+    PAGES = (plan_pages, rectification_pages, ledger_pages, portal_pages, calendar_pages)
     api = ZhichaApi(app)
     document_common_parts(api)
     for blp in (
@@ -96,6 +102,8 @@ def _register_blueprints(app: Flask) -> None:
     ):
         api.register_blueprint(blp)
     app.register_blueprint(console_bp)
+    for pages in PAGES:
+        app.register_blueprint(pages)
     app.register_blueprint(web_bp)
     app.extensions["zhicha_api"] = api
 

@@ -12,9 +12,9 @@ from geopy.distance import geodesic
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.field.cache import cached_get
 from server.models import Finding, Photo, Plan, Site, Visit
 from server.settings import get_setting
+from server.sync_api.cache import cached_get
 from server.timeutil import CHINA
 
 FLAGS = (
@@ -71,7 +71,7 @@ def evaluate_visit(session: Session, visit: Visit) -> None:
 def photo_site(session: Session, photo: Photo) -> Site | None:
     """The site a photo should have been taken at: its finding's or visit's, or for a
     progress report or verification, the rectification item's."""
-    from server.field.rectification import photo_item
+    from server.rectification.sync import photo_item
 
     parent_model = {"finding": Finding, "visit": Visit}.get(str(photo.parent_type))
     if parent_model:

@@ -16,9 +16,9 @@ from server.errors import ApiError
 from server.evidence.checks import clock_offset, evaluate_photo
 from server.evidence.operations import schedule_processing, storage_root
 from server.extensions import db
-from server.field.registry import note_changed
 from server.field.uploads import EXTENSIONS
 from server.models import ContentStatus, LocationSource, Photo, PhotoParent, User, utcnow
+from server.sync_api.registry import note_changed
 from server.transaction import after_rollback, before_first_statement, on_teardown
 
 MAX_PHOTOS_PER_REPORT = 9

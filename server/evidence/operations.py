@@ -31,10 +31,10 @@ from server.evidence.checks import evaluate_photo, photo_site
 from server.evidence.imaging import Caption, ImageRefused, Processed
 from server.evidence.worker import DecoderPool
 from server.extensions import db
-from server.field.rectification import refresh_visits_showing
-from server.field.registry import note_changed
 from server.models import ContentStatus, Photo, Plan, User, utcnow
+from server.rectification.sync import refresh_visits_showing
 from server.settings import get_setting
+from server.sync_api.registry import note_changed
 from server.timeutil import CHINA
 from server.transaction import after_commit
 

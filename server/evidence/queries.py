@@ -11,10 +11,10 @@ from sqlalchemy import or_, select
 
 from server.errors import ApiError, not_found
 from server.extensions import db
-from server.field.principal import principal_for
-from server.field.registry import registry
 from server.field.uploads import EXTENSIONS
 from server.models import Photo, Plan, Role, User
+from server.sync_api.principal import principal_for
+from server.sync_api.registry import registry
 
 VARIANTS = ("thumbnail", "display", "evidence", "public")
 

@@ -9,8 +9,8 @@ from marshmallow import fields
 
 from server.auth.guards import api_login_required
 from server.evidence.queries import photo_file, visible_photo
-from server.field.registry import registry
 from server.schemas import BaseSchema, ErrorSchema
+from server.sync_api.registry import registry
 
 blp = Blueprint("photos", __name__, url_prefix="/api/photos", description="影像证据")
 

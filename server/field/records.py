@@ -9,19 +9,6 @@ from marshmallow import ValidationError
 from sqlalchemy import or_, select, true
 
 from server.evidence.checks import clock_offset, evaluate_photo, evaluate_visit
-from server.field.cache import active_categories, cached_get
-from server.field.principal import ADMINS, office_tag, user_tag
-from server.field.rectification import (
-    ACTIVE as ACTIVE_VERIFICATION,
-)
-from server.field.rectification import (
-    ENDED,
-    ENDED_MESSAGE,
-    item_photo_audience,
-    item_photo_visible,
-    item_photos_clause,
-    sent_to_verify,
-)
 from server.field.reference import LIVE, SimpleHandler, plan_visible
 from server.field.schemas import FindingData, InterviewData, PhotoData, VisitData
 from server.models import (
@@ -37,6 +24,19 @@ from server.models import (
     Visit,
     utcnow,
 )
+from server.rectification.sync import (
+    ACTIVE as ACTIVE_VERIFICATION,
+)
+from server.rectification.sync import (
+    ENDED,
+    ENDED_MESSAGE,
+    item_photo_audience,
+    item_photo_visible,
+    item_photos_clause,
+    sent_to_verify,
+)
+from server.sync_api.cache import active_categories, cached_get
+from server.sync_api.principal import ADMINS, office_tag, user_tag
 from sync import MutationContext, Rejected
 
 INVALID = "提交的数据未通过校验"

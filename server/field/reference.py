@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import exists, or_, select
 
-from server.field.principal import ADMINS, ALL, SUPERVISORS, office_tag, user_tag
 from server.models import Category, Plan, PlanStatus, Role, Site, Unit, plan_member, plan_site
+from server.sync_api.principal import ADMINS, ALL, SUPERVISORS, office_tag, user_tag
 from sync import EntityHandler
 
 # A plan reaches its team's devices while it can be worked on.

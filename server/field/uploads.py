@@ -10,8 +10,8 @@ from flask import current_app
 
 from server.evidence.operations import schedule_processing
 from server.extensions import db
-from server.field.registry import note_changed
 from server.models import ContentStatus, Photo
+from server.sync_api.registry import note_changed
 from sync.registry import Principal
 from sync.tus import PhotoInfo, UploadStore
 

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from server.audit import record_event
 from server.errors import ApiError
 from server.extensions import db
-from server.field.registry import audience_of, note_changed
 from server.models import (
     OPEN_FOR_RECHECK,
     STATUS_LABELS,
@@ -30,6 +29,7 @@ from server.models import (
 )
 from server.plans import rules
 from server.plans.access import get_managed_plan
+from server.sync_api.registry import audience_of, note_changed
 from server.timeutil import local_today
 
 EDITABLE = (PlanStatus.draft, PlanStatus.approved, PlanStatus.active)

@@ -27,9 +27,9 @@ from fractions import Fraction
 from sqlalchemy import and_, or_, select
 
 from server.extensions import db
-from server.field.registry import note_changed
 from server.models import Rectification, RectificationStatus
 from server.settings import get_setting
+from server.sync_api.registry import note_changed
 from server.timeutil import local_today
 
 GREEN, YELLOW, RED = "green", "yellow", "red"

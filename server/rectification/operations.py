@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from server.audit import record_event
 from server.errors import ApiError
 from server.extensions import db
-from server.field.registry import audience_of, note_changed
 from server.models import (
     Finding,
     Plan,
@@ -28,6 +27,7 @@ from server.models import (
 )
 from server.rectification.colour import refresh_red_from
 from server.rectification.notify import notify, responders_of
+from server.sync_api.registry import audience_of, note_changed
 from server.timeutil import local_today
 from server.workdays.calendar import add_working_days
 

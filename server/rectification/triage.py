@@ -13,9 +13,9 @@ from sqlalchemy.orm import selectinload
 from server.audit import record_event
 from server.errors import ApiError, not_found
 from server.extensions import db
-from server.field.registry import note_changed
 from server.models import Finding, Plan, TriageStatus, User, utcnow
 from server.rectification.operations import conflict, field_error
+from server.sync_api.registry import note_changed
 
 QUEUE_DEFAULT = TriageStatus.pending
 

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from server.audit import record_event
 from server.errors import ApiError
 from server.extensions import db
-from server.field.registry import audience_of, note_changed
 from server.models import (
     Rectification,
     RectificationStatus,
@@ -26,6 +25,7 @@ from server.models import (
 from server.rectification.access import ACTIVE_VERIFICATION
 from server.rectification.operations import conflict, field_error
 from server.rectification.workflow import close_item, return_item
+from server.sync_api.registry import audience_of, note_changed
 
 V = VerificationStatus
 OPEN_ITEM = (

@@ -12,7 +12,6 @@ from __future__ import annotations
 from server.audit import record_event
 from server.errors import ApiError
 from server.extensions import db
-from server.field.registry import note_changed
 from server.models import RECTIFICATION_STATUS_LABELS as LABELS
 from server.models import (
     ExtensionRequest,
@@ -28,6 +27,7 @@ from server.models import (
 from server.rectification.colour import refresh_red_from
 from server.rectification.notify import notify, responders_of, supervisors_of
 from server.rectification.operations import conflict, field_error
+from server.sync_api.registry import note_changed
 from server.timeutil import local_today
 
 S = RectificationStatus

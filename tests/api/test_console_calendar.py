@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from server.console.calendar import parse_days
 from server.extensions import db
 from server.models import AuditEvent, CalendarDay, CalendarYear, Role
 from server.workdays.calendar import add_working_days, package_years
+from server.workdays.pages import parse_days
 from tests.api.test_console import console_login
 
 YEAR = 2027  # 1 Jan 2027 is a Friday, 10 Mar a Wednesday, 20 Feb a Saturday
@@ -24,7 +24,7 @@ WORKDAYS = "2027-02-20 春节调休上班\n"
 
 @pytest.fixture(autouse=True)
 def today(monkeypatch):
-    monkeypatch.setattr("server.console.calendar.local_today", lambda: TODAY)
+    monkeypatch.setattr("server.workdays.pages.local_today", lambda: TODAY)
 
 
 def login(client, auth, user) -> str:

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from server.console import ledger as console_ledger
 from server.extensions import db
 from server.models import Notification, Rectification, Role, SettingOverride, Summons
+from server.rectification import ledger_pages as console_ledger
 from server.rectification.colour import refresh_red_from
 from tests.api.test_console_plans import login
 

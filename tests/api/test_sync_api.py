@@ -168,7 +168,7 @@ def test_photo_of_someone_elses_finding_is_rejected(client, auth, device, world)
 def test_leaving_the_team_turns_plan_and_site_into_tombstones(device, world):
     device.pull()
     plan = db.session.get(Plan, world.plan.id)
-    from server.field.registry import audience_of, note_changed
+    from server.sync_api.registry import audience_of, note_changed
 
     before = audience_of("plan", plan)
     site_before = audience_of("site", world.site)
@@ -183,7 +183,7 @@ def test_leaving_the_team_turns_plan_and_site_into_tombstones(device, world):
 def test_finished_plan_leaves_the_device(device, world):
     device.pull()
     plan = db.session.get(Plan, world.plan.id)
-    from server.field.registry import note_changed
+    from server.sync_api.registry import note_changed
 
     plan.status = PlanStatus.finished
     note_changed("plan", plan)
@@ -346,8 +346,8 @@ def test_a_photo_sees_the_photos_pushed_before_it_in_the_same_push(device, world
 
 
 def test_lookup_cache_forgets_what_a_rolled_back_savepoint_made(world):
-    from server.field.cache import cached_get
     from server.models import Unit, UnitKind
+    from server.sync_api.cache import cached_get
 
     savepoint = db.session.begin_nested()
     unit = Unit(name="临时", code="TMP-1", kind=UnitKind.department, region_code="522730")

@@ -1,0 +1,91 @@
+"""/console: server-rendered desk pages. Each role lands on its own start page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, render_template, session
+from flask_jwt_extended import verify_jwt_in_request
+
+from server.accounts.operations import list_users
+from server.auth.operations import log_out
+from server.console.session import console_login_required, csrf_token, open_console_session
+from server.evidence.queries import (
+    FLAG_LABELS,
+    inspector_names,
+    photo_file,
+    recent_photos,
+    visible_photo,
+)
+from server.models import ROLE_LABELS, Role
+from server.system.operations import list_settings
+from server.timeutil import CHINA
+
+bp = Blueprint(
+    "console",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+START_TEMPLATES = {
+    Role.supervisor: "start_supervisor.html",
+    Role.responder: "start_responder.html",
+    Role.leader: "start_leader.html",
+    Role.admin: "start_admin.html",
+    Role.inspector: "start_inspector.html",
+}
+
+
+@bp.app_template_filter("china_time")
+def china_time(value) -> str:
+    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+@bp.app_context_processor
+def console_globals():
+    return {"csrf_token": csrf_token, "role_labels": ROLE_LABELS}
+
+
+@bp.route("/session", methods=["POST"])
+def exchange_token():
+    """The field app's login page hands its bearer token over for a console cookie.
+    A bearer header cannot be forged cross-site, so this needs no CSRF token."""
+    verify_jwt_in_request(locations=["headers"])
+    open_console_session(g.auth_session)
+    return "", 204
+
+
+@bp.route("/")
+@console_login_required()
+def start():
+    user = g.user
+    context = {}
+    if user.role == Role.admin:
+        context = {"users": list_users(), "settings": list_settings()}
+    return render_template(START_TEMPLATES[user.role], user=user, **context)
+
+
+@bp.route("/logout", methods=["POST"])
+@console_login_required()
+def logout():
+    log_out(g.auth_session)
+    session.clear()
+    return redirect("/?logged_out=1")
+
+
+@bp.route("/evidence")
+@console_login_required(Role.supervisor, Role.admin)
+def evidence():
+    """Recent photos of the office's plans, each next to its field-truth checks."""
+    photos = recent_photos(g.user)
+    names = inspector_names({p.created_by_id for p in photos})
+    return render_template(
+        "evidence.html", user=g.user, photos=photos, labels=FLAG_LABELS, names=names, china=CHINA
+    )
+
+
+@bp.route("/photos/<uuid:photo_id>/<any(original, thumbnail, display, evidence, public):variant>")
+@console_login_required(Role.supervisor, Role.admin)
+def photo_content(photo_id, variant):
+    return photo_file(visible_photo(g.user, photo_id), variant)

@@ -1,0 +1,323 @@
+"""Console forms and read helpers for triage and rectification items: request.form in the
+shape of the API's JSON bodies (loaded by the same schemas), the values a form shows
+again, the choices it offers, and the photos and names the pages draw."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from server.errors import ApiError, not_found
+from server.evidence.queries import FLAG_LABELS
+from server.extensions import db
+from server.models import (
+    RECTIFICATION_STATUS_LABELS,
+    TRIAGE_LABELS,
+    ExtensionRequest,
+    Finding,
+    Photo,
+    PhotoParent,
+    Plan,
+    Rectification,
+    RectificationStatus,
+    Role,
+    Site,
+    Unit,
+    UnitKind,
+    User,
+    Verification,
+    rectification_finding,
+)
+from server.plans.forms import keep
+from server.rectification.colour import COLOUR_LABELS, REASON_LABELS
+from server.rectification.operations import AFTER_ISSUE, CONTENT, DEADLINE, OPEN_TRIAGE
+from server.rectification.triage import office_findings
+from server.timeutil import local_today
+from server.workdays.calendar import MAX_DAYS, add_working_days
+
+SEVERITY_LABELS = {"low": "一般", "medium": "较重", "high": "严重"}
+METHOD_LABELS = {"desk": "书面核查", "field": "实地复查(回头看)"}
+VERIFICATION_LABELS = {
+    "assigned": "待复查",
+    "reported": "已报告,待结论",
+    "passed": "通过",
+    "failed": "未通过",
+    "cancelled": "已撤销",
+}
+OPINION_LABELS = {"passed": "建议通过", "failed": "建议不通过"}
+EXTENSION_LABELS = {"pending": "待审批", "approved": "已同意", "refused": "未同意"}
+HISTORY_LABELS = {
+    "rectification.created": "创建草稿",
+    "rectification.edited": "修改",
+    "rectification.issued": "交办",
+    "rectification.acknowledged": "签收",
+    "rectification.progress_reported": "报送进展",
+    "rectification.extension_requested": "申请延期",
+    "rectification.extension_decided": "审批延期",
+    "rectification.closure_requested": "申请销号",
+    "rectification.returned": "退回",
+    "rectification.closed": "销号",
+    "rectification.deadline_recounted": "重新计算时限",
+    "verification.assigned": "安排实地复查",
+    "verification.cancelled": "撤销复查",
+    "verification.reported": "复查人员提交报告",
+    "verification.decided": "作出复查结论",
+}
+LABELS = {
+    "triage": TRIAGE_LABELS,
+    "statuses": RECTIFICATION_STATUS_LABELS,
+    "colours": COLOUR_LABELS,
+    "reasons": REASON_LABELS,
+    "flags": FLAG_LABELS,
+    "severities": SEVERITY_LABELS,
+    "methods": METHOD_LABELS,
+    "verifications": VERIFICATION_LABELS,
+    "opinions": OPINION_LABELS,
+    "extensions": EXTENSION_LABELS,
+    "history": HISTORY_LABELS,
+}
+
+TEXTS = ("problem", "measures", "requirements", "responsible_person")
+OPTIONAL_REFS = ("site_id", "lead_official_id")
+NUMBERS = ("deadline_working_days", "report_every_days")
+ALL_FIELDS = (*CONTENT, *AFTER_ISSUE, *DEADLINE)
+
+
+def editable_fields(item: Rectification | None) -> tuple[str, ...]:
+    """What the form offers: everything for a new item or a draft; after issue, only what
+    the operation still lets change (the deadline moves by extension)."""
+    if item is None or item.status == RectificationStatus.draft:
+        return ALL_FIELDS
+    return AFTER_ISSUE
+
+
+def item_data(form, fields: tuple[str, ...], update: bool = False) -> dict:
+    """request.form as the JSON body of POST/PATCH /api/rectifications. Both deadline
+    inputs go to the schema when both are filled: it refuses that (二选一)."""
+    data = {}
+    for name in fields:
+        raw = form.get(name, "").strip()
+        if name in TEXTS:
+            data[name] = raw
+        elif name == "unit_id":
+            if raw or update:
+                data[name] = raw or None
+        elif name == "supporting_unit_ids":
+            data[name] = [v for v in form.getlist(name) if v]
+        elif name == "listed":
+            data[name] = "true" if form.get(name) else "false"
+        elif name in (*OPTIONAL_REFS, *NUMBERS, "deadline"):
+            data[name] = raw or None
+    if not update:
+        data["finding_ids"] = [v for v in form.getlist("finding_ids") if v]
+    if update:
+        data["version"] = form.get("version", "")
+    return data
+
+
+def present(form, *names) -> dict:
+    """Only the fields the user filled: a missing one is reported by the schema (必填)."""
+    return {k: form[k].strip() for k in names if form.get(k, "").strip()}
+
+
+def form_values(form) -> dict:
+    values = {k: form.get(k, "") for k in (*TEXTS, "unit_id", *OPTIONAL_REFS, *NUMBERS)}
+    values["deadline"] = form.get("deadline", "")
+    values["deadline_kind"] = form.get("deadline_kind") or (
+        "days" if values["deadline_working_days"] and not values["deadline"] else "date"
+    )
+    values["supporting_unit_ids"] = set(form.getlist("supporting_unit_ids"))
+    values["listed"] = bool(form.get("listed"))
+    values["finding_ids"] = [v for v in form.getlist("finding_ids") if v]
+    values["version"] = form.get("version", "")
+    return values
+
+
+def preview(values: dict):
+    """(date, confirmed) N working days from today, as the form shows it without
+    JavaScript; None unless the form counts in working days."""
+    raw = str(values.get("deadline_working_days") or "")
+    if values.get("deadline_kind") != "days" or not re.fullmatch(r"[0-9]{1,4}", raw):
+        return None  # isdigit() would let "²" through to int()
+    return add_working_days(local_today(), int(raw)) if 1 <= int(raw) <= MAX_DAYS else None
+
+
+def item_values(item: Rectification) -> dict:
+    by_days = item.deadline_working_days is not None
+    return {
+        **{k: getattr(item, k) or "" for k in TEXTS},
+        "unit_id": str(item.unit_id),
+        "site_id": str(item.site_id) if item.site_id else "",
+        "lead_official_id": str(item.lead_official_id) if item.lead_official_id else "",
+        "deadline_working_days": item.deadline_working_days if by_days else "",
+        "report_every_days": item.report_every_days or "",
+        "deadline": item.deadline.isoformat() if item.deadline and not by_days else "",
+        "deadline_kind": "days" if by_days else "date",
+        "supporting_unit_ids": {str(u.id) for u in item.supporting_units},
+        "listed": item.listed,
+        "finding_ids": [str(f.id) for f in item.findings],
+        "version": item.version,
+    }
+
+
+def new_values(findings: list[Finding]) -> dict:
+    """A new item, prefilled from the findings it is made of."""
+    lines = [f"{f.title}:{f.description}" if f.description else f.title for f in findings]
+    site = next((f.site for f in findings if f.site_id), None)
+    unit_id = next((f.unit_id for f in findings if f.unit_id), None) or (site and site.unit_id)
+    values = {k: "" for k in (*TEXTS, "unit_id", *OPTIONAL_REFS, *NUMBERS, "deadline")}
+    values.update(
+        problem="\n".join(lines),
+        unit_id=str(unit_id) if unit_id else "",
+        site_id=str(site.id) if site else "",
+        deadline_kind="date",
+        supporting_unit_ids=set(),
+        listed=False,
+        finding_ids=[str(f.id) for f in findings],
+        version="",
+    )
+    return values
+
+
+def verification_of(item: Rectification, verification_id) -> Verification:
+    verification = db.session.get(Verification, verification_id)
+    if verification is None or verification.rectification_id != item.id:
+        raise ApiError(404, "not_found", "复查记录不存在")
+    return verification
+
+
+def extension_of(extension_id) -> ExtensionRequest:
+    """decide_extension checks it belongs to the item."""
+    extension = db.session.get(ExtensionRequest, extension_id)
+    if extension is None:
+        raise ApiError(404, "not_found", "延期申请不存在")
+    return extension
+
+
+def finding_ids(args) -> list[uuid.UUID]:
+    """?finding_ids=a&finding_ids=b or ?finding_ids=a,b; an id that is no UUID is as
+    unknown as one of another office."""
+    ids = []
+    for raw in args.getlist("finding_ids"):
+        for part in filter(None, (p.strip() for p in raw.split(","))):
+            try:
+                ids.append(uuid.UUID(part))
+            except ValueError:
+                raise not_found("问题不存在") from None
+    return list(dict.fromkeys(ids))
+
+
+def item_choices(item: Rectification | None = None) -> dict:
+    def rows(model, *where, order, options=()):
+        return list(
+            db.session.scalars(select(model).where(*where).order_by(*order).options(*options))
+        )
+
+    choices = {
+        "units": rows(Unit, Unit.active, Unit.kind != UnitKind.office, order=(Unit.code,)),
+        "leaders": rows(
+            User,
+            User.active,
+            User.role.in_((Role.leader, Role.supervisor)),
+            order=(User.role, User.display_name),
+        ),
+        "sites": rows(Site, Site.active, order=(Site.name,), options=[selectinload(Site.unit)]),
+    }
+    if item is not None:  # what the item has stays on the form even if no longer offered
+        choices["units"] = keep(choices["units"], [item.unit, *item.supporting_units])
+        choices["leaders"] = keep(choices["leaders"], [item.lead_official])
+        choices["sites"] = keep(choices["sites"], [item.site])
+    return choices
+
+
+def inspectors() -> list[User]:
+    return list(
+        db.session.scalars(
+            select(User).where(User.active, User.role == Role.inspector).order_by(User.display_name)
+        )
+    )
+
+
+def photos_of(parent_type: PhotoParent, parent_ids) -> dict:
+    """Photo rows per parent (for thumbnails: a photo whose content is stored has them)."""
+    ids = list(parent_ids)
+    by_parent = defaultdict(list)
+    if not ids:
+        return by_parent
+    query = (
+        select(Photo)
+        .where(
+            Photo.parent_type == parent_type, Photo.parent_id.in_(ids), Photo.deleted_at.is_(None)
+        )
+        .order_by(Photo.captured_at)
+    )
+    for photo in db.session.scalars(query):
+        by_parent[photo.parent_id].append(photo)
+    return by_parent
+
+
+def office_plans(user: User) -> list[Plan]:
+    return list(
+        db.session.scalars(
+            select(Plan).where(Plan.office_unit_id == user.unit_id).order_by(Plan.code.desc())
+        )
+    )
+
+
+def merge_targets(user: User, limit: int = 200) -> list[Finding]:
+    """Findings a duplicate may be merged into: the office's pending or itemized ones."""
+    query = (
+        office_findings(user)
+        .where(Finding.triage_status.in_(OPEN_TRIAGE))
+        .order_by(Finding.observed_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def queue_context(items: list[dict]) -> dict:
+    """Names the queue shows beside each finding: sites, photos, the items a finding went
+    into and the finding a duplicate was merged into."""
+    ids = [i["id"] for i in items]
+    site_ids = {i["site_id"] for i in items if i["site_id"]}
+    sites = {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(site_ids)))}
+    linked = defaultdict(list)
+    rows = db.session.execute(
+        select(rectification_finding.c.finding_id, Rectification.id, Rectification.code)
+        .join(Rectification, Rectification.id == rectification_finding.c.rectification_id)
+        .where(rectification_finding.c.finding_id.in_(ids))
+        .order_by(Rectification.code)
+    )
+    for finding_id, item_id, code in rows:
+        linked[finding_id].append((item_id, code))
+    into_ids = {i["merged_into_id"] for i in items if i["merged_into_id"]}
+    titles = dict(
+        db.session.execute(select(Finding.id, Finding.title).where(Finding.id.in_(into_ids))).all()
+    )
+    return {
+        "sites": sites,
+        "photos": photos_of(PhotoParent.finding, ids),
+        "linked": linked,
+        "merged_titles": titles,
+    }
+
+
+def findings_by_ids(user: User, ids) -> list[Finding]:
+    wanted = [uuid.UUID(str(i)) for i in ids if _is_uuid(i)]
+    if not wanted:
+        return []
+    rows = db.session.scalars(office_findings(user).where(Finding.id.in_(wanted))).all()
+    found = {f.id: f for f in rows}
+    return [found[i] for i in dict.fromkeys(wanted) if i in found]
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

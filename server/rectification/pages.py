@@ -1,0 +1,364 @@
+"""/console/triage and /console/rectifications/…: the supervisor's desk pages for triage
+(问题分办) and rectification items (整改事项).
+
+Every rule lives in server/rectification: forms load through the API's own schemas and
+call the same operations; a refusal is shown in Chinese next to its field, with what was
+typed kept. A refused write is rolled back before the page is drawn again. Who may see or
+act on an item is decided by server/rectification/access, as for the API."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from server.console.kit import field_errors, flat_messages, pages_blueprint
+from server.console.session import console_login_required
+from server.errors import ApiError
+from server.extensions import db
+from server.models import PhotoParent, Role
+from server.rectification import forms, operations, triage, views, workflow
+from server.rectification import verification as verifying
+from server.rectification.access import (
+    ACTIVE_VERIFICATION,
+    get_managed_item,
+    get_visible_item,
+    manages,
+)
+from server.rectification.schemas import (
+    ExtensionDecisionSchema,
+    ItemCreateSchema,
+    ItemUpdateSchema,
+    MergeSchema,
+    ReasonSchema,
+    TriageArgsSchema,
+    VerificationCreateSchema,
+    VerificationDecisionSchema,
+)
+from server.timeutil import local_today
+from server.workdays.calendar import add_working_days
+
+bp = pages_blueprint("rectification_pages", __name__)
+
+FORM_ERROR = "表单有误,请按提示修改"
+QUEUE_FILTERS = ("status", "plan_id", "severity", "page")
+ITEM = "/rectifications/<uuid:item_id>"
+
+
+def _page(template: str, status: int = 200, **context):
+    return render_template(template, user=g.user, labels=forms.LABELS, **context), status
+
+
+def _refused(error: ApiError) -> None:
+    """Undo the refused operation (nothing of it is left to commit); 403 and 404 are
+    answered as the API answers them."""
+    if error.status in (403, 404):
+        raise error
+    db.session.rollback()
+
+
+def _failure(error: Exception, form: str, kept: dict) -> tuple[dict, str, int]:
+    """What a refused form shows: its field errors, a message, the status."""
+    if isinstance(error, ValidationError):
+        db.session.rollback()
+        return {"form": form, "errors": field_errors(error.messages), "kept": kept}, FORM_ERROR, 422
+    _refused(error)
+    errors = field_errors(error.details.get("fields", {}))
+    return {"form": form, "errors": errors, "kept": kept}, error.message, error.status
+
+
+# ---- the triage queue (问题分办) ----
+
+
+def _render_queue(filters: dict, failed=None, message=None, status=200):
+    try:
+        args, errors = TriageArgsSchema().load(filters), {}
+    except ValidationError as error:
+        args, errors = None, field_errors(error.messages)
+    result = triage.triage_queue(g.user, args) if args is not None else None
+    items = views.queue_items(result["items"]) if result else []
+    tab = (args or {}).get("status") or triage.QUEUE_DEFAULT
+    return _page(
+        "rectifications/triage.html",
+        422 if errors else status,
+        result=result,
+        items=items,
+        pages=-(-result["total"] // result["per_page"]) if result else 0,
+        tab=str(tab),
+        filters=filters,
+        narrowed={k: v for k, v in filters.items() if k in ("plan_id", "severity")},
+        paged={k: v for k, v in filters.items() if k != "page"},
+        plans=forms.office_plans(g.user),
+        targets=forms.merge_targets(g.user) if tab == "pending" else [],
+        errors=errors,
+        failed=failed,
+        message=message,
+        **forms.queue_context(items),
+    )
+
+
+@bp.route("/triage")
+@console_login_required(Role.supervisor)
+def triage_queue():
+    return _render_queue(forms.present(request.args, *QUEUE_FILTERS))
+
+
+def _finding_action(finding_id: uuid.UUID, form: str, run, done: str, kept=()):
+    filters = forms.present(request.form, *QUEUE_FILTERS)
+    finding = triage.get_office_finding(g.user, finding_id)
+    try:
+        run(finding)
+    except (ValidationError, ApiError) as error:
+        values = {k: request.form.get(k, "") for k in kept}
+        failed, message, status = _failure(error, f"{form}-{finding_id}", values)
+        return _render_queue(filters, failed, message, status)
+    flash(f"{done}:{finding.title}")
+    return redirect(url_for("rectification_pages.triage_queue", **filters), 303)
+
+
+@bp.route("/findings/<uuid:finding_id>/reject", methods=["POST"])
+@console_login_required(Role.supervisor)
+def finding_reject(finding_id: uuid.UUID):
+    def run(finding):
+        body = ReasonSchema().load(forms.present(request.form, "reason"))
+        triage.reject_finding(finding, body["reason"], g.user)
+
+    return _finding_action(finding_id, "reject", run, "已驳回", kept=("reason",))
+
+
+@bp.route("/findings/<uuid:finding_id>/merge", methods=["POST"])
+@console_login_required(Role.supervisor)
+def finding_merge(finding_id: uuid.UUID):
+    def run(finding):
+        body = MergeSchema().load(forms.present(request.form, "into_id"))
+        into = triage.get_office_finding(g.user, body["into_id"])
+        triage.merge_finding(finding, into, g.user)
+
+    return _finding_action(finding_id, "merge", run, "已合并", kept=("into_id",))
+
+
+@bp.route("/findings/<uuid:finding_id>/reopen", methods=["POST"])
+@console_login_required(Role.supervisor)
+def finding_reopen(finding_id: uuid.UUID):
+    def run(finding):
+        triage.reopen_finding(finding, g.user)
+
+    return _finding_action(finding_id, "reopen", run, "已恢复为待分办")
+
+
+# ---- the item form (create and edit) ----
+
+
+def _render_form(item=None, values=None, errors=None, error=None, status=200):
+    fields = {**(error.details.get("fields", {}) if error else {}), **(errors or {})}
+    ids = values.get("finding_ids", []) if item is None else []
+    return _page(
+        "rectifications/form.html",
+        status,
+        item=item,
+        values=values,
+        errors=field_errors(fields),
+        message=error.message if error else (FORM_ERROR if errors else None),
+        conflict=bool(error and error.code == "version_conflict"),
+        editable=forms.editable_fields(item),
+        locked=item is not None and item.status == "closed",
+        choices=forms.item_choices(item),
+        findings=forms.findings_by_ids(g.user, ids),
+        preview=forms.preview(values),
+    )
+
+
+@bp.route("/rectifications/new", methods=["GET", "POST"])
+@console_login_required(Role.supervisor)
+def rectification_new():
+    if request.method == "GET":
+        ids = forms.finding_ids(request.args)
+        findings = [triage.get_office_finding(g.user, i) for i in ids]
+        return _render_form(values=forms.new_values(findings))
+    values = forms.form_values(request.form)
+    try:
+        data = ItemCreateSchema().load(forms.item_data(request.form, forms.ALL_FIELDS))
+        item = operations.create_item(data, g.user)
+    except ValidationError as error:
+        return _render_form(values=values, errors=error.messages, status=422)
+    except ApiError as error:
+        _refused(error)
+        return _render_form(values=values, error=error, status=error.status)
+    flash(f"已创建整改事项草稿 {item.code}")
+    return redirect(url_for("rectification_pages.rectification_detail", item_id=item.id), 303)
+
+
+@bp.route(f"{ITEM}/edit", methods=["GET", "POST"])
+@console_login_required(Role.supervisor)
+def rectification_edit(item_id: uuid.UUID):
+    item = get_managed_item(g.user, item_id)
+    if request.method == "GET":
+        return _render_form(item, forms.item_values(item))
+    values = forms.form_values(request.form)
+    fields = forms.editable_fields(item)
+    try:
+        data = ItemUpdateSchema().load(forms.item_data(request.form, fields, update=True))
+        operations.update_item(item, data, g.user)
+    except ValidationError as error:  # refused before anything changed
+        return _render_form(item, values, error.messages, status=422)
+    except ApiError as error:
+        _refused(error)
+        item = get_managed_item(g.user, item_id)
+        return _render_form(item, values, error=error, status=error.status)
+    flash("修改已保存")
+    return redirect(url_for("rectification_pages.rectification_detail", item_id=item_id), 303)
+
+
+@bp.route("/calendar/preview")
+@console_login_required(Role.supervisor)
+def calendar_preview():
+    """JSON for the item form's live preview of a deadline given in working days."""
+    raw = {"deadline_working_days": request.args.get("days", "").strip() or None}
+    try:
+        days = ItemCreateSchema(only=("deadline_working_days",)).load(raw)
+    except ValidationError as error:
+        return jsonify(error="工作日数" + ";".join(flat_messages(error.messages))), 422
+    if days["deadline_working_days"] is None:
+        return jsonify(error="请填写工作日数"), 422
+    result, confirmed = add_working_days(local_today(), days["deadline_working_days"])
+    return jsonify(date=result.isoformat(), confirmed=confirmed)
+
+
+@bp.route("/rectifications/form.js")
+def rectification_form_js():
+    """The form's small script, served from here: the page policy allows no inline script."""
+    body = render_template("rectifications/form.js")
+    return body, 200, {"Content-Type": "text/javascript; charset=utf-8"}
+
+
+# ---- the item page and its actions ----
+
+
+def _render_detail(item, failed=None, message=None, status=200):
+    view = views.detail(item, g.user)
+    verifications = view.get("verifications", [])
+    active = [v for v in verifications if v["status"] in ACTIVE_VERIFICATION]
+    reports = [r["id"] for r in view["progress_reports"]]
+    return _page(
+        "rectifications/detail.html",
+        status,
+        item=item,
+        view=view,
+        manage=manages(g.user, item),
+        open_item=item.status in verifying.OPEN_ITEM,
+        active=active,
+        inspectors=forms.inspectors(),
+        report_photos=forms.photos_of(PhotoParent.progress_report, reports),
+        check_photos=forms.photos_of(PhotoParent.verification, [v["id"] for v in verifications]),
+        findings=item.findings if "finding_ids" in view else [],
+        finding_photos=forms.photos_of(PhotoParent.finding, [f.id for f in item.findings]),
+        failed=failed,
+        message=message,
+    )
+
+
+@bp.route(ITEM)
+@console_login_required(Role.supervisor, Role.admin)
+def rectification_detail(item_id: uuid.UUID):
+    return _render_detail(get_visible_item(g.user, item_id))
+
+
+def _item_action(item_id: uuid.UUID, form: str, run, kept=(), to_queue=False):
+    """One POST action on an item: `run(item)` returns the success message."""
+    item = get_managed_item(g.user, item_id)
+    try:
+        done = run(item)
+    except (ValidationError, ApiError) as error:
+        failed, message, status = _failure(error, form, {k: request.form.get(k, "") for k in kept})
+        return _render_detail(get_managed_item(g.user, item_id), failed, message, status)
+    flash(done)
+    if to_queue:
+        return redirect(url_for("rectification_pages.triage_queue"), 303)
+    return redirect(url_for("rectification_pages.rectification_detail", item_id=item_id), 303)
+
+
+@bp.route(f"{ITEM}/issue", methods=["POST"])
+@console_login_required(Role.supervisor)
+def rectification_issue(item_id: uuid.UUID):
+    def run(item):
+        operations.issue_item(item, g.user)
+        pending = "" if item.deadline_confirmed else "(待确认)"
+        return f"已交办 {item.code},完成时限 {item.deadline.isoformat()}{pending}"
+
+    return _item_action(item_id, "issue", run)
+
+
+@bp.route(f"{ITEM}/delete", methods=["POST"])
+@console_login_required(Role.supervisor)
+def rectification_delete(item_id: uuid.UUID):
+    def run(item):
+        code = item.code
+        operations.delete_draft(item, g.user)
+        return f"草稿 {code} 已删除,相关问题已回到待分办"
+
+    return _item_action(item_id, "delete", run, to_queue=True)
+
+
+@bp.route(f"{ITEM}/return", methods=["POST"])
+@console_login_required(Role.supervisor)
+def rectification_return(item_id: uuid.UUID):
+    def run(item):
+        body = ReasonSchema().load(forms.present(request.form, "reason"))
+        workflow.return_item(item, body["reason"], g.user)
+        return "已退回,单位继续整改"
+
+    return _item_action(item_id, "return", run, kept=("reason",))
+
+
+@bp.route(f"{ITEM}/verifications", methods=["POST"])
+@console_login_required(Role.supervisor)
+def rectification_verify(item_id: uuid.UUID):
+    method = request.form.get("method", "")
+
+    def run(item):
+        names = ("method", "inspector_id", "instructions", "passed", "reason")
+        body = VerificationCreateSchema().load(forms.present(request.form, *names))
+        if body["method"] == "field":
+            verifying.assign_field_verification(item, body, g.user)
+            return "已安排实地复查(回头看)"
+        verifying.record_desk_verification(item, body, g.user)
+        return "书面核查通过,事项已销号" if body["passed"] else "书面核查未通过,已退回单位"
+
+    kept = ("inspector_id", "instructions", "reason")
+    return _item_action(item_id, f"verify-{method}", run, kept=kept)
+
+
+@bp.route(f"{ITEM}/verifications/<uuid:verification_id>/decision", methods=["POST"])
+@console_login_required(Role.supervisor)
+def verification_decide(item_id: uuid.UUID, verification_id: uuid.UUID):
+    def run(item):
+        body = VerificationDecisionSchema().load(forms.present(request.form, "passed", "reason"))
+        verifying.decide(item, forms.verification_of(item, verification_id), body, g.user)
+        return "复查通过,事项已销号" if body["passed"] else "复查未通过,已退回单位"
+
+    return _item_action(item_id, f"decide-{verification_id}", run, kept=("reason",))
+
+
+@bp.route(f"{ITEM}/verifications/<uuid:verification_id>/cancel", methods=["POST"])
+@console_login_required(Role.supervisor)
+def verification_cancel(item_id: uuid.UUID, verification_id: uuid.UUID):
+    def run(item):
+        verifying.cancel_verification(item, forms.verification_of(item, verification_id), g.user)
+        return "已撤销复查"
+
+    return _item_action(item_id, f"cancel-{verification_id}", run)
+
+
+@bp.route(f"{ITEM}/extensions/<uuid:extension_id>/decision", methods=["POST"])
+@console_login_required(Role.supervisor)
+def extension_decide(item_id: uuid.UUID, extension_id: uuid.UUID):
+    def run(item):
+        body = ExtensionDecisionSchema().load(forms.present(request.form, "approve", "reason"))
+        extension = forms.extension_of(extension_id)
+        workflow.decide_extension(item, extension, body, g.user)
+        if body["approve"]:
+            return f"已同意延期,完成时限调整为 {extension.requested_deadline.isoformat()}"
+        return "已不同意延期"
+
+    return _item_action(item_id, f"extension-{extension_id}", run, kept=("reason",))

@@ -1,0 +1,339 @@
+"""/console/unit/…: the responsible unit's portal (责任单位整改平台), phone first.
+
+A responder sees only their own unit's issued items (server/rectification/access.py
+decides), signs for them (签收), reports progress with photos, asks for extensions and
+applies for closure (申请销号). Every rule lives in server/rectification and
+server/evidence: forms load through the API's schemas and call the same workflow; a
+refusal is shown in Chinese next to its field, and the refused write is rolled back before
+the page is drawn again. The unit never sees the plans, findings or verifications behind an
+item: the pages draw only what views.detail gives a responder."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import abort, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from server.console.kit import field_errors, pages_blueprint
+from server.console.session import console_login_required
+from server.errors import ApiError
+from server.evidence.intake import (
+    MAX_PHOTOS_PER_REPORT,
+    accept_photo,
+    received_photos,
+    receives_photos,
+)
+from server.evidence.queries import photo_file, visible_photo
+from server.extensions import db
+from server.models import ExtensionStatus, Photo, PhotoParent, Role
+from server.models import RectificationStatus as S
+from server.rectification import queries, views, workflow
+from server.rectification.access import get_responded_item, get_visible_item
+from server.rectification.colour import COLOUR_LABELS, REASON_LABELS
+from server.rectification.notify import inbox
+from server.rectification.reminders import summons_for
+from server.rectification.schemas import (
+    ClosureRequestSchema,
+    ExtensionCreateSchema,
+    ProgressSchema,
+)
+from server.rectification.sync import photo_item
+from server.timeutil import local_today
+from server.transaction import body_limit
+
+bp = pages_blueprint("portal_pages", __name__)
+
+R = Role.responder
+# The list's tabs: label, and the ledger filters whose items each shows.
+TABS = {
+    "issued": ("待签收", ({"status": S.issued.value},)),
+    "working": ("整改中", ({"status": S.acknowledged.value}, {"status": S.in_progress.value})),
+    "closing": ("待销号", ({"status": S.closure_requested.value},)),
+    "closed": ("已销号", ({"status": S.closed.value},)),
+    "red": ("红色", ({"colour": "red"},)),
+}
+LIST_LIMIT = 200  # per filter; a unit with more is told so
+# What the unit may read of an item's history (queries.UNIT_EVENTS), in Chinese. Anything
+# else is never named.
+HISTORY_LABELS = {
+    "rectification.issued": "交办",
+    "rectification.acknowledged": "签收",
+    "rectification.progress_reported": "报送整改进展",
+    "rectification.extension_requested": "申请延期",
+    "rectification.extension_decided": "延期审批",
+    "rectification.closure_requested": "申请销号",
+    "rectification.returned": "退回,继续整改",
+    "rectification.closed": "销号",
+}
+EXTENSION_LABELS = {
+    ExtensionStatus.pending: "待审批",
+    ExtensionStatus.approved: "同意",
+    ExtensionStatus.refused: "不同意",
+}
+DONE = {
+    "acknowledged": "已签收。请按要求组织整改并及时报送进展。",
+    "progress": "整改进展已报送。",
+    "extension": "延期申请已提交,等待督查室审批。",
+    "closure": "销号申请已提交,等待督查室审核。",
+}
+# Each form and the workflow action it calls (whose ALLOWED statuses decide if it shows).
+FORMS = {
+    "acknowledge": "acknowledge",
+    "progress": "report_progress",
+    "extension": "request_extension",
+    "closure": "request_closure",
+}
+LABELS = {
+    "colours": COLOUR_LABELS,
+    "reasons": REASON_LABELS,
+    "history": HISTORY_LABELS,
+    "extensions": EXTENSION_LABELS,
+}
+
+
+# ---- counts and lists (all through queries.ledger, scoped to the unit) ----
+
+
+def _total(user, **args) -> int:
+    return queries.ledger(user, {**args, "per_page": 1})["total"]
+
+
+def _tab_counts(user) -> dict[str, int]:
+    return {name: sum(_total(user, **f) for f in filters) for name, (_, filters) in TABS.items()}
+
+
+@bp.app_template_global("portal_overview")
+def portal_overview(user) -> dict:
+    """The responder's start page: what waits for them, and their latest notifications."""
+    notes = inbox(user)
+    return {
+        "counts": _tab_counts(user),
+        "notes": notes["items"][:5],
+        "unread": notes["unread"],
+    }
+
+
+def _tab_items(user, filters) -> tuple[list[dict], int]:
+    rows, total, today = [], 0, local_today()
+    for args in filters:
+        page = queries.ledger(user, {**args, "per_page": LIST_LIMIT}, today)
+        rows += page["items"]
+        total += page["total"]
+    # The ledger's own order (listed first, then by deadline) across merged filters.
+    rows.sort(key=lambda i: (not i.listed, i.deadline is None, i.deadline or date.max, i.code))
+    return [views.summary(i, today) for i in rows], total
+
+
+@bp.route("/unit/items")
+@console_login_required(R)
+def portal_items():
+    counts = _tab_counts(g.user)
+    tab = request.args.get("tab")
+    if tab not in TABS:
+        tab = "issued" if counts["issued"] or not counts["working"] else "working"
+    items, total = _tab_items(g.user, TABS[tab][1])
+    return render_template(
+        "portal/items.html",
+        user=g.user,
+        tabs=TABS,
+        tab=tab,
+        counts=counts,
+        items=items,
+        total=total,
+        labels=LABELS,
+    )
+
+
+# ---- one item ----
+
+
+def _page(item, status: int = 200, failed: dict | None = None):
+    view = views.detail(item, g.user)
+    pending = any(e.status == ExtensionStatus.pending for e in view["extension_requests"])
+    responder = g.user.role == R
+    can = {a: responder and item.status in allowed for a, allowed in workflow.ALLOWED.items()}
+    if failed:
+        # A refusal whose form is no longer offered (the item moved on) is shown on top.
+        form = failed["form"]
+        failed["orphan"] = not can[FORMS[form]] or (form == "extension" and pending)
+    return render_template(
+        "portal/item.html",
+        user=g.user,
+        item=view,
+        can=can,
+        pending_extension=pending,
+        failed=failed or {},
+        done=DONE.get(request.args.get("done", "")),
+        labels=LABELS,
+        max_photos=MAX_PHOTOS_PER_REPORT,
+        today=local_today(),
+    ), status
+
+
+@bp.route("/unit/items/<uuid:item_id>")
+@console_login_required(R, Role.leader)
+def portal_item(item_id: uuid.UUID):
+    """The unit's page of an item; the lead official (牵头领导) reads the same, without
+    the unit's forms."""
+    return _page(get_visible_item(g.user, item_id))
+
+
+@bp.app_template_global("item_url")
+def item_url(item_id) -> str:
+    """Where an item's link leads for the viewer: the office's page, or the unit's."""
+    if g.user.role in (Role.supervisor, Role.admin):
+        return url_for("rectification_pages.rectification_detail", item_id=item_id)
+    if g.user.role == Role.inspector:
+        return "/"  # a 回头看 task is in the field app
+    return url_for("portal_pages.portal_item", item_id=item_id)
+
+
+def _refused(item_id, form: str, values: dict, error: ApiError | None = None, errors=None):
+    """Undo everything of the refused submission and draw the item again, the form's
+    values kept and its errors next to their fields."""
+    if error is not None and error.status in (403, 404):
+        raise error
+    db.session.rollback()
+    item = get_visible_item(g.user, item_id)
+    fields = field_errors(error.details.get("fields", {})) if error else {}
+    fields.update(errors or {})
+    message = error.message if error else ""
+    if not message or any(message in messages for messages in fields.values()):
+        message = "提交内容有误,请按提示修改"  # the field says it already
+    failed = {"form": form, "values": values, "errors": fields, "message": message}
+    return _page(item, error.status if error else 422, failed)
+
+
+def _done(item_id, what: str):
+    anchors = {"progress": "#reports", "closure": "#reports", "extension": "#extensions"}
+    url = url_for("portal_pages.portal_item", item_id=item_id, done=what) + anchors.get(what, "")
+    return redirect(url, 303)
+
+
+def _form(*names) -> tuple[dict, dict]:
+    """The form's values as typed (to show again) and as the schema loads them (empty
+    fields left out, so a missing one is '必填')."""
+    values = {name: request.form.get(name, "") for name in names}
+    raw = {name: value.strip() for name, value in values.items() if value.strip()}
+    return values, raw
+
+
+def _load(schema, raw: dict, uploads: list) -> tuple[dict | None, dict]:
+    errors = {}
+    try:
+        data = schema.load(raw)
+    except ValidationError as error:
+        data, errors = None, field_errors(error.messages)
+    if len(uploads) > MAX_PHOTOS_PER_REPORT:
+        errors["photos"] = [
+            f"每次最多上传 {MAX_PHOTOS_PER_REPORT} 张照片,本次选择了 {len(uploads)} 张"
+        ]
+    return data, errors
+
+
+def _attach(report, uploads: list) -> None:
+    """Each photo through the evidence pipeline. On a refusal the request rolls back and
+    the originals already stored for it are removed (server/transaction.after_rollback)."""
+    for received in uploads:
+        accept_photo(received, PhotoParent.progress_report, report.id, g.user)
+
+
+@bp.route("/unit/items/<uuid:item_id>/acknowledge", methods=["POST"])
+@console_login_required(R)
+def portal_acknowledge(item_id: uuid.UUID):
+    item = get_responded_item(g.user, item_id)
+    try:
+        workflow.acknowledge(item, g.user)
+    except ApiError as error:
+        return _refused(item_id, "acknowledge", {}, error)
+    return _done(item_id, "acknowledged")
+
+
+def _report_with_photos(item_id, form: str, names: tuple, schema, action):
+    """A progress report or a closure request, each with its photos: the schema, the
+    workflow action, then every photo through the evidence pipeline; on a refusal nothing
+    of it is kept."""
+    item = get_responded_item(g.user, item_id)
+    values, raw = _form(*names)
+    uploads = received_photos()  # an empty file input sends a part with no file name
+    data, errors = _load(schema, raw, uploads)
+    if errors:
+        return _refused(item_id, form, values, errors=errors)
+    try:
+        _attach(action(item, data, g.user), uploads)
+    except ApiError as error:
+        return _refused(item_id, form, values, error)
+    return _done(item_id, form)
+
+
+@bp.route("/unit/items/<uuid:item_id>/progress", methods=["POST"])
+@body_limit("UPLOAD_MAX_BYTES")
+@receives_photos("photos")
+@console_login_required(R)
+def portal_progress(item_id: uuid.UUID):
+    return _report_with_photos(
+        item_id, "progress", ("body", "percent"), ProgressSchema(), workflow.report_progress
+    )
+
+
+@bp.route("/unit/items/<uuid:item_id>/extension", methods=["POST"])
+@console_login_required(R)
+def portal_extension(item_id: uuid.UUID):
+    item = get_responded_item(g.user, item_id)
+    values, raw = _form("requested_deadline", "reason")
+    data, errors = _load(ExtensionCreateSchema(), raw, [])
+    if errors:
+        return _refused(item_id, "extension", values, errors=errors)
+    try:
+        workflow.request_extension(item, data, g.user)
+    except ApiError as error:
+        return _refused(item_id, "extension", values, error)
+    return _done(item_id, "extension")
+
+
+@bp.route("/unit/items/<uuid:item_id>/closure", methods=["POST"])
+@body_limit("UPLOAD_MAX_BYTES")
+@receives_photos("photos")
+@console_login_required(R)
+def portal_closure(item_id: uuid.UUID):
+    return _report_with_photos(
+        item_id, "closure", ("body",), ClosureRequestSchema(), workflow.request_closure
+    )
+
+
+# ---- photos, summons and notifications ----
+
+
+@bp.route("/unit/photos/<uuid:photo_id>/<any(thumbnail, display):variant>")
+@console_login_required(R, Role.leader)
+def portal_photo(photo_id: uuid.UUID, variant: str):
+    """A photo of one of the unit's progress reports (for the lead official: of the items
+    they lead); nothing else is served here."""
+    if g.user.role == Role.leader:
+        photo = db.session.get(Photo, photo_id)
+        item = photo_item(db.session, photo) if photo is not None else None
+        if item is None or item.lead_official_id != g.user.id or photo.deleted_at:
+            abort(404)
+    else:
+        photo = visible_photo(g.user, photo_id)
+    if photo.parent_type != PhotoParent.progress_report:
+        abort(404)
+    return photo_file(photo, variant)
+
+
+@bp.route("/unit/summons")
+@console_login_required(R)
+def portal_summons():
+    return render_template(
+        "portal/summons.html", user=g.user, summons=summons_for(g.user), notes=inbox(g.user)
+    )
+
+
+@bp.route("/unit/portal.js")
+def portal_script():
+    """The one script of the portal ("uploading…" and a double-submit guard). Served from
+    here because the site's Content-Security-Policy allows no inline script."""
+    body = render_template("portal/portal.js", max_photos=MAX_PHOTOS_PER_REPORT)
+    return body, 200, {"Content-Type": "text/javascript; charset=utf-8"}

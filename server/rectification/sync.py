@@ -1,0 +1,361 @@
+"""Rectification items and verifications (回头看) as devices pull them.
+
+A responder's device receives its unit's issued items; an inspector's receives the
+verifications they are sent on, with the item, its site and the original photos, so the
+visit can be made offline. The only push is the inspector's report on a verification.
+No payload names a plan, a finding or a verification to anyone the unit could be."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, false, or_, select
+
+from server.field.reference import SimpleHandler
+from server.field.schemas import VerificationReportData
+from server.models import (
+    ContentStatus,
+    Photo,
+    PhotoParent,
+    ProgressReport,
+    Rectification,
+    RectificationStatus,
+    Role,
+    Site,
+    Verification,
+    VerificationStatus,
+    rectification_finding,
+)
+from server.sync_api.cache import cached_get
+from server.sync_api.principal import ADMINS, office_tag, unit_tag, user_tag
+from sync import Rejected
+
+ACTIVE = (VerificationStatus.assigned, VerificationStatus.reported)
+DRAFT = RectificationStatus.draft
+ENDED = "verification_ended"
+ENDED_MESSAGE = "该复查已结束(督查室已作出结论或已撤销)"
+
+
+def iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def inspector_ids(session, item_id) -> set:
+    return set(
+        session.scalars(
+            select(Verification.inspector_id).where(
+                Verification.rectification_id == item_id,
+                Verification.status.in_(ACTIVE),
+                Verification.inspector_id.is_not(None),
+            )
+        )
+    )
+
+
+def item_visible(session, user, item: Rectification) -> bool:
+    """The Python form of server/rectification/access.visible_clause."""
+    if user.role == Role.admin:
+        return True
+    if user.role == Role.supervisor:
+        return item.office_unit_id == user.unit_id
+    if item.status == DRAFT:
+        return False
+    if user.role == Role.responder:
+        return item.unit_id == user.unit_id
+    if user.role == Role.leader:
+        return item.lead_official_id == user.id
+    return user.id in inspector_ids(session, item.id)
+
+
+def item_audience(session, item: Rectification) -> set[str]:
+    tags = {ADMINS, office_tag(item.office_unit_id)}
+    if item.status != DRAFT:
+        tags.add(unit_tag(item.unit_id))
+        if item.lead_official_id:
+            tags.add(user_tag(item.lead_official_id))
+        tags |= {user_tag(i) for i in inspector_ids(session, item.id)}
+    return tags
+
+
+def site_fields(site: Site | None) -> dict | None:
+    if site is None:
+        return None
+    return {
+        "id": str(site.id),
+        "name": site.name,
+        "address": site.address,
+        "lat": site.lat,
+        "lon": site.lon,
+        "radius_m": site.radius_m,
+    }
+
+
+class RectificationHandler(SimpleHandler):
+    name, model = "rectification", Rectification
+
+    def is_deleted(self, record):
+        return False
+
+    def visible(self, session, principal, record):
+        return item_visible(session, principal.user, record)
+
+    def audience(self, session, record):
+        return frozenset(item_audience(session, record))
+
+    def serialize(self, item):
+        # The same payload for every viewer, so only what the unit may read.
+        return {
+            "code": item.code,
+            "problem": item.problem,
+            "measures": item.measures,
+            "requirements": item.requirements,
+            "unit_id": str(item.unit_id),
+            "supporting_unit_ids": [str(u.id) for u in item.supporting_units],
+            "site": site_fields(item.site),
+            "lead_official": item.lead_official.display_name if item.lead_official else None,
+            "responsible_person": item.responsible_person,
+            "listed": item.listed,
+            "status": item.status.value,
+            "deadline": iso(item.deadline),
+            "deadline_confirmed": item.deadline_confirmed,
+            "issued_at": iso(item.issued_at),
+            "acknowledged_at": iso(item.acknowledged_at),
+            "closure_requested_at": iso(item.closure_requested_at),
+            "closed_at": iso(item.closed_at),
+            "return_count": item.return_count,
+            "progress_percent": item.progress_percent,
+            "last_progress_at": iso(item.last_progress_at),
+            # Red on and after this day (null: not on a red course); see the ledger docs.
+            "red_from": iso(item.red_from),
+        }
+
+    def snapshot(self, session, principal, after, limit):
+        from server.rectification.access import visible_clause
+
+        query = select(Rectification).where(visible_clause(principal.user))
+        return self._page(session, query, after, limit)
+
+
+def original_photos(session, item_id) -> list[Photo]:
+    """The photos of the findings an item was made from: what the inspector compares."""
+    return list(
+        session.scalars(
+            select(Photo)
+            .join(rectification_finding, rectification_finding.c.finding_id == Photo.parent_id)
+            .where(
+                rectification_finding.c.rectification_id == item_id,
+                Photo.parent_type == PhotoParent.finding,
+                Photo.deleted_at.is_(None),
+                Photo.content_status == ContentStatus.stored,
+            )
+            .order_by(Photo.captured_at)
+        )
+    )
+
+
+class VerificationHandler(SimpleHandler):
+    name, model = "verification", Verification
+    pushable = True
+
+    def is_deleted(self, record):
+        return False
+
+    def visible(self, session, principal, record):
+        user = principal.user
+        if user.role == Role.admin:
+            return True
+        if user.role == Role.supervisor:
+            item = cached_get(session, Rectification, record.rectification_id)
+            return item is not None and item.office_unit_id == user.unit_id
+        # An inspector sees a visit only while it is theirs to make (as the snapshot does),
+        # so one that was decided or cancelled leaves their device as a delete.
+        return (
+            user.role == Role.inspector
+            and record.inspector_id == user.id
+            and record.status in ACTIVE
+        )
+
+    def refusal(self, session, principal, record):
+        if principal.user.role == Role.inspector and record.inspector_id == principal.id:
+            return Rejected(ENDED, ENDED_MESSAGE)  # their own visit: no secret that it ended
+        return super().refusal(session, principal, record)
+
+    def audience(self, session, record):
+        item = cached_get(session, Rectification, record.rectification_id)
+        tags = {ADMINS, office_tag(item.office_unit_id)}
+        if record.inspector_id:
+            tags.add(user_tag(record.inspector_id))
+        return frozenset(tags)
+
+    def serialize(self, v):
+        item = v.rectification
+        return {
+            "rectification_id": str(v.rectification_id),
+            "code": item.code,
+            "problem": item.problem,
+            "measures": item.measures,
+            "requirements": item.requirements,
+            "site": site_fields(item.site),
+            "method": v.method.value,
+            "status": v.status.value,
+            "inspector_id": str(v.inspector_id) if v.inspector_id else None,
+            "instructions": v.instructions,
+            "report": v.report,
+            "opinion": v.opinion,
+            "reported_at": iso(v.reported_at),
+            "lat": v.lat,
+            "lon": v.lon,
+            "accuracy_m": v.accuracy_m,
+            "decided_at": iso(v.decided_at),
+            "original_photos": [
+                {
+                    "id": str(p.id),
+                    "captured_at": iso(p.captured_at),
+                    "lat": p.lat,
+                    "lon": p.lon,
+                    "width": p.width,
+                    "height": p.height,
+                }
+                for p in original_photos(_session_of(v), item.id)
+            ],
+        }
+
+    def snapshot(self, session, principal, after, limit):
+        user = principal.user
+        query = select(Verification)
+        if user.role == Role.supervisor:
+            query = query.where(
+                Verification.rectification_id.in_(
+                    select(Rectification.id).where(Rectification.office_unit_id == user.unit_id)
+                )
+            )
+        elif user.role == Role.inspector:
+            query = query.where(
+                Verification.inspector_id == user.id, Verification.status.in_(ACTIVE)
+            )
+        elif user.role != Role.admin:
+            return []
+        return self._page(session, query, after, limit)
+
+    def create(self, ctx, record_id, data):
+        raise Rejected("forbidden", "复查任务由督查室安排,不能在设备上新建")
+
+    def delete(self, ctx, record):
+        raise Rejected("forbidden", "复查任务不能删除")
+
+    def update(self, ctx, record, data):
+        from marshmallow import ValidationError
+
+        from server.errors import ApiError
+        from server.rectification.verification import report_field_visit
+
+        try:
+            values = VerificationReportData().load(data, partial=True)
+        except ValidationError as error:
+            raise Rejected("validation_error", "提交的数据未通过校验", error.messages) from None
+        try:
+            report_field_visit(record, values, ctx.principal.user)
+        except ApiError as error:
+            raise Rejected(error.code, error.message) from None
+
+
+def refresh_visits_showing(session, photo: Photo) -> None:
+    """A finding's photo became viewable: the open visits whose item was made from that
+    finding list it among their original photos, so their devices hear of it."""
+    if photo.parent_type != PhotoParent.finding:
+        return
+    visits = session.scalars(
+        select(Verification)
+        .join(
+            rectification_finding,
+            rectification_finding.c.rectification_id == Verification.rectification_id,
+        )
+        .where(
+            rectification_finding.c.finding_id == photo.parent_id,
+            Verification.status.in_(ACTIVE),
+            Verification.inspector_id.is_not(None),
+        )
+    )
+    from server.sync_api.registry import note_changed
+
+    for visit in visits:
+        note_changed("verification", visit)
+
+
+def _session_of(record):
+    from sqlalchemy.orm import object_session
+
+    return object_session(record)
+
+
+# ---- photos attached to items: progress reports (the unit) and verifications (回头看) ----
+
+
+def photo_item(session, photo: Photo) -> Rectification | None:
+    if photo.parent_type == PhotoParent.verification:
+        parent = cached_get(session, Verification, photo.parent_id)
+    elif photo.parent_type == PhotoParent.progress_report:
+        parent = cached_get(session, ProgressReport, photo.parent_id)
+    else:
+        return None
+    return cached_get(session, Rectification, parent.rectification_id) if parent else None
+
+
+def item_photo_visible(session, user, photo: Photo) -> bool:
+    """Who besides the author sees a photo attached to an item: the office; for progress
+    reports, the unit too. Never the unit for a verification's photos."""
+    item = photo_item(session, photo)
+    if item is None:
+        return False
+    if user.role == Role.supervisor and item.office_unit_id == user.unit_id:
+        return True
+    return (
+        photo.parent_type == PhotoParent.progress_report
+        and user.role == Role.responder
+        and user.unit_id == item.unit_id
+    )
+
+
+def item_photos_clause(user):
+    """The SQL form of item_photo_visible, for a snapshot of photos."""
+    if user.role == Role.supervisor:
+        items = select(Rectification.id).where(Rectification.office_unit_id == user.unit_id)
+        reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
+        visits = select(Verification.id).where(Verification.rectification_id.in_(items))
+        return or_(
+            and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports)),
+            and_(Photo.parent_type == PhotoParent.verification, Photo.parent_id.in_(visits)),
+        )
+    if user.role == Role.responder:
+        items = select(Rectification.id).where(
+            Rectification.unit_id == user.unit_id, Rectification.status != DRAFT
+        )
+        reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
+        return and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
+    return false()
+
+
+def item_photo_audience(session, photo: Photo) -> set[str]:
+    item = photo_item(session, photo)
+    if item is None:
+        return set()
+    tags = {office_tag(item.office_unit_id)}
+    if photo.parent_type == PhotoParent.progress_report:
+        tags.add(unit_tag(item.unit_id))
+    return tags
+
+
+def sent_to_verify(session, user, photo: Photo) -> bool:
+    """An inspector sent back to an item sees the original photos of its findings."""
+    if user.role != Role.inspector or photo.parent_type != PhotoParent.finding:
+        return False
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    rectification_finding.c.finding_id == photo.parent_id,
+                    Verification.rectification_id == rectification_finding.c.rectification_id,
+                    Verification.inspector_id == user.id,
+                    Verification.status.in_(ACTIVE),
+                )
+            )
+        )
+    )

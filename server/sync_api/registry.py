@@ -1,0 +1,36 @@
+"""The application's sync registry: every entity a device pulls or pushes, in snapshot
+order (reference data first, then the user's own records)."""
+
+from __future__ import annotations
+
+from server.extensions import db
+from server.field.records import FindingHandler, InterviewHandler, PhotoHandler, VisitHandler
+from server.field.reference import CategoryHandler, PlanHandler, SiteHandler, UnitHandler
+from server.rectification.sync import RectificationHandler, VerificationHandler
+from sync import Registry, note_change
+
+registry = Registry()
+for handler in (
+    CategoryHandler(),
+    UnitHandler(),
+    PlanHandler(),
+    SiteHandler(),
+    VisitHandler(),
+    FindingHandler(),
+    InterviewHandler(),
+    PhotoHandler(),
+    RectificationHandler(),
+    VerificationHandler(),
+):
+    registry.register(handler)
+
+
+def note_changed(
+    entity: str, record, before: frozenset[str] = frozenset(), sight_only: bool = False
+) -> None:
+    """Log a change made outside a push (console, uploads, seed) for devices to pull."""
+    note_change(db.session, registry, entity, record, before, sight_only)
+
+
+def audience_of(entity: str, record) -> frozenset[str]:
+    return registry[entity].audience(db.session, record)
