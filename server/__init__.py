@@ -68,6 +68,8 @@ def _register_blueprints(app: Flask) -> None:
     from server.auth.api import blp as auth_blp
     from server.console.shell import bp as console_bp
     from server.evidence.routes import blp as photos_blp
+    from server.findings.api import blp as findings_blp
+    from server.findings.pages import bp as finding_pages
     from server.openapi import document_common_parts
     from server.plans.api import blp as plans_blp
     from server.plans.pages import bp as plan_pages
@@ -76,7 +78,6 @@ def _register_blueprints(app: Flask) -> None:
     from server.rectification.notifications_api import blp as notifications_blp
     from server.rectification.pages import bp as rectification_pages
     from server.rectification.portal_pages import bp as portal_pages
-    from server.rectification.triage_routes import blp as findings_blp
     from server.sync_api.api import blp as sync_blp
     from server.system.api import blp as system_blp
     from server.uploads.routes import blp as uploads_blp
@@ -84,7 +85,14 @@ def _register_blueprints(app: Flask) -> None:
     from server.workdays.api import blp as calendar_blp
     from server.workdays.pages import bp as calendar_pages
 
-    PAGES = (plan_pages, rectification_pages, ledger_pages, portal_pages, calendar_pages)
+    console_pages = (
+        plan_pages,
+        finding_pages,
+        rectification_pages,
+        ledger_pages,
+        portal_pages,
+        calendar_pages,
+    )
     api = ZhichaApi(app)
     document_common_parts(api)
     for blp in (
@@ -102,7 +110,7 @@ def _register_blueprints(app: Flask) -> None:
     ):
         api.register_blueprint(blp)
     app.register_blueprint(console_bp)
-    for pages in PAGES:
+    for pages in console_pages:
         app.register_blueprint(pages)
     app.register_blueprint(web_bp)
     app.extensions["zhicha_api"] = api

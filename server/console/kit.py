@@ -55,6 +55,7 @@ class Refusal:
     errors: dict[str, list[str]] = field(default_factory=dict)
     message: str = FORM_ERROR
     status: int = 422
+    code: str = "validation_error"
 
     def as_dict(self) -> dict:
         return {
@@ -67,26 +68,31 @@ class Refusal:
 
 
 def refusal(
-    error: Exception | None, form: str | None = None, values: dict | None = None, errors=None
+    error: Exception | None,
+    form: str | None = None,
+    values: dict | None = None,
+    errors=None,
+    once: bool = False,
 ) -> Refusal:
     """Roll back the refused operation and describe it. A ValidationError or an ApiError
-    (403 and 404 re-raised); None with `errors` for what the page itself found wrong."""
+    (403 and 404 re-raised); None with `errors` for what the page itself found wrong.
+    `once`: a message already shown next to its field is not repeated on top."""
     if isinstance(error, ApiError) and error.status in (403, 404):
         raise error
     db.session.rollback()
     fields: dict[str, list[str]] = {}
-    message, status = FORM_ERROR, 422
+    message, status, code = FORM_ERROR, 422, "validation_error"
     if isinstance(error, ValidationError):
         fields = field_errors(error.messages)
     elif isinstance(error, ApiError):
         fields = field_errors(error.details.get("fields", {}))
-        message, status = error.message, error.status
+        message, status, code = error.message, error.status, error.code
     elif error is not None:
         raise error
     fields.update(errors or {})
-    if any(message in messages for messages in fields.values()):
+    if once and any(message in messages for messages in fields.values()):
         message = FORM_ERROR  # the field says it already
-    return Refusal(form, values or {}, fields, message, status)
+    return Refusal(form, values or {}, fields, message, status, code)
 
 
 def query_args(schema) -> tuple[dict, dict | None, dict]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from server.errors import ApiError, not_found
 from server.evidence.queries import FLAG_LABELS
 from server.extensions import db
+from server.findings.operations import office_findings
 from server.models import (
     RECTIFICATION_STATUS_LABELS,
     TRIAGE_LABELS,
@@ -35,7 +36,6 @@ from server.models import (
 from server.plans.forms import keep
 from server.rectification.colour import COLOUR_LABELS, REASON_LABELS
 from server.rectification.operations import AFTER_ISSUE, CONTENT, DEADLINE, OPEN_TRIAGE
-from server.rectification.triage import office_findings
 from server.timeutil import local_today
 from server.workdays.calendar import MAX_DAYS, add_working_days
 

@@ -13,12 +13,12 @@ import uuid
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from server.console.kit import field_errors, flat_messages, pages_blueprint
+from server.console.kit import Refusal, flat_messages, page, pages_blueprint, refusal
 from server.console.session import console_login_required
 from server.errors import ApiError
-from server.extensions import db
+from server.findings import operations as triage
 from server.models import PhotoParent, Role
-from server.rectification import forms, operations, triage, views, workflow
+from server.rectification import forms, operations, views, workflow
 from server.rectification import verification as verifying
 from server.rectification.access import (
     ACTIVE_VERIFICATION,
@@ -30,9 +30,7 @@ from server.rectification.schemas import (
     ExtensionDecisionSchema,
     ItemCreateSchema,
     ItemUpdateSchema,
-    MergeSchema,
     ReasonSchema,
-    TriageArgsSchema,
     VerificationCreateSchema,
     VerificationDecisionSchema,
 )
@@ -47,120 +45,22 @@ ITEM = "/rectifications/<uuid:item_id>"
 
 
 def _page(template: str, status: int = 200, **context):
-    return render_template(template, user=g.user, labels=forms.LABELS, **context), status
-
-
-def _refused(error: ApiError) -> None:
-    """Undo the refused operation (nothing of it is left to commit); 403 and 404 are
-    answered as the API answers them."""
-    if error.status in (403, 404):
-        raise error
-    db.session.rollback()
-
-
-def _failure(error: Exception, form: str, kept: dict) -> tuple[dict, str, int]:
-    """What a refused form shows: its field errors, a message, the status."""
-    if isinstance(error, ValidationError):
-        db.session.rollback()
-        return {"form": form, "errors": field_errors(error.messages), "kept": kept}, FORM_ERROR, 422
-    _refused(error)
-    errors = field_errors(error.details.get("fields", {}))
-    return {"form": form, "errors": errors, "kept": kept}, error.message, error.status
-
-
-# ---- the triage queue (问题分办) ----
-
-
-def _render_queue(filters: dict, failed=None, message=None, status=200):
-    try:
-        args, errors = TriageArgsSchema().load(filters), {}
-    except ValidationError as error:
-        args, errors = None, field_errors(error.messages)
-    result = triage.triage_queue(g.user, args) if args is not None else None
-    items = views.queue_items(result["items"]) if result else []
-    tab = (args or {}).get("status") or triage.QUEUE_DEFAULT
-    return _page(
-        "rectifications/triage.html",
-        422 if errors else status,
-        result=result,
-        items=items,
-        pages=-(-result["total"] // result["per_page"]) if result else 0,
-        tab=str(tab),
-        filters=filters,
-        narrowed={k: v for k, v in filters.items() if k in ("plan_id", "severity")},
-        paged={k: v for k, v in filters.items() if k != "page"},
-        plans=forms.office_plans(g.user),
-        targets=forms.merge_targets(g.user) if tab == "pending" else [],
-        errors=errors,
-        failed=failed,
-        message=message,
-        **forms.queue_context(items),
-    )
-
-
-@bp.route("/triage")
-@console_login_required(Role.supervisor)
-def triage_queue():
-    return _render_queue(forms.present(request.args, *QUEUE_FILTERS))
-
-
-def _finding_action(finding_id: uuid.UUID, form: str, run, done: str, kept=()):
-    filters = forms.present(request.form, *QUEUE_FILTERS)
-    finding = triage.get_office_finding(g.user, finding_id)
-    try:
-        run(finding)
-    except (ValidationError, ApiError) as error:
-        values = {k: request.form.get(k, "") for k in kept}
-        failed, message, status = _failure(error, f"{form}-{finding_id}", values)
-        return _render_queue(filters, failed, message, status)
-    flash(f"{done}:{finding.title}")
-    return redirect(url_for("rectification_pages.triage_queue", **filters), 303)
-
-
-@bp.route("/findings/<uuid:finding_id>/reject", methods=["POST"])
-@console_login_required(Role.supervisor)
-def finding_reject(finding_id: uuid.UUID):
-    def run(finding):
-        body = ReasonSchema().load(forms.present(request.form, "reason"))
-        triage.reject_finding(finding, body["reason"], g.user)
-
-    return _finding_action(finding_id, "reject", run, "已驳回", kept=("reason",))
-
-
-@bp.route("/findings/<uuid:finding_id>/merge", methods=["POST"])
-@console_login_required(Role.supervisor)
-def finding_merge(finding_id: uuid.UUID):
-    def run(finding):
-        body = MergeSchema().load(forms.present(request.form, "into_id"))
-        into = triage.get_office_finding(g.user, body["into_id"])
-        triage.merge_finding(finding, into, g.user)
-
-    return _finding_action(finding_id, "merge", run, "已合并", kept=("into_id",))
-
-
-@bp.route("/findings/<uuid:finding_id>/reopen", methods=["POST"])
-@console_login_required(Role.supervisor)
-def finding_reopen(finding_id: uuid.UUID):
-    def run(finding):
-        triage.reopen_finding(finding, g.user)
-
-    return _finding_action(finding_id, "reopen", run, "已恢复为待分办")
+    return page(template, status, labels=forms.LABELS, **context)
 
 
 # ---- the item form (create and edit) ----
 
 
-def _render_form(item=None, values=None, errors=None, error=None, status=200):
-    fields = {**(error.details.get("fields", {}) if error else {}), **(errors or {})}
+def _render_form(item=None, values=None, refused: Refusal | None = None):
     ids = values.get("finding_ids", []) if item is None else []
     return _page(
         "rectifications/form.html",
-        status,
+        refused.status if refused else 200,
         item=item,
         values=values,
-        errors=field_errors(fields),
-        message=error.message if error else (FORM_ERROR if errors else None),
-        conflict=bool(error and error.code == "version_conflict"),
+        errors=refused.errors if refused else {},
+        message=refused.message if refused else None,
+        conflict=bool(refused and refused.code == "version_conflict"),
         editable=forms.editable_fields(item),
         locked=item is not None and item.status == "closed",
         choices=forms.item_choices(item),
@@ -180,11 +80,8 @@ def rectification_new():
     try:
         data = ItemCreateSchema().load(forms.item_data(request.form, forms.ALL_FIELDS))
         item = operations.create_item(data, g.user)
-    except ValidationError as error:
-        return _render_form(values=values, errors=error.messages, status=422)
-    except ApiError as error:
-        _refused(error)
-        return _render_form(values=values, error=error, status=error.status)
+    except (ValidationError, ApiError) as error:
+        return _render_form(values=values, refused=refusal(error, values=values))
     flash(f"已创建整改事项草稿 {item.code}")
     return redirect(url_for("rectification_pages.rectification_detail", item_id=item.id), 303)
 
@@ -200,12 +97,9 @@ def rectification_edit(item_id: uuid.UUID):
     try:
         data = ItemUpdateSchema().load(forms.item_data(request.form, fields, update=True))
         operations.update_item(item, data, g.user)
-    except ValidationError as error:  # refused before anything changed
-        return _render_form(item, values, error.messages, status=422)
-    except ApiError as error:
-        _refused(error)
-        item = get_managed_item(g.user, item_id)
-        return _render_form(item, values, error=error, status=error.status)
+    except (ValidationError, ApiError) as error:
+        refused = refusal(error, values=values)
+        return _render_form(get_managed_item(g.user, item_id), values, refused)
     flash("修改已保存")
     return redirect(url_for("rectification_pages.rectification_detail", item_id=item_id), 303)
 
@@ -270,11 +164,12 @@ def _item_action(item_id: uuid.UUID, form: str, run, kept=(), to_queue=False):
     try:
         done = run(item)
     except (ValidationError, ApiError) as error:
-        failed, message, status = _failure(error, form, {k: request.form.get(k, "") for k in kept})
-        return _render_detail(get_managed_item(g.user, item_id), failed, message, status)
+        refused = refusal(error, form, {k: request.form.get(k, "") for k in kept})
+        item = get_managed_item(g.user, item_id)
+        return _render_detail(item, refused.as_dict(), refused.message, refused.status)
     flash(done)
     if to_queue:
-        return redirect(url_for("rectification_pages.triage_queue"), 303)
+        return redirect(url_for("finding_pages.triage_queue"), 303)
     return redirect(url_for("rectification_pages.rectification_detail", item_id=item_id), 303)
 
 

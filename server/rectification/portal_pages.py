@@ -16,7 +16,7 @@ from datetime import date
 from flask import abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from server.console.kit import field_errors, pages_blueprint
+from server.console.kit import field_errors, pages_blueprint, refusal
 from server.console.session import console_login_required
 from server.errors import ApiError
 from server.evidence.intake import (
@@ -193,17 +193,8 @@ def item_url(item_id) -> str:
 def _refused(item_id, form: str, values: dict, error: ApiError | None = None, errors=None):
     """Undo everything of the refused submission and draw the item again, the form's
     values kept and its errors next to their fields."""
-    if error is not None and error.status in (403, 404):
-        raise error
-    db.session.rollback()
-    item = get_visible_item(g.user, item_id)
-    fields = field_errors(error.details.get("fields", {})) if error else {}
-    fields.update(errors or {})
-    message = error.message if error else ""
-    if not message or any(message in messages for messages in fields.values()):
-        message = "提交内容有误,请按提示修改"  # the field says it already
-    failed = {"form": form, "values": values, "errors": fields, "message": message}
-    return _page(item, error.status if error else 422, failed)
+    refused = refusal(error, form, values, errors, once=True)
+    return _page(get_visible_item(g.user, item_id), refused.status, refused.as_dict())
 
 
 def _done(item_id, what: str):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from sqlalchemy import and_, exists, false, or_, select
 
-from server.field.reference import SimpleHandler
-from server.field.schemas import VerificationReportData
 from server.models import (
     ContentStatus,
     Photo,
@@ -24,8 +22,10 @@ from server.models import (
     VerificationStatus,
     rectification_finding,
 )
+from server.rectification.sync_schemas import VerificationReportData
 from server.sync_api.cache import cached_get
 from server.sync_api.principal import ADMINS, office_tag, unit_tag, user_tag
+from server.sync_api.reference import SimpleHandler
 from sync import Rejected
 
 ACTIVE = (VerificationStatus.assigned, VerificationStatus.reported)

@@ -3,10 +3,13 @@ order (reference data first, then the user's own records)."""
 
 from __future__ import annotations
 
+from server.evidence.sync import PhotoHandler
 from server.extensions import db
-from server.field.records import FindingHandler, InterviewHandler, PhotoHandler, VisitHandler
-from server.field.reference import CategoryHandler, PlanHandler, SiteHandler, UnitHandler
+from server.findings.sync import FindingHandler
+from server.plans.sync import PlanHandler, SiteHandler
 from server.rectification.sync import RectificationHandler, VerificationHandler
+from server.sync_api.reference import CategoryHandler, UnitHandler
+from server.visits.sync import InterviewHandler, VisitHandler
 from sync import Registry, note_change
 
 registry = Registry()

@@ -8,8 +8,9 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from server.auth.guards import api_login_required
+from server.findings import operations as triage
 from server.models import Role
-from server.rectification import triage, views
+from server.rectification import views
 from server.rectification.schemas import (
     FindingQueueItemSchema,
     FindingQueueSchema,

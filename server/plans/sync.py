@@ -1,67 +1,16 @@
-"""Reference data a device pulls: categories, units, assigned plans and their sites."""
+"""Plans and their sites as devices pull them: a plan reaches its team's devices while it
+can be worked on; its sites with it."""
 
 from __future__ import annotations
 
 from sqlalchemy import exists, or_, select
 
-from server.models import Category, Plan, PlanStatus, Role, Site, Unit, plan_member, plan_site
-from server.sync_api.principal import ADMINS, ALL, SUPERVISORS, office_tag, user_tag
-from sync import EntityHandler
+from server.models import Plan, PlanStatus, Role, Site, plan_member, plan_site
+from server.sync_api.principal import ADMINS, SUPERVISORS, office_tag, user_tag
+from server.sync_api.reference import SimpleHandler
 
 # A plan reaches its team's devices while it can be worked on.
 LIVE = (PlanStatus.approved, PlanStatus.active)
-
-
-class SimpleHandler(EntityHandler):
-    model = None
-
-    def load(self, session, record_id):
-        return session.get(self.model, record_id)
-
-    def load_many(self, session, ids):
-        rows = session.scalars(select(self.model).where(self.model.id.in_(ids)))
-        return {row.id: row for row in rows}
-
-    def _page(self, session, query, after, limit):
-        if after is not None:
-            query = query.where(self.model.id > after)
-        return list(session.scalars(query.order_by(self.model.id).limit(limit)))
-
-
-class OpenReferenceHandler(SimpleHandler):
-    """Reference data every user may see; deactivated rows leave devices."""
-
-    def is_deleted(self, record):
-        return not record.active
-
-    def visible(self, session, principal, record):
-        return True
-
-    def audience(self, session, record):
-        return frozenset({ALL})
-
-    def snapshot(self, session, principal, after, limit):
-        return self._page(session, select(self.model).where(self.model.active), after, limit)
-
-
-class CategoryHandler(OpenReferenceHandler):
-    name, model = "category", Category
-
-    def serialize(self, record):
-        return {"code": record.code, "name": record.name, "sort_order": record.sort_order}
-
-
-class UnitHandler(OpenReferenceHandler):
-    name, model = "unit", Unit
-
-    def serialize(self, record):
-        return {
-            "name": record.name,
-            "code": record.code,
-            "kind": record.kind.value,
-            "parent_id": str(record.parent_id) if record.parent_id else None,
-            "region_code": record.region_code,
-        }
 
 
 def plan_visible(user, plan: Plan) -> bool:

@@ -1,0 +1,69 @@
+"""Findings as devices push and pull them; a finding is locked once triaged."""
+
+from __future__ import annotations
+
+from server.findings.schemas import FindingData
+from server.models import (
+    Finding,
+    Plan,
+    Unit,
+)
+from server.sync_api.cache import active_categories, cached_get
+from server.sync_api.handlers import FieldRecordHandler, invalid, iso, ref
+from sync import Rejected
+
+
+class FindingHandler(FieldRecordHandler):
+    name, model, schema = "finding", Finding, FindingData
+    immutable = ("plan_id",)
+    # A new finding reads its visit with session.get (autoflushing): no flush before it.
+    batchable_ops = frozenset({"create"})
+
+    def serialize(self, f):
+        return {
+            "plan_id": str(f.plan_id),
+            "site_id": ref(f.site_id),
+            "visit_id": ref(f.visit_id),
+            "title": f.title,
+            "description": f.description,
+            "category": f.category,
+            "severity": f.severity.value,
+            "unit_id": ref(f.unit_id),
+            "lat": f.lat,
+            "lon": f.lon,
+            "accuracy_m": f.accuracy_m,
+            "observed_at": iso(f.observed_at),
+            "locked": f.locked,
+            **self.base_fields(f),
+        }
+
+    def update(self, ctx, record, data):
+        self.ensure_unlocked(record)
+        super().update(ctx, record, data)
+
+    def delete(self, ctx, record):
+        self.ensure_unlocked(record)
+        super().delete(ctx, record)
+
+    @staticmethod
+    def ensure_unlocked(record: Finding) -> None:
+        if record.locked:
+            raise Rejected("locked", "该问题已由督查室分办,不能再修改")
+
+    def check(self, ctx, values, record):
+        session = ctx.session
+        plan = (
+            self.usable_plan(ctx, values["plan_id"])
+            if record is None
+            else cached_get(session, Plan, record.plan_id)
+        )
+        if values.get("site_id") and values["site_id"] not in {s.id for s in plan.sites}:
+            raise invalid("site_id", "该点位不在此督查计划中")
+        if values.get("visit_id"):
+            visit = self.own_visit(ctx, values["visit_id"])
+            if visit.plan_id != plan.id:
+                raise invalid("visit_id", "签到记录不属于此督查计划")
+        if "category" in values and values["category"] not in active_categories(session):
+            raise invalid("category", "问题类别不存在")
+        if values.get("unit_id") and cached_get(session, Unit, values["unit_id"]) is None:
+            raise invalid("unit_id", "单位不存在")
