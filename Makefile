@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
+# The instance folder (database, secrets, storage): the app's own default, or ZHICHA_INSTANCE_DIR.
+INSTANCE ?= $(or $(ZHICHA_INSTANCE_DIR),instance)
 export FLASK_APP := wsgi
 
 .PHONY: run dev test lint format bench chromium clean
@@ -21,15 +23,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed-run
 
-instance/secrets.env: | $(VENV)/.installed-run
-	mkdir -p instance
+$(INSTANCE)/secrets.env: | $(VENV)/.installed-run
+	mkdir -p $(INSTANCE)
 	umask 077 && $(BIN)/python -m server.keygen > $@
 
-# Production path on SQLite: real secrets (generated once into instance/), migrations,
+# Production path on SQLite: real secrets (generated once into instance/secrets.env, which
+# every process and flask command of the app reads by itself: server/config.py), migrations,
 # demo data on an empty database, then gunicorn and the job worker together (Procfile).
-run: $(VENV)/.installed-run instance/secrets.env
-	@set -a && . ./instance/secrets.env && set +a && \
-	$(BIN)/flask db upgrade && \
+run: $(VENV)/.installed-run $(INSTANCE)/secrets.env
+	@$(BIN)/flask db upgrade && \
 	$(BIN)/flask seed-demo --if-empty && \
 	$(BIN)/flask analyze-db && \
 	$(BIN)/flask fonts-check && \

@@ -2,12 +2,19 @@
 
 Outside development and tests the app refuses to start without real secrets, so a
 deployment can never run on a key that is written in this repository or guessable.
+
+`make run` generates the secrets once into `instance/secrets.env`. Every process of the
+app (gunicorn, the job worker, any `flask` command) reads that file when it starts, so
+no command needs it loaded by hand; a variable already set (non-empty) in the real
+environment always wins over the file. Tests never read it unless they name a file
+with ZHICHA_SECRETS_FILE.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +32,9 @@ class ConfigError(RuntimeError):
 class Config:
     ENV = "production"
     INSTANCE_DIR = "instance"
+    # Environment lines (NAME=value) read at start, under the real environment: empty
+    # means INSTANCE_DIR/secrets.env when it exists, and nothing in tests.
+    SECRETS_FILE = ""
     DATABASE_URL = ""  # empty: SQLite file instance/zhicha.sqlite3
     SECRET_KEY = ""
     JWT_SECRET_KEY = ""
@@ -72,6 +82,7 @@ class Config:
 _ENV_TYPES = {
     "ENV": str,
     "INSTANCE_DIR": str,
+    "SECRETS_FILE": str,
     "DATABASE_URL": str,
     "SECRET_KEY": str,
     "JWT_SECRET_KEY": str,
@@ -110,8 +121,20 @@ _ENV_TYPES = {
 
 
 def load_config(overrides: dict | None = None, environ: dict | None = None) -> dict:
-    """Merge defaults, environment and explicit overrides; then check secrets."""
-    environ = os.environ if environ is None else environ
+    """Merge defaults, the secrets file, environment and explicit overrides; then check
+    secrets. Without `environ` the real environment is used, and the file's values that
+    it lacks are added to it (as `set -a; . instance/secrets.env` would), so that the
+    processes the app starts and the ZHICHA_RULE_* settings see them too."""
+    overrides = overrides or {}
+    secrets_file = _secrets_file(overrides, os.environ if environ is None else environ)
+    file_values = read_env_file(secrets_file) if secrets_file else {}
+    if environ is None:
+        for name, value in file_values.items():
+            if not os.environ.get(name):
+                os.environ[name] = value
+        environ = os.environ
+    else:
+        environ = {**file_values, **{k: v for k, v in environ.items() if v}}
     cfg = {k: getattr(Config, k) for k in dir(Config) if k.isupper()}
     for name, cast in _ENV_TYPES.items():
         raw = environ.get(f"ZHICHA_{name}")
@@ -119,7 +142,8 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
             cfg[name] = cast(raw)
     if not cfg["DATABASE_URL"] and environ.get("DATABASE_URL"):
         cfg["DATABASE_URL"] = environ["DATABASE_URL"]
-    cfg.update(overrides or {})
+    cfg.update(overrides)
+    cfg["SECRETS_FILE"] = str(secrets_file or "")
     if cfg["ENV"] not in ENVIRONMENTS:
         raise ConfigError(f"ZHICHA_ENV must be one of {', '.join(ENVIRONMENTS)}")
     instance = Path(cfg["INSTANCE_DIR"]).resolve()
@@ -133,6 +157,45 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
         _fill_dev_secrets(cfg, instance)
     _check_secrets(cfg)
     return cfg
+
+
+def _secrets_file(overrides: dict, environ) -> Path | None:
+    """The file to read, or None: a named file (which must exist), else
+    INSTANCE_DIR/secrets.env when it exists, outside tests."""
+    named = overrides.get("SECRETS_FILE") or environ.get("ZHICHA_SECRETS_FILE")
+    if named:
+        path = Path(named).resolve()
+        if not path.is_file():
+            raise ConfigError(f"ZHICHA_SECRETS_FILE: no such file {path}")
+        return path
+    env = overrides.get("ENV") or environ.get("ZHICHA_ENV") or Config.ENV
+    if env == "test":
+        return None
+    instance = overrides.get("INSTANCE_DIR") or environ.get("ZHICHA_INSTANCE_DIR")
+    path = Path(instance or Config.INSTANCE_DIR).resolve() / "secrets.env"
+    return path if path.is_file() else None
+
+
+_ENV_LINE = re.compile(r"(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)")
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """NAME=value lines as the shell sources them in simple cases: blank lines and
+    `#` comments skipped, an optional `export `, one pair of quotes around the value
+    removed. Anything else is refused rather than guessed at."""
+    values = {}
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _ENV_LINE.fullmatch(line)
+        if match is None:
+            raise ConfigError(f"{path}:{number}: expected NAME=value")
+        name, value = match.group(1), match.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
 
 
 def normalise_database_url(url: str) -> str:
@@ -167,7 +230,8 @@ def _check_secrets(cfg: dict) -> None:
             raise ConfigError(
                 f"ZHICHA_{name} must be set to a random value of at least "
                 f"{MIN_SECRET_LENGTH} characters outside development "
-                "(generate one with: python -m server.keygen)"
+                "(generate both into the file every command reads: "
+                f"python -m server.keygen > {Path(cfg['INSTANCE_DIR']) / 'secrets.env'})"
             )
     if cfg["SECRET_KEY"] == cfg["JWT_SECRET_KEY"]:
         raise ConfigError("ZHICHA_SECRET_KEY and ZHICHA_JWT_SECRET_KEY must differ")
