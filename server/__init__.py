@@ -12,6 +12,7 @@ from server.config import flask_settings, load_config
 from server.database import configure_database
 from server.errors import register_error_handlers
 from server.extensions import db, jwt, migrate
+from server.hooks import install_hooks
 from server.limits import init_limits
 from server.transaction import init_transaction
 from server.web import init_cache_policy
@@ -42,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     from server.auth.tokens import init_tokens
 
     init_tokens(jwt)
+    install_hooks()
     init_transaction(app)
     register_error_handlers(app)
     init_limits(app)  # request line, headers, JSON depth: before anything reads them

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models.audit import AuditChainHead, AuditEvent
@@ -41,8 +41,7 @@ def remember(session: Session, row: AuditEvent) -> None:
     session.info.setdefault(PENDING, []).append(row)
 
 
-@event.listens_for(Session, "before_commit")
-def _chain_pending(session: Session) -> None:
+def chain_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return
     # An event recorded inside a savepoint that was rolled back is gone: chain only the
@@ -64,8 +63,7 @@ def _chain_pending(session: Session) -> None:
     session.flush()
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_pending(session: Session, previous_transaction) -> None:
+def forget_pending(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(PENDING, None)
 

@@ -6,12 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
-
-import sync
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -54,8 +49,7 @@ def _database_error(error: OperationalError):
     )
 
 
-@event.listens_for(Engine, "connect")
-def _sqlite_on_connect(dbapi_connection, _record):
+def sqlite_on_connect(dbapi_connection, _record):
     """WAL, a busy timeout and enforced foreign keys on every SQLite connection; and
     transactions begun by SQLAlchemy (not the driver), so savepoints work."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
@@ -72,8 +66,7 @@ def _sqlite_on_connect(dbapi_connection, _record):
     cursor.close()
 
 
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(connection):
+def sqlite_begin(connection):
     """Writers take SQLite's write lock up front (BEGIN IMMEDIATE): a deferred transaction
     that reads and then writes can fail at once with SQLITE_BUSY when another writer got in
     between, and no busy timeout helps with that. Writing requests, and work outside
@@ -114,9 +107,6 @@ def begin_writes() -> None:
     transactions begins immediate, like a writing request's. Keep them short: no image
     work, hashing or other slow CPU while one is open."""
     g.writer = True
-
-
-sync.install(Session)
 
 
 def refresh_statistics() -> str:

@@ -67,11 +67,11 @@ def _forget_pending(session: Session, previous_transaction) -> None:
 def _write_pending(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint is released: the changes are written with the real commit
+    session.flush()  # versions are assigned at flush (an application may note changes then)
     pending: dict = session.info.pop(PENDING, None) or {}
     if not pending:
         return
     registry: Registry = session.info[REGISTRY]
-    session.flush()  # versions are assigned at flush
     rows, audience_rows = [], []
     first = allocate_sequence(session, len(pending))
     for offset, ((entity, record_id), (record, before, sight_only)) in enumerate(pending.items()):

@@ -15,7 +15,6 @@ from server.errors import ApiError, not_found
 from server.extensions import db
 from server.models import Finding, Plan, TriageStatus, User, utcnow
 from server.rectification.operations import conflict, field_error
-from server.sync_api.registry import note_changed
 
 QUEUE_DEFAULT = TriageStatus.pending
 
@@ -60,7 +59,6 @@ def _close(finding: Finding, status: TriageStatus, actor: User, reason: str) -> 
     finding.triage_reason = reason
     finding.triaged_at = utcnow()
     finding.triaged_by_id = actor.id
-    note_changed("finding", finding)
 
 
 def reject_finding(finding: Finding, reason: str, actor: User) -> Finding:
@@ -95,7 +93,6 @@ def reopen_finding(finding: Finding, actor: User) -> Finding:
     finding.merged_into_id = None
     finding.triaged_at = None
     finding.triaged_by_id = None
-    note_changed("finding", finding)
     db.session.flush()
     record_event("finding.reopened", "finding", finding.id, actor.id, was=str(before))
     return finding

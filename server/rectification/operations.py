@@ -176,7 +176,6 @@ def mark_itemized(findings: list[Finding], actor: User) -> None:
             finding.triage_status = TriageStatus.itemized
             finding.triaged_at = finding.triaged_at or now
             finding.triaged_by_id = actor.id
-            note_changed("finding", finding)
 
 
 def create_item(data: dict, actor: User) -> Rectification:
@@ -212,7 +211,6 @@ def create_item(data: dict, actor: User) -> Rectification:
         state=item_state(item),
         finding_ids=[str(f.id) for f in findings],
     )
-    note_changed("rectification", item)
     return item
 
 
@@ -253,7 +251,6 @@ def delete_draft(item: Rectification, actor: User) -> None:
     record_event(
         "rectification.deleted", "rectification", item.id, actor.id, state=item_state(item)
     )
-    note_changed("rectification", item)
     item.findings = []
     item.supporting_units = []
     db.session.flush()
@@ -267,7 +264,6 @@ def delete_draft(item: Rectification, actor: User) -> None:
             finding.triage_status = TriageStatus.pending
             finding.triaged_at = None
             finding.triaged_by_id = None
-            note_changed("finding", finding)
 
 
 def issue_item(item: Rectification, actor: User) -> Rectification:
@@ -297,7 +293,6 @@ def issue_item(item: Rectification, actor: User) -> Rectification:
         deadline=item.deadline.isoformat(),
         deadline_confirmed=item.deadline_confirmed,
     )
-    note_changed("rectification", item)
     title = f"新交办整改事项 {item.code}"
     notify(responders_of(item.unit_id), "issued", item, title, item.problem[:200])
     if item.lead_official_id:
@@ -336,6 +331,5 @@ def recount_deadlines(year: int) -> int:
                 confirmed=item.deadline_confirmed,
                 year=year,
             )
-            note_changed("rectification", item)
     db.session.flush()
     return changed

@@ -79,7 +79,6 @@ def assign_field_verification(item: Rectification, data: dict, actor: User) -> V
         verification_id=str(verification.id),
         inspector_id=str(inspector.id),
     )
-    note_changed("verification", verification)
     # The inspector can now see the item: it reaches their device with the visit. Only
     # who sees it changed: the unit and its leader must not hear that anything moved.
     note_changed("rectification", item, before, sight_only=True)
@@ -100,7 +99,6 @@ def cancel_verification(item: Rectification, verification: Verification, actor: 
         actor.id,
         verification_id=str(verification.id),
     )
-    note_changed("verification", verification)
     note_changed("rectification", item, before, sight_only=True)
 
 
@@ -151,7 +149,6 @@ def decide(item: Rectification, verification: Verification, data: dict, actor: U
         passed=passed,
         reason=reason,
     )
-    note_changed("verification", verification)
     if passed:
         close_item(item, verification, actor)
     else:

@@ -27,7 +27,6 @@ from server.models import (
 from server.rectification.colour import refresh_red_from
 from server.rectification.notify import notify, responders_of, supervisors_of
 from server.rectification.operations import conflict, field_error
-from server.sync_api.registry import note_changed
 from server.timeutil import local_today
 
 S = RectificationStatus
@@ -71,7 +70,6 @@ def _moved(item: Rectification, actor: User, action: str, to: S | None, **detail
         to_status=str(item.status),
         **details,
     )
-    note_changed("rectification", item)
 
 
 def acknowledge(item: Rectification, actor: User) -> Rectification:

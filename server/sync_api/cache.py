@@ -7,7 +7,7 @@ ends (the objects themselves are expired at commit as usual)."""
 
 from __future__ import annotations
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, selectinload
 
 from server.models import Category, Plan
@@ -40,15 +40,13 @@ def active_categories(session: Session) -> set[str]:
     return cache["categories"]
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget(session, transaction):
+def forget(session, transaction):
     # Savepoints end all the time during a push; only the real transaction's end counts.
     if transaction.parent is None:
         session.info.pop(CACHE, None)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session, previous_transaction):
+def forget_rolled_back(session, previous_transaction):
     # A savepoint rolled back: what it created is no longer in the database (its objects
     # are transient now), so a lookup must not find it. A push applies a run of mutations
     # in one savepoint and may roll the run back (sync/apply.py).

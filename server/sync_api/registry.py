@@ -27,6 +27,13 @@ for handler in (
 ):
     registry.register(handler)
 
+_ENTITIES = {registry[name].model: name for name in registry.names}
+
+
+def entity_of(record) -> str | None:
+    """The synced entity a mapped object is, or None."""
+    return _ENTITIES.get(type(record))
+
 
 def note_changed(
     entity: str, record, before: frozenset[str] = frozenset(), sight_only: bool = False
