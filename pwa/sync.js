@@ -5,10 +5,10 @@
 
 import { AuthError, HttpError, authedJson, getAuth, refreshAccess } from "./api.js";
 import { getAll, getMeta, setMeta } from "./db.js";
-import {
-  applyPullPage, applyPushResults, markTooLarge, nextBatch, outboxSummary, pruneSynced,
-  setItemsState,
-} from "./outbox.js";
+import { pruneSynced } from "./outbox/cleanup.js";
+import { applyPullPage } from "./outbox/pull.js";
+import { applyPushResults, markTooLarge, nextBatch, setItemsState } from "./outbox/push.js";
+import { outboxSummary } from "./outbox/status.js";
 import { uuid } from "./hash.js";
 import { setState, state } from "./state.js";
 import { dropUploadedBytes, metadataSynced, uploadPhoto } from "./uploads.js";
