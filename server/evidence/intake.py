@@ -19,9 +19,12 @@ from server.evidence.storage import evidence_storage, keep_original, original_ke
 from server.extensions import db
 from server.field.registry import note_changed
 from server.models import ContentStatus, LocationSource, Photo, PhotoParent, User, utcnow
+from server.settings import setting_default
 from server.transaction import before_first_statement, on_teardown
 
-MAX_PHOTOS_PER_REPORT = 9
+# The default of the setting `max_photos_per_report`; the limit in force is
+# get_setting("max_photos_per_report"). Kept for the tests that import it.
+MAX_PHOTOS_PER_REPORT = setting_default("max_photos_per_report")
 SNIFF = {
     b"\xff\xd8\xff": "image/jpeg",
     b"\x89PNG": "image/png",
