@@ -1,4 +1,4 @@
-"""server/evidence/imaging.py and worker.py: real photos against exiftool's reference
+"""server/evidence/imaging/ and worker.py: real photos against exiftool's reference
 values (tests.conftest.PHOTOS, see its README.md), hostile files generated here, and the
 child process's limits (timeout, memory)."""
 
@@ -28,6 +28,7 @@ from server.evidence.imaging import (
     read_exif,
     sniff_format,
 )
+from server.evidence.imaging.pixels import _to_srgb
 from server.evidence.worker import process_in_subprocess
 from tests.conftest import PHOTOS
 
@@ -702,6 +703,6 @@ def test_colours_are_converted_to_srgb():
     with Image.open(PHOTOS / "heic_mobile_iphone_13_pro_max.HEIC") as heic:
         p3 = heic.info["icc_profile"]
     red = Image.new("RGB", (4, 4), (200, 50, 50))
-    r, g, b = imaging._to_srgb(red, p3).getpixel((0, 0))
+    r, g, b = _to_srgb(red, p3).getpixel((0, 0))
     assert r > 205 and g < 40
-    assert imaging._to_srgb(red, None) is red
+    assert _to_srgb(red, None) is red
