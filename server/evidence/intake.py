@@ -14,6 +14,7 @@ from flask import current_app, g, request
 
 from server.errors import ApiError
 from server.evidence.checks import clock_offset, evaluate_photo
+from server.evidence.imaging import format_of
 from server.evidence.operations import schedule_processing
 from server.evidence.storage import evidence_storage, keep_original, original_key
 from server.extensions import db
@@ -25,20 +26,16 @@ from server.transaction import before_first_statement, on_teardown
 # The default of the setting `max_photos_per_report`; the limit in force is
 # get_setting("max_photos_per_report"). Kept for the tests that import it.
 MAX_PHOTOS_PER_REPORT = setting_default("max_photos_per_report")
-SNIFF = {
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG": "image/png",
-}
+# The MIME type a photo is kept as, by its format sniffed from the content (the same
+# check as the decoder's: an `ftyp` box only with a HEIF brand, never an MP4 or AVIF).
+MIME_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}
+HEAD_BYTES = 64  # enough for format_of (the compatible brands of a HEIF's ftyp box)
 
 
 def _mime(head: bytes, declared: str | None) -> str:
-    for magic, mime in SNIFF.items():
-        if head.startswith(magic):
-            return mime
-    if head[4:8] == b"ftyp":
-        return "image/heic"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
+    fmt = format_of(head)
+    if fmt is not None:
+        return MIME_TYPES[fmt]
     raise ApiError(
         422,
         "validation_error",
@@ -90,8 +87,8 @@ def receive_photo(stream, filename: str | None) -> Received:
     digest, size, head = hashlib.sha256(), 0, b""
     with open(tmp, "wb") as out:
         while chunk := stream.read(1 << 20):
-            if not head:
-                head = chunk[:16]
+            if len(head) < HEAD_BYTES:
+                head += chunk[: HEAD_BYTES - len(head)]
             size += len(chunk)
             if size > limit:
                 out.close()

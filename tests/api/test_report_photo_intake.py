@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from server.evidence.storage import LocalStorage, storage_root
@@ -81,6 +82,31 @@ def test_the_portal_limit_follows_the_setting(client, auth, rw):
         client, f"{item_url(item)}/progress", csrf, [upload(JPEG)], body="进展", percent="10"
     )
     assert response.status_code == 303 and count(Photo) == 1
+
+
+def test_an_mp4_is_not_taken_for_a_heic(rw):
+    url, report_id = report_of(rw)
+    response = send(rw, url, report_id, MP4, "IMG_0002.HEIC")
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["message"] == "只能上传 JPEG、PNG、WebP 或 HEIC 照片"
+    assert error["details"]["fields"]["photos"] == ["不支持的文件类型:IMG_0002.HEIC"]
+    assert count(Photo) == 0 and originals() == []
+    assert not list((storage_root() / "uploads").glob("intake-*"))
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        HEIC.read_bytes()[:64],  # major brand heic
+        b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic",  # generic HEIF, HEVC-coded
+    ],
+)
+def test_heif_brands_are_taken_as_heic(rw, head):
+    url, report_id = report_of(rw)
+    response = send(rw, url, report_id, head + b"\x00" * 1000, "a.heic")
+    assert response.status_code == 201, response.get_json()
+    assert db.session.scalars(select(Photo)).one().mime_type == "image/heic"
 
 
 def test_a_report_photo_is_kept_through_the_evidence_storage(rw, monkeypatch):
