@@ -4,7 +4,8 @@
 
 import { api, forgetTokens, getAuth, saveAuth } from "./api.js";
 import { deleteMeta, getMeta, setMeta } from "./db.js";
-import { clearSyncedData, outboxSummary } from "./outbox.js";
+import { clearSyncedData } from "./outbox/cleanup.js";
+import { outboxSummary } from "./outbox/status.js";
 import { CONNECTIVITY_LABELS, events, setState, state } from "./state.js";
 import {
   installTriggers, refreshCounts, requestBackgroundSync, stopSync, syncNow,

@@ -5,10 +5,10 @@
 
 import { AuthError, HttpError, authedJson, getAuth, refreshAccess } from "./api.js";
 import { getAll, getMeta, setMeta } from "./db.js";
-import {
-  applyPullPage, applyPushResults, markTooLarge, nextBatch, outboxSummary, pruneSynced,
-  setItemsState,
-} from "./outbox.js";
+import { pruneSynced } from "./outbox/cleanup.js";
+import { applyPullPage } from "./outbox/pull.js";
+import { applyPushResults, markTooLarge, nextBatch, setItemsState } from "./outbox/push.js";
+import { outboxSummary } from "./outbox/status.js";
 import { uuid } from "./hash.js";
 import { setState, state } from "./state.js";
 import { dropUploadedBytes, metadataSynced, uploadPhoto } from "./uploads.js";
@@ -94,7 +94,10 @@ async function pull() {
     try {
       page = await authedJson(`/api/sync/pull?${query}`);
     } catch (err) {
-      if (err.status === 400 && !restarted) { // invalid_cursor: pull everything again
+      // Only a cursor the server no longer accepts (malformed, tampered, another user's)
+      // means "pull everything again", once. Any other refusal is a sync error the
+      // inspector sees: re-pulling would hide it and fetch everything for nothing.
+      if (err instanceof HttpError && err.code === "invalid_cursor" && !restarted) {
         restarted = true;
         cursor = null;
         await setMeta("cursor", null);

@@ -10,7 +10,8 @@
 
 import { authed } from "./api.js";
 import { getAll, recordsOf, req, transaction } from "./db.js";
-import { capture, endedOnServer, hasUnsyncedWork } from "./outbox.js";
+import { capture } from "./outbox/capture.js";
+import { endedOnServer, hasUnsyncedWork } from "./outbox/mutations.js";
 
 export const VARIANTS = ["thumbnail", "display"];
 
@@ -98,7 +99,7 @@ export async function afterPhotos(verificationId) {
 }
 
 /**
- * Save the inspector's report and new after photos in one transaction (outbox.capture).
+ * Save the inspector's report and new after photos in one transaction (outbox/capture.js).
  * `report` null: the report is unchanged, only photos are saved.
  */
 export function saveReport(userId, verificationId, report, photoChangeList) {

@@ -133,6 +133,14 @@ SETTINGS: dict[str, Setting] = {
             maximum=200,
         ),
         Setting(
+            "max_photos_per_report",
+            9,
+            "每次报送最多照片数(张)",
+            "Most photos one progress report or closure request of a unit may carry.",
+            minimum=1,
+            maximum=50,
+        ),
+        Setting(
             "low_accuracy_m",
             100,
             "定位精度下限(米)",

@@ -4,7 +4,8 @@
 import { getRecord, recordsOf } from "../db.js";
 import { positionOrNull } from "../geo.js";
 import { uuid } from "../hash.js";
-import { capture, nowIso } from "../outbox.js";
+import { capture } from "../outbox/capture.js";
+import { nowIso } from "../outbox/mutations.js";
 import { state } from "../state.js";
 import { SEVERITY_LABELS, busy, fieldError, h, replace } from "./dom.js";
 import { photoChanges, photoPicker } from "./photos.js";

@@ -2,7 +2,7 @@
 // the assigned plans and their sites, and the device's storage.
 
 import { recordsOf } from "../db.js";
-import { recordStates } from "../outbox.js";
+import { recordStates } from "../outbox/status.js";
 import { CONNECTIVITY_LABELS, state } from "../state.js";
 import { isEnded, verificationList } from "../verifications.js";
 import {

@@ -2,7 +2,7 @@
 
 import { getRecord } from "../db.js";
 import { uuid } from "../hash.js";
-import { capture } from "../outbox.js";
+import { capture } from "../outbox/capture.js";
 import { state } from "../state.js";
 import { INTERVIEWEE_LABELS, busy, fieldError, h, replace } from "./dom.js";
 

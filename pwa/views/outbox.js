@@ -4,9 +4,9 @@
 
 import { getAll, getMeta, recordsOf } from "../db.js";
 import { base64FromBytes } from "../hash.js";
-import {
-  discardItem, isUnsynced, keepServer, listOutbox, reapplyLocal, retryRejected,
-} from "../outbox.js";
+import { isUnsynced } from "../outbox/mutations.js";
+import { discardItem, keepServer, reapplyLocal, retryRejected } from "../outbox/resolve.js";
+import { listOutbox } from "../outbox/status.js";
 import { state } from "../state.js";
 import { progress, retryUpload } from "../uploads.js";
 import {

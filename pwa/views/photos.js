@@ -5,7 +5,7 @@
 
 import { positionOrNull } from "../geo.js";
 import { sha256Hex, uuid } from "../hash.js";
-import { nowIso } from "../outbox.js";
+import { nowIso } from "../outbox/mutations.js";
 import { fmtBytes, h, replace } from "./dom.js";
 
 const MAX_BYTES = 64 * 1024 * 1024;
@@ -111,7 +111,7 @@ export function photoPicker({ idPrefix }) {
   };
 }
 
-/** The changes that save picked photos for a parent record (see outbox.capture). */
+/** The changes that save picked photos for a parent record (see outbox/capture.js). */
 export function photoChanges(photos, parentType, parentId) {
   return photos.map((p) => ({
     entity: "photo", op: "create", id: p.id,

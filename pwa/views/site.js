@@ -5,7 +5,9 @@
 import { getRecord, recordsOf } from "../db.js";
 import { currentPosition, distanceM, formatDistance } from "../geo.js";
 import { uuid } from "../hash.js";
-import { capture, nowIso, recordStates } from "../outbox.js";
+import { capture } from "../outbox/capture.js";
+import { nowIso } from "../outbox/mutations.js";
+import { recordStates } from "../outbox/status.js";
 import { state } from "../state.js";
 import {
   ENTITY_LABELS, INTERVIEWEE_LABELS, SEVERITY_LABELS, busy, fmtTime, h, replace, stateBadge,

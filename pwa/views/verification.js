@@ -6,7 +6,7 @@
 
 import { getRecord } from "../db.js";
 import { currentPosition, distanceM, formatDistance, positionOrNull } from "../geo.js";
-import { listOutbox, recordStates } from "../outbox.js";
+import { listOutbox, recordStates } from "../outbox/status.js";
 import { state } from "../state.js";
 import {
   afterPhotos, cachedPhoto, isEnded, saveReport,

@@ -14,28 +14,28 @@ from flask import current_app, g, request
 
 from server.errors import ApiError
 from server.evidence.checks import clock_offset, evaluate_photo
-from server.evidence.operations import schedule_processing, storage_root
+from server.evidence.imaging import format_of
+from server.evidence.operations import schedule_processing
+from server.evidence.storage import evidence_storage, keep_original, original_key
 from server.extensions import db
-from server.field.uploads import EXTENSIONS
 from server.models import ContentStatus, LocationSource, Photo, PhotoParent, User, utcnow
+from server.settings import setting_default
 from server.sync_api.registry import note_changed
-from server.transaction import after_rollback, before_first_statement, on_teardown
+from server.transaction import before_first_statement, on_teardown
 
-MAX_PHOTOS_PER_REPORT = 9
-SNIFF = {
-    b"\xff\xd8\xff": "image/jpeg",
-    b"\x89PNG": "image/png",
-}
+# The default of the setting `max_photos_per_report`; the limit in force is
+# get_setting("max_photos_per_report"). Kept for the tests that import it.
+MAX_PHOTOS_PER_REPORT = setting_default("max_photos_per_report")
+# The MIME type a photo is kept as, by its format sniffed from the content (the same
+# check as the decoder's: an `ftyp` box only with a HEIF brand, never an MP4 or AVIF).
+MIME_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}
+HEAD_BYTES = 64  # enough for format_of (the compatible brands of a HEIF's ftyp box)
 
 
 def _mime(head: bytes, declared: str | None) -> str:
-    for magic, mime in SNIFF.items():
-        if head.startswith(magic):
-            return mime
-    if head[4:8] == b"ftyp":
-        return "image/heic"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
+    fmt = format_of(head)
+    if fmt is not None:
+        return MIME_TYPES[fmt]
     raise ApiError(
         422,
         "validation_error",
@@ -46,7 +46,7 @@ def _mime(head: bytes, declared: str | None) -> str:
 
 @dataclass
 class Received:
-    """A file of the request, hashed and written to the storage folder before the
+    """A file of the request, hashed and written to the staging directory before the
     request's first database statement (so no write lock is held meanwhile)."""
 
     path: Path | None
@@ -83,14 +83,12 @@ def _discard_unused() -> None:
 def receive_photo(stream, filename: str | None) -> Received:
     """Hash and keep one file (no database); a refusal is kept to raise later."""
     limit = current_app.config["UPLOAD_MAX_BYTES"]
-    tmp_dir = storage_root() / "uploads"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_dir / f"intake-{uuid.uuid4()}"
+    tmp = evidence_storage().staging_dir() / f"intake-{uuid.uuid4()}"
     digest, size, head = hashlib.sha256(), 0, b""
     with open(tmp, "wb") as out:
         while chunk := stream.read(1 << 20):
-            if not head:
-                head = chunk[:16]
+            if len(head) < HEAD_BYTES:
+                head += chunk[: HEAD_BYTES - len(head)]
             size += len(chunk)
             if size > limit:
                 out.close()
@@ -130,12 +128,8 @@ def accept_photo(
     if received.refusal is not None:
         raise received.refusal
     photo_id, now, mime = uuid.uuid4(), utcnow(), received.mime
-    relative = Path("originals") / now.strftime("%Y/%m") / f"{photo_id}.{EXTENSIONS[mime]}"
-    target = storage_root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(received.path, target)
-    os.chmod(target, 0o440)
-    after_rollback(lambda: target.unlink(missing_ok=True))
+    key = original_key(photo_id, now, mime)
+    keep_original(received.path, key)  # removed again if the request rolls back
     has_place = lat is not None and lon is not None
     photo = Photo(
         id=photo_id,
@@ -154,7 +148,7 @@ def accept_photo(
         capture_source="upload",
         received_at=now,
         device_clock_offset_s=clock_offset(None, now),
-        storage_path=str(relative),
+        storage_path=key,
         content_status=ContentStatus.processing,
     )
     db.session.add(photo)

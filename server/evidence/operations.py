@@ -20,7 +20,6 @@ import os
 import socket
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -29,6 +28,8 @@ from sqlalchemy.exc import OperationalError
 from server.audit import record_event
 from server.evidence.checks import evaluate_photo, photo_site
 from server.evidence.imaging import Caption, ImageRefused, Processed
+from server.evidence.storage import derived_prefix, evidence_storage
+from server.evidence.storage import storage_root as storage_root  # tests import it from here
 from server.evidence.worker import DecoderPool
 from server.extensions import db
 from server.models import ContentStatus, Photo, Plan, User, utcnow
@@ -50,10 +51,6 @@ class RetryLater(Exception):
     def __init__(self, delay_s: float, reason: str):
         super().__init__(reason)
         self.delay_s = delay_s
-
-
-def storage_root() -> Path:
-    return Path(current_app.config["STORAGE_DIR"])
 
 
 def schedule_processing(photo_id: uuid.UUID) -> None:
@@ -83,11 +80,11 @@ def process_photo_content(photo_id: uuid.UUID) -> None:
     if work is None:
         return
     original, out_dir, caption = work
-    cfg = current_app.config
+    cfg, storage = current_app.config, evidence_storage()
     try:
         result = decoder_pool().process(
-            storage_root() / original,
-            storage_root() / out_dir,
+            storage.local_path(original),
+            storage.derived_dir(out_dir),
             caption,
             get_setting("photo_max_megapixels") * 1_000_000,
             cfg["PHOTO_PROCESSING_TIMEOUT_S"],
@@ -136,7 +133,7 @@ def _lease() -> timedelta:
     return timedelta(seconds=current_app.config["PHOTO_PROCESSING_TIMEOUT_S"] + 60)
 
 
-def _claim(photo_id: uuid.UUID) -> tuple[str, Path, Caption] | None:
+def _claim(photo_id: uuid.UUID) -> tuple[str, str, Caption] | None:
     """Count the attempt, claim the photo for this consumer and read what the decoder
     needs; None if there is nothing to do (done, claimed by another live consumer, or out
     of attempts: then the photo is `failed`)."""
@@ -155,10 +152,8 @@ def _claim(photo_id: uuid.UUID) -> tuple[str, Path, Caption] | None:
     photo.processing_attempts += 1
     photo.processing_queued_at = utcnow()
     photo.processing_claimed_by = consumer_id()
-    out_dir = Path("derived") / photo.captured_at.strftime("%Y/%m") / str(photo.id)
-    work = photo.storage_path, out_dir, caption_for(photo)
+    work = photo.storage_path, derived_prefix(photo.id, photo.captured_at), caption_for(photo)
     db.session.commit()
-    (storage_root() / out_dir).mkdir(parents=True, exist_ok=True)
     return work
 
 
@@ -191,7 +186,7 @@ def _fail(photo: Photo, reason: str) -> None:
 
 
 def _record(
-    photo_id: uuid.UUID, out_dir: Path, result: Processed | None, refused: ImageRefused | None
+    photo_id: uuid.UUID, out_dir: str, result: Processed | None, refused: ImageRefused | None
 ) -> None:
     """Write the outcome of a decoding (one short transaction)."""
     photo = db.session.get(Photo, photo_id)
@@ -212,7 +207,7 @@ def _record(
         photo.exif_orientation = exif.orientation
         photo.width, photo.height, photo.image_format = result.width, result.height, result.format
         photo.derived = {
-            name: str(out_dir / getattr(result, name))
+            name: f"{out_dir}/{getattr(result, name)}"
             for name in ("thumbnail", "display", "evidence", "public")
         }
         photo.content_status = ContentStatus.stored

@@ -4,14 +4,13 @@ found'. Shared by the JSON API and the console pages."""
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
-from flask import current_app, send_file
+from flask import send_file
 from sqlalchemy import or_, select
 
 from server.errors import ApiError, not_found
+from server.evidence.storage import EXTENSIONS, evidence_storage
 from server.extensions import db
-from server.field.uploads import EXTENSIONS
 from server.models import Photo, Plan, Role, User
 from server.sync_api.principal import principal_for
 from server.sync_api.registry import registry
@@ -61,7 +60,7 @@ def photo_file(photo: Photo, variant: str):
     relative = photo.storage_path if variant == "original" else (photo.derived or {}).get(variant)
     if not relative:
         raise ApiError(409, "content_pending", "照片内容尚未上传或尚未处理完成")
-    path = Path(current_app.config["STORAGE_DIR"]) / relative
+    path = evidence_storage().local_path(relative)
     if variant == "original":
         name = f"zhicha-photo-{photo.id}.{EXTENSIONS.get(photo.mime_type, 'bin')}"
         response = send_file(

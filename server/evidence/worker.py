@@ -11,7 +11,8 @@ threads, locks or sockets is inherited; `multiprocessing` fork is never used):
 
 The child sets `RLIMIT_AS` to `memory_bytes` before importing anything heavy, registers
 `server` and `server.evidence` as bare packages (so `server/__init__.py`, i.e. Flask and
-SQLAlchemy, is not imported: the child loads Pillow, pillow-heif and our two modules only),
+SQLAlchemy, is not imported: the child loads Pillow, pillow-heif, this module, `fonts` and
+the `imaging` package only),
 reads JSON requests on stdin, one a line, and writes one JSON answer a line on stdout,
 until stdin closes. Its stdout is the protocol channel only (fd 1 is pointed at stderr).
 

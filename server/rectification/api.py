@@ -11,12 +11,7 @@ from marshmallow import fields
 
 from server.auth.guards import api_login_required
 from server.errors import ApiError
-from server.evidence.intake import (
-    MAX_PHOTOS_PER_REPORT,
-    accept_photo,
-    received_photos,
-    receives_photos,
-)
+from server.evidence.intake import accept_photo, received_photos, receives_photos
 from server.extensions import db
 from server.models import ExtensionRequest, PhotoParent, ProgressReport, Role, Verification
 from server.rectification import operations, queries, reminders, views, workflow
@@ -44,6 +39,7 @@ from server.rectification.schemas import (
     VerificationDecisionSchema,
 )
 from server.schemas import BaseSchema, ErrorSchema
+from server.settings import get_setting
 from server.transaction import body_limit
 
 blp = Blueprint(
@@ -189,11 +185,12 @@ def add_report_photo(files, item_id: uuid.UUID, report_id: uuid.UUID):
     if report is None or report.rectification_id != item.id or report.author_id != current_user.id:
         raise ApiError(404, "not_found", "进展报告不存在")
     existing = views.photo_refs(PhotoParent.progress_report, [report.id]).get(report.id, [])
-    if len(existing) >= MAX_PHOTOS_PER_REPORT:
+    most = get_setting("max_photos_per_report")
+    if len(existing) >= most:
         raise ApiError(
             422,
             "validation_error",
-            f"每次报送最多 {MAX_PHOTOS_PER_REPORT} 张照片",
+            f"每次报送最多 {most} 张照片",
             {"fields": {"photo": ["照片过多"]}},
         )
     (received,) = received_photos()  # the schema requires the one file

@@ -19,12 +19,7 @@ from marshmallow import ValidationError
 from server.console.kit import field_errors, pages_blueprint, refusal
 from server.console.session import console_login_required
 from server.errors import ApiError
-from server.evidence.intake import (
-    MAX_PHOTOS_PER_REPORT,
-    accept_photo,
-    received_photos,
-    receives_photos,
-)
+from server.evidence.intake import accept_photo, received_photos, receives_photos
 from server.evidence.queries import photo_file, visible_photo
 from server.extensions import db
 from server.models import ExtensionStatus, Photo, PhotoParent, Role
@@ -40,6 +35,7 @@ from server.rectification.schemas import (
     ProgressSchema,
 )
 from server.rectification.sync import photo_item
+from server.settings import get_setting
 from server.timeutil import local_today
 from server.transaction import body_limit
 
@@ -167,7 +163,7 @@ def _page(item, status: int = 200, failed: dict | None = None):
         failed=failed or {},
         done=DONE.get(request.args.get("done", "")),
         labels=LABELS,
-        max_photos=MAX_PHOTOS_PER_REPORT,
+        max_photos=get_setting("max_photos_per_report"),
         today=local_today(),
     ), status
 
@@ -217,10 +213,9 @@ def _load(schema, raw: dict, uploads: list) -> tuple[dict | None, dict]:
         data = schema.load(raw)
     except ValidationError as error:
         data, errors = None, field_errors(error.messages)
-    if len(uploads) > MAX_PHOTOS_PER_REPORT:
-        errors["photos"] = [
-            f"每次最多上传 {MAX_PHOTOS_PER_REPORT} 张照片,本次选择了 {len(uploads)} 张"
-        ]
+    most = get_setting("max_photos_per_report")
+    if len(uploads) > most:
+        errors["photos"] = [f"每次最多上传 {most} 张照片,本次选择了 {len(uploads)} 张"]
     return data, errors
 
 
@@ -326,5 +321,5 @@ def portal_summons():
 def portal_script():
     """The one script of the portal ("uploading…" and a double-submit guard). Served from
     here because the site's Content-Security-Policy allows no inline script."""
-    body = render_template("portal/portal.js", max_photos=MAX_PHOTOS_PER_REPORT)
+    body = render_template("portal/portal.js", max_photos=get_setting("max_photos_per_report"))
     return body, 200, {"Content-Type": "text/javascript; charset=utf-8"}

@@ -362,3 +362,42 @@ def test_a_full_upload_with_other_bytes_is_emptied_for_the_device_to_send_again(
     assert stored_photo(photo).content_status.value == "pending"
     assert patch(client, device, location, 0, JPEG).status_code == 204
     assert stored_photo(photo).content_status.value == "stored"
+
+
+def test_a_finish_that_rolls_back_leaves_no_original(app, client, device, photo, monkeypatch):
+    """The original is moved into storage inside the finishing transaction; when that
+    transaction rolls back (here: enqueueing fails), the original is removed again, the
+    photo stays pending and the device sends its content again."""
+    import server.field.uploads
+
+    def queue_gone(photo_id):
+        raise RuntimeError("queue gone")
+
+    originals = Path(app.config["STORAGE_DIR"]) / "originals"
+    location = create(client, device, photo).headers["Location"]
+    monkeypatch.setattr(server.field.uploads, "schedule_processing", queue_gone)
+    assert patch(client, device, location, 0, JPEG).status_code == 500
+    monkeypatch.undo()
+    assert [p for p in originals.rglob("*") if p.is_file()] == []
+    assert stored_photo(photo).content_status.value == "pending"
+    assert head_offset(client, device, location) == 0  # the bytes went with the rollback
+    assert patch(client, device, location, 0, JPEG).status_code == 204
+    stored = stored_photo(photo)
+    assert stored.content_status.value == "stored"
+    assert (Path(app.config["STORAGE_DIR"]) / stored.storage_path).read_bytes() == JPEG
+
+
+def test_a_finished_upload_goes_through_the_evidence_storage(client, device, photo, monkeypatch):
+    """The tus finish keeps its original with the storage's put (fsync, read-only)."""
+    from server.evidence.storage import LocalStorage
+
+    kept, real_put = [], LocalStorage.put
+
+    def put(self, source, key):
+        kept.append(key)
+        real_put(self, source, key)
+
+    monkeypatch.setattr(LocalStorage, "put", put)
+    location = create(client, device, photo).headers["Location"]
+    assert patch(client, device, location, 0, JPEG).status_code == 204
+    assert kept == [stored_photo(photo).storage_path]

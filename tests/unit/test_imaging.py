@@ -1,4 +1,4 @@
-"""server/evidence/imaging.py and worker.py: real photos against exiftool's reference
+"""server/evidence/imaging/ and worker.py: real photos against exiftool's reference
 values (tests.conftest.PHOTOS, see its README.md), hostile files generated here, and the
 child process's limits (timeout, memory)."""
 
@@ -28,6 +28,7 @@ from server.evidence.imaging import (
     read_exif,
     sniff_format,
 )
+from server.evidence.imaging.pixels import _to_srgb
 from server.evidence.worker import process_in_subprocess
 from tests.conftest import PHOTOS
 
@@ -529,6 +530,30 @@ def test_sniffing_is_by_content(tmp_path):
     assert refused.value.code == "unsupported_format"
 
 
+@pytest.mark.parametrize(
+    ("ftyp", "fmt"),
+    [
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "HEIF"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic", "HEIF"),  # generic + HEVC
+        (b"\x00\x00\x00\x18ftypmsf1\x00\x00\x00\x00msf1hevc", "HEIF"),
+        (b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41", None),  # MP4 video
+        (b"\x00\x00\x00\x18ftypqt  \x00\x00\x02\x00qt  heic", None),  # QuickTime
+        (b"\x00\x00\x00\x14ftypmif1\x00\x00\x00\x00mif1", None),  # no HEVC brand
+        (b"\x00\x00\x00\x10ftypmif1\x00\x00\x00\x00heic", None),  # heic past the box
+    ],
+)
+def test_an_ftyp_box_is_heif_only_with_a_heif_brand(tmp_path, ftyp, fmt):
+    path = tmp_path / "IMG_0001.HEIC"
+    path.write_bytes(ftyp + b"\x00" * 64)
+    if fmt is not None:
+        assert sniff_format(path) == fmt
+        return
+    with pytest.raises(ImageRefused) as refused:
+        process_photo(path, tmp_path / "out", CAPTION, max_pixels=MAX_PIXELS)
+    assert refused.value.code == "unsupported_format"
+    assert refused.value.message == "文件不是受支持的图片格式(JPEG/PNG/WebP/HEIC)"
+
+
 def test_script_after_jpeg_end_is_not_copied(tmp_path):
     path = tmp_path / "appended.jpg"
     path.write_bytes((PHOTOS / "jpg_gps_DSCN0010.jpg").read_bytes() + SCRIPT)
@@ -702,6 +727,6 @@ def test_colours_are_converted_to_srgb():
     with Image.open(PHOTOS / "heic_mobile_iphone_13_pro_max.HEIC") as heic:
         p3 = heic.info["icc_profile"]
     red = Image.new("RGB", (4, 4), (200, 50, 50))
-    r, g, b = imaging._to_srgb(red, p3).getpixel((0, 0))
+    r, g, b = _to_srgb(red, p3).getpixel((0, 0))
     assert r > 205 and g < 40
-    assert imaging._to_srgb(red, None) is red
+    assert _to_srgb(red, None) is red
