@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -207,7 +206,6 @@ def send_back(factory, api, with_photo=True) -> Scene:
 
 
 def test_follow_up_visit_offline_from_task_to_closure(field_context, live_server, factory, api):
-    started = time.monotonic()
     scene = send_back(factory, api)
     supervisor, checker, site, item = scene.supervisor, scene.checker, scene.site, scene.item
     url, verification_id, before_id = scene.url, scene.verification_id, scene.before_id
@@ -360,7 +358,6 @@ def test_follow_up_visit_offline_from_task_to_closure(field_context, live_server
     assert "photo:verification" not in left
     assert local(page, "(await db.getAll('photo_cache')).length") == 0
     assert outbox_count(page) == 0
-    assert time.monotonic() - started < 60
 
 
 def test_a_task_called_off_while_offline_keeps_the_unsynced_report(field_context, factory, api):
