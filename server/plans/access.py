@@ -1,10 +1,18 @@
-"""Who may see and manage a plan. The one place that decides it, for the API, the console
-and the figures.
+"""Who may see and manage a plan, and whose devices it reaches: the one place that decides
+it, for the API, the console, the figures and the pull feed. Each question has a Python
+form (one record), an SQL form (lists, counts, snapshots) and, for devices, the audience
+tags of the change log; tests/unit/test_access_agreement.py checks that they agree.
 
+On the desk (`can_see` / `visible_clause`):
 Until its findings are issued a plan is visible only to admins, the supervisors of its
 office, and — once approved — its team and its leader. Issuing findings does not open the
 plan to the inspected units: they see the items issued to them, never the plan. Anyone
-else is told the plan does not exist, exactly as for an id that was never used."""
+else is told the plan does not exist, exactly as for an id that was never used.
+
+On devices (`reaches_device` / `device_clause` / `device_audience`), narrower: a plan
+reaches its team's devices while it can be worked on (approved or active), and every
+device of its office's supervisors and of admins; its sites go with it. Its leader and a
+finished plan stay on the desk."""
 
 from __future__ import annotations
 
@@ -16,9 +24,12 @@ from sqlalchemy.orm import selectinload
 from server.audit import record_read
 from server.errors import ApiError, not_found
 from server.extensions import db
-from server.models import Plan, PlanStatus, Role, User, plan_member
+from server.models import Plan, PlanStatus, Role, Site, User, plan_member, plan_site
+from server.sync_api.principal import ADMINS, SUPERVISORS, office_tag, user_tag
 
 NOT_FOUND = "督查计划不存在"
+# A plan reaches its team's devices while it can be worked on.
+LIVE = (PlanStatus.approved, PlanStatus.active)
 
 
 def can_see(user: User, plan: Plan) -> bool:
@@ -43,6 +54,59 @@ def visible_clause(user: User):
     if user.role == Role.supervisor:
         clause = or_(clause, Plan.office_unit_id == user.unit_id)
     return clause
+
+
+def reaches_device(user: User, plan: Plan) -> bool:
+    if user.role == Role.admin:
+        return True
+    if user.role == Role.supervisor and plan.office_unit_id == user.unit_id:
+        return True
+    return plan.status in LIVE and any(member.id == user.id for member in plan.team)
+
+
+def device_clause(user: User):
+    if user.role == Role.admin:
+        return Plan.id.is_not(None)
+    on_team = exists().where(plan_member.c.plan_id == Plan.id, plan_member.c.user_id == user.id)
+    clause = Plan.status.in_(LIVE) & on_team
+    if user.role == Role.supervisor:
+        clause = or_(clause, Plan.office_unit_id == user.unit_id)
+    return clause
+
+
+def device_audience(plan: Plan) -> frozenset[str]:
+    """Whose devices hear of a change (a superset: the pull checks `reaches_device`)."""
+    return frozenset(
+        {ADMINS, office_tag(plan.office_unit_id)} | {user_tag(m.id) for m in plan.team}
+    )
+
+
+def assigned_site(site_id, user_id):
+    """The SQL form of a site reaching a field user's device: it is in a live plan whose
+    team includes the user."""
+    return exists().where(
+        plan_site.c.site_id == site_id,
+        plan_site.c.plan_id == plan_member.c.plan_id,
+        plan_member.c.user_id == user_id,
+        plan_member.c.plan_id == Plan.id,
+        Plan.status.in_(LIVE),
+    )
+
+
+def site_reaches_device(session, user: User, site: Site) -> bool:
+    if user.role in (Role.admin, Role.supervisor):
+        return True  # the office's site list, for planning
+    return bool(session.scalar(select(assigned_site(site.id, user.id))))
+
+
+def site_device_audience(session, site: Site) -> frozenset[str]:
+    members = session.scalars(
+        select(plan_member.c.user_id)
+        .join(plan_site, plan_site.c.plan_id == plan_member.c.plan_id)
+        .join(Plan, Plan.id == plan_site.c.plan_id)
+        .where(plan_site.c.site_id == site.id, Plan.status.in_(LIVE))
+    )
+    return frozenset({ADMINS, SUPERVISORS} | {user_tag(m) for m in members})
 
 
 def load_plan(plan_id: uuid.UUID, user: User) -> Plan | None:

@@ -1,4 +1,7 @@
-"""Who may see and act on a rectification item: the one place that decides it.
+"""Who may see and act on a rectification item: the one place that decides it, for the
+API, the console, the ledger's counts and the pull feed, in three forms that
+tests/unit/test_access_agreement.py checks against each other: `can_see` (one item),
+`visible_clause` (SQL, for lists and counts) and `audience` (the change log's tags).
 
 - admins see every item; supervisors see their office's items (drafts included);
 - a responder sees the issued items of their own unit, nothing of any other unit;
@@ -26,6 +29,7 @@ from server.models import (
     VerificationStatus,
 )
 from server.search import unindexed
+from server.sync_api.principal import ADMINS, office_tag, unit_tag, user_tag
 
 NOT_FOUND = "整改事项不存在"
 ACTIVE_VERIFICATION = (VerificationStatus.assigned, VerificationStatus.reported)
@@ -54,8 +58,43 @@ def visible_clause(user: User, scanning: bool = False):
     return issued & sent_back
 
 
-def can_see(user: User, item: Rectification) -> bool:
-    return db.session.scalar(select(visible_clause(user)).where(Rectification.id == item.id))
+def can_see(user: User, item: Rectification, session=None) -> bool:
+    """The Python form of `visible_clause`."""
+    if user.role == Role.admin:
+        return True
+    if user.role == Role.supervisor:
+        return item.office_unit_id == user.unit_id
+    if item.status == RectificationStatus.draft:
+        return False
+    if user.role == Role.responder:
+        return item.unit_id == user.unit_id
+    if user.role == Role.leader:
+        return item.lead_official_id == user.id
+    return user.id in inspector_ids(session or db.session, item.id)
+
+
+def audience(session, item: Rectification) -> frozenset[str]:
+    """Whose devices hear of a change to the item (the pull checks `can_see` again)."""
+    tags = {ADMINS, office_tag(item.office_unit_id)}
+    if item.status != RectificationStatus.draft:
+        tags.add(unit_tag(item.unit_id))
+        if item.lead_official_id:
+            tags.add(user_tag(item.lead_official_id))
+        tags |= {user_tag(i) for i in inspector_ids(session, item.id)}
+    return frozenset(tags)
+
+
+def inspector_ids(session, item_id) -> set:
+    """The inspectors sent back to verify the item, while their visit is open."""
+    return set(
+        session.scalars(
+            select(Verification.inspector_id).where(
+                Verification.rectification_id == item_id,
+                Verification.status.in_(ACTIVE_VERIFICATION),
+                Verification.inspector_id.is_not(None),
+            )
+        )
+    )
 
 
 def manages(user: User, item: Rectification) -> bool:

@@ -22,6 +22,7 @@ from server.models import (
     VerificationStatus,
     rectification_finding,
 )
+from server.rectification import access
 from server.rectification.sync_schemas import VerificationReportData
 from server.sync_api.cache import cached_get
 from server.sync_api.principal import ADMINS, office_tag, unit_tag, user_tag
@@ -36,43 +37,6 @@ ENDED_MESSAGE = "该复查已结束(督查室已作出结论或已撤销)"
 
 def iso(value):
     return value.isoformat() if value is not None else None
-
-
-def inspector_ids(session, item_id) -> set:
-    return set(
-        session.scalars(
-            select(Verification.inspector_id).where(
-                Verification.rectification_id == item_id,
-                Verification.status.in_(ACTIVE),
-                Verification.inspector_id.is_not(None),
-            )
-        )
-    )
-
-
-def item_visible(session, user, item: Rectification) -> bool:
-    """The Python form of server/rectification/access.visible_clause."""
-    if user.role == Role.admin:
-        return True
-    if user.role == Role.supervisor:
-        return item.office_unit_id == user.unit_id
-    if item.status == DRAFT:
-        return False
-    if user.role == Role.responder:
-        return item.unit_id == user.unit_id
-    if user.role == Role.leader:
-        return item.lead_official_id == user.id
-    return user.id in inspector_ids(session, item.id)
-
-
-def item_audience(session, item: Rectification) -> set[str]:
-    tags = {ADMINS, office_tag(item.office_unit_id)}
-    if item.status != DRAFT:
-        tags.add(unit_tag(item.unit_id))
-        if item.lead_official_id:
-            tags.add(user_tag(item.lead_official_id))
-        tags |= {user_tag(i) for i in inspector_ids(session, item.id)}
-    return tags
 
 
 def site_fields(site: Site | None) -> dict | None:
@@ -95,10 +59,10 @@ class RectificationHandler(SimpleHandler):
         return False
 
     def visible(self, session, principal, record):
-        return item_visible(session, principal.user, record)
+        return access.can_see(principal.user, record, session)
 
     def audience(self, session, record):
-        return frozenset(item_audience(session, record))
+        return access.audience(session, record)
 
     def serialize(self, item):
         # The same payload for every viewer, so only what the unit may read.
@@ -128,9 +92,7 @@ class RectificationHandler(SimpleHandler):
         }
 
     def snapshot(self, session, principal, after, limit):
-        from server.rectification.access import visible_clause
-
-        query = select(Rectification).where(visible_clause(principal.user))
+        query = select(Rectification).where(access.visible_clause(principal.user))
         return self._page(session, query, after, limit)
 
 

@@ -17,7 +17,7 @@ from server.models import (
     Visit,
     utcnow,
 )
-from server.plans.sync import LIVE, plan_visible
+from server.plans.access import LIVE, reaches_device
 from server.sync_api.cache import cached_get
 from server.sync_api.principal import ADMINS, office_tag, user_tag
 from server.sync_api.reference import SimpleHandler
@@ -150,7 +150,7 @@ class FieldRecordHandler(SimpleHandler):
     def usable_plan(self, ctx, plan_id) -> Plan:
         plan = cached_get(ctx.session, Plan, plan_id)
         user = ctx.principal.user
-        if plan is None or not plan_visible(user, plan):
+        if plan is None or not reaches_device(user, plan):
             raise invalid("plan_id", "督查计划不存在或未分配给您")
         if plan.status not in LIVE:
             raise invalid("plan_id", "该督查计划当前不能记录")

@@ -1,0 +1,202 @@
+"""Each access question has one rule, written in up to three forms: Python (one record),
+SQL (lists, counts, a device's first snapshot) and audience tags (who hears of a change).
+On generated data, for every user of every role and every record, the forms must agree:
+
+- the Python form says yes exactly when the SQL form lists the record;
+- whoever may see a record is in its audience (else a change would never reach them;
+  the audience may be wider: the pull checks the Python form again).
+
+No HTTP here: the rules are called directly."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import (
+    ContentStatus,
+    Finding,
+    Interview,
+    IntervieweeKind,
+    LocationSource,
+    Photo,
+    PhotoParent,
+    Plan,
+    PlanStatus,
+    Rectification,
+    RectificationStatus,
+    Role,
+    Severity,
+    User,
+    Verification,
+    VerificationMethod,
+    VerificationStatus,
+    Visit,
+)
+from server.plans import access as plan_access
+from server.rectification import access as item_access
+from server.sync_api.principal import principal_for
+from server.sync_api.registry import registry
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(factory):
+    """Two offices and two inspected units; users of every role; plans in every status with
+    random teams and leaders; items in every status, some with open 回头看 visits; field
+    records and photos by the teams."""
+    rng = random.Random(20261205)
+    offices = [factory.unit(name=f"督查室{n}") for n in range(2)]
+    units = [factory.unit(name=f"责任单位{n}") for n in range(2)]
+    users = [factory.user(Role.admin, offices[0])]
+    supervisors = [factory.user(Role.supervisor, office) for office in offices]
+    inspectors = [factory.user(Role.inspector, offices[n % 2]) for n in range(4)]
+    leaders = [factory.user(Role.leader, offices[n]) for n in range(2)]
+    responders = [factory.user(Role.responder, unit) for unit in units]
+    users += supervisors + inspectors + leaders + responders
+    sites = [factory.site(unit=units[n % 2]) for n in range(4)]
+    plans = []
+    for office, supervisor in zip(offices, supervisors, strict=True):
+        for status in PlanStatus:
+            plans.append(
+                factory.plan(
+                    office,
+                    supervisor,
+                    team=rng.sample(inspectors, rng.randint(0, 2)),
+                    sites=rng.sample(sites, rng.randint(1, 2)),
+                    status=status,
+                    leader=rng.choice([None, *leaders]),
+                )
+            )
+    for plan in plans:
+        for member in plan.team:
+            visit = Visit(
+                plan_id=plan.id,
+                site_id=plan.sites[0].id,
+                arrived_at=NOW,
+                created_by_id=member.id,
+            )
+            db.session.add(visit)
+            db.session.flush()
+            db.session.add(
+                Interview(
+                    visit_id=visit.id,
+                    interviewee_kind=IntervieweeKind.beneficiary,
+                    summary="走访群众",
+                    created_by_id=member.id,
+                )
+            )
+            finding = Finding(
+                plan_id=plan.id,
+                site_id=plan.sites[0].id,
+                visit_id=visit.id,
+                title="发现的问题",
+                category="project_quality",
+                severity=Severity.medium,
+                observed_at=NOW,
+                created_by_id=member.id,
+            )
+            db.session.add(finding)
+            db.session.flush()
+            db.session.add(
+                Photo(
+                    parent_type=PhotoParent.finding,
+                    parent_id=finding.id,
+                    plan_id=plan.id,
+                    sha256=uuid.uuid4().hex * 2,
+                    size_bytes=1,
+                    mime_type="image/jpeg",
+                    captured_at=NOW,
+                    location_source=LocationSource.geolocation,
+                    content_status=ContentStatus.stored,
+                    created_by_id=member.id,
+                )
+            )
+    for office, supervisor in zip(offices, supervisors, strict=True):
+        for status in RectificationStatus:
+            for unit in units:
+                item = factory.rectification(office, unit, status=status)
+                item.lead_official_id = rng.choice([None, *(u.id for u in leaders)])
+                if status != RectificationStatus.draft and rng.random() < 0.6:
+                    db.session.add(
+                        Verification(
+                            rectification_id=item.id,
+                            method=rng.choice(list(VerificationMethod)),
+                            status=rng.choice(list(VerificationStatus)),
+                            assigned_by_id=supervisor.id,
+                            inspector_id=rng.choice(inspectors).id,
+                        )
+                    )
+    db.session.flush()
+    return users
+
+
+def _ids(rows) -> set:
+    return {row.id for row in rows}
+
+
+def test_the_plan_rules_agree(world):
+    plans = list(db.session.scalars(select(Plan)))
+    assert len(plans) >= 2 * len(PlanStatus)
+    for user in world:
+        desk = _ids(db.session.scalars(select(Plan).where(plan_access.visible_clause(user))))
+        device = _ids(db.session.scalars(select(Plan).where(plan_access.device_clause(user))))
+        tags = principal_for(user).tags
+        for plan in plans:
+            who = (user.role.value, plan.status.value)
+            assert plan_access.can_see(user, plan) == (plan.id in desk), who
+            assert plan_access.reaches_device(user, plan) == (plan.id in device), who
+            if plan.id in device:
+                # A device only holds what its user may see on the desk too.
+                assert plan.id in desk, who
+                assert tags & plan_access.device_audience(plan), who
+
+
+def test_the_item_rules_agree(world):
+    items = list(db.session.scalars(select(Rectification)))
+    assert len(items) >= 2 * 2 * len(RectificationStatus)
+    seen_by_field = 0
+    for user in world:
+        listed = _ids(
+            db.session.scalars(select(Rectification).where(item_access.visible_clause(user)))
+        )
+        scanned = _ids(
+            db.session.scalars(
+                select(Rectification).where(item_access.visible_clause(user, scanning=True))
+            )
+        )
+        assert listed == scanned
+        tags = principal_for(user).tags
+        for item in items:
+            who = (user.role.value, item.status.value)
+            visible = item_access.can_see(user, item)
+            assert visible == (item.id in listed), who
+            if visible:
+                assert tags & item_access.audience(db.session, item), who
+                seen_by_field += user.role in (Role.inspector, Role.leader, Role.responder)
+    assert seen_by_field  # the generated data reaches past the offices
+
+
+@pytest.mark.parametrize("entity", registry.names)
+def test_every_synced_entity_agrees_with_its_snapshot(world, entity):
+    """For every entity a device pulls: the handler's `visible` says yes exactly for the
+    records of the user's first snapshot, and whoever sees one is in its audience."""
+    handler = registry[entity]
+    records = list(db.session.scalars(select(handler.model)))
+    assert records, f"no {entity} generated"
+    for user in db.session.scalars(select(User)):
+        principal = principal_for(user)
+        snapshot = _ids(handler.snapshot(db.session, principal, None, 100_000))
+        for record in records:
+            if handler.is_deleted(record):
+                continue
+            visible = bool(handler.visible(db.session, principal, record))
+            assert visible == (record.id in snapshot), (entity, user.role.value, record.id)
+            if visible:
+                assert principal.tags & handler.audience(db.session, record), (entity, user.role)
