@@ -69,7 +69,9 @@ def _register_blueprints(app: Flask) -> None:
     from server.accounts.api import blp as accounts_blp
     from server.auth.api import blp as auth_blp
     from server.console.shell import bp as console_bp
-    from server.evidence.routes import blp as photos_blp
+    from server.evidence.api import blp as photos_blp
+    from server.evidence.pages import bp as evidence_pages
+    from server.evidence.uploads_api import blp as uploads_blp
     from server.findings.api import blp as findings_blp
     from server.findings.pages import bp as finding_pages
     from server.openapi import document_common_parts
@@ -82,7 +84,6 @@ def _register_blueprints(app: Flask) -> None:
     from server.rectification.portal_pages import bp as portal_pages
     from server.sync_api.api import blp as sync_blp
     from server.system.api import blp as system_blp
-    from server.uploads.routes import blp as uploads_blp
     from server.web import bp as web_bp
     from server.workdays.api import blp as calendar_blp
     from server.workdays.pages import bp as calendar_pages
@@ -94,6 +95,7 @@ def _register_blueprints(app: Flask) -> None:
         ledger_pages,
         portal_pages,
         calendar_pages,
+        evidence_pages,
     )
     api = ZhichaApi(app)
     document_common_parts(api)

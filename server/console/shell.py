@@ -1,4 +1,5 @@
-"""/console: server-rendered desk pages. Each role lands on its own start page."""
+"""/console: the shell of the desk pages (start page per role, login hand-over, logout,
+base layout and static files). Each domain serves its own pages (`<domain>/pages.py`)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,6 @@ from flask_jwt_extended import verify_jwt_in_request
 from server.accounts.operations import list_users
 from server.auth.operations import log_out
 from server.console.session import console_login_required, csrf_token, open_console_session
-from server.evidence.queries import (
-    FLAG_LABELS,
-    inspector_names,
-    photo_file,
-    recent_photos,
-    visible_photo,
-)
 from server.models import ROLE_LABELS, Role
 from server.system.operations import list_settings
 from server.timeutil import CHINA
@@ -72,20 +66,3 @@ def logout():
     log_out(g.auth_session)
     session.clear()
     return redirect("/?logged_out=1")
-
-
-@bp.route("/evidence")
-@console_login_required(Role.supervisor, Role.admin)
-def evidence():
-    """Recent photos of the office's plans, each next to its field-truth checks."""
-    photos = recent_photos(g.user)
-    names = inspector_names({p.created_by_id for p in photos})
-    return render_template(
-        "evidence.html", user=g.user, photos=photos, labels=FLAG_LABELS, names=names, china=CHINA
-    )
-
-
-@bp.route("/photos/<uuid:photo_id>/<any(original, thumbnail, display, evidence, public):variant>")
-@console_login_required(Role.supervisor, Role.admin)
-def photo_content(photo_id, variant):
-    return photo_file(visible_photo(g.user, photo_id), variant)

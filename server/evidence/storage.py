@@ -1,6 +1,6 @@
 """Where evidence files live: the `EvidenceStorage` interface and its one backend today,
 `LocalStorage` (the directory STORAGE_DIR). Everything that writes or reads a photo's
-files goes through here: the tus upload's finish (server/field/uploads.py), the photos of
+files goes through here: the tus upload's finish (server/evidence/uploads.py), the photos of
 a request (server/evidence/intake.py), processing (operations.py) and reading (queries.py).
 
 A file is named by a *key*, the relative POSIX path kept in the database

@@ -159,7 +159,7 @@ def decide(item: Rectification, verification: Verification, data: dict, actor: U
 
 
 def report_field_visit(verification: Verification, values: dict, inspector: User) -> None:
-    """The inspector's report, pushed from the field app (server/field/rectification.py)."""
+    """The inspector's report, pushed from the field app (server/rectification/sync.py)."""
     if verification.inspector_id != inspector.id:
         raise ApiError(403, "forbidden", "只能报告分配给自己的复查")
     if verification.status not in ACTIVE_VERIFICATION:

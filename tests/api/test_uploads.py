@@ -355,7 +355,7 @@ def test_a_full_upload_with_other_bytes_is_emptied_for_the_device_to_send_again(
 ):
     location = create(client, device, photo).headers["Location"]
     upload_id = location.rsplit("/", 1)[1]
-    from server.field.uploads import upload_store
+    from server.evidence.uploads import upload_store
 
     upload_store().partial(UUID(upload_id)).write_bytes(b"x" * len(JPEG))  # not the photo
     assert head_offset(client, device, location) == 0
@@ -368,14 +368,14 @@ def test_a_finish_that_rolls_back_leaves_no_original(app, client, device, photo,
     """The original is moved into storage inside the finishing transaction; when that
     transaction rolls back (here: enqueueing fails), the original is removed again, the
     photo stays pending and the device sends its content again."""
-    import server.field.uploads
+    import server.evidence.uploads
 
     def queue_gone(photo_id):
         raise RuntimeError("queue gone")
 
     originals = Path(app.config["STORAGE_DIR"]) / "originals"
     location = create(client, device, photo).headers["Location"]
-    monkeypatch.setattr(server.field.uploads, "schedule_processing", queue_gone)
+    monkeypatch.setattr(server.evidence.uploads, "schedule_processing", queue_gone)
     assert patch(client, device, location, 0, JPEG).status_code == 500
     monkeypatch.undo()
     assert [p for p in originals.rglob("*") if p.is_file()] == []

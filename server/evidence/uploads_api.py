@@ -12,8 +12,8 @@ from flask_smorest import Blueprint
 from server.auth.guards import api_login_required
 from server.database import begin_writing_now
 from server.errors import ApiError, handle_api_error
+from server.evidence.uploads import PhotoGate, upload_store
 from server.extensions import db
-from server.field.uploads import PhotoGate, upload_store
 from server.sync_api.principal import principal_for
 from server.transaction import body_limit, keep_writes_on_error
 from sync import tus
