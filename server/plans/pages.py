@@ -12,7 +12,6 @@ from datetime import timedelta
 
 from flask import abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from server.console.kit import field_errors, flat_messages, pages_blueprint
 from server.console.session import console_login_required
@@ -24,10 +23,6 @@ from server.models import (
     STATUS_LABELS,
     PlanStatus,
     Role,
-    Site,
-    Unit,
-    UnitKind,
-    User,
 )
 from server.plans import draws as plan_draws
 from server.plans import operations, queries, rules
@@ -148,11 +143,7 @@ def plan_figures():
         args, errors = {}, field_errors(error.messages)
     office = queries.figures_office(g.user, args.get("office_id"))
     year = args.get("year") or local_today().year
-    offices = []
-    if g.user.role == Role.admin:
-        offices = db.session.scalars(
-            select(Unit).where(Unit.kind == UnitKind.office).order_by(Unit.code)
-        ).all()
+    offices = queries.offices() if g.user.role == Role.admin else []
     this_year = local_today().year
     years = sorted({year, *range(this_year - 5, this_year + 2)}, reverse=True)
     return _page(
@@ -247,36 +238,10 @@ def plan_merge(plan_id: uuid.UUID):
 # ---- detail and status ----
 
 
-def _names(pool: str, results: list[dict]) -> dict[str, str]:
-    """Names for the ids in draw results (targets of the pool, and inspectors)."""
-    wanted = {"target": set(), "inspector": set()}
-    for result in results:
-        wanted["target"].update(result["target_ids"])
-        wanted["inspector"].update(result["inspector_ids"])
-    names = {}
-    for model, key in ((Site if pool == "site" else Unit, "target"), (User, "inspector")):
-        ids = [uuid.UUID(i) for i in wanted[key]]
-        for row in db.session.scalars(select(model).where(model.id.in_(ids))) if ids else ():
-            names[str(row.id)] = row.display_name if model is User else row.name
-    return names
-
-
-def _draw_names(draws) -> dict[str, str]:
-    names = {}
-    for draw in draws:
-        names.update(_names(str(draw.pool), [draw.result]))
-    return names
-
-
 def _render_detail(plan, message=None, status=200):
     manage = can_manage(g.user, plan)
     allowed = operations.TRANSITIONS[plan.status] if manage else set()
-    people = {
-        u.id: u
-        for u in db.session.scalars(
-            select(User).where(User.id.in_({plan.created_by_id, plan.approved_by_id} - {None}))
-        )
-    }
+    people = queries.users_by_id({plan.created_by_id, plan.approved_by_id})
     return _page(
         "plans/detail.html",
         status,
@@ -287,7 +252,7 @@ def _render_detail(plan, message=None, status=200):
         editable=manage and plan.status in operations.EDITABLE,
         drawable=manage and plan.status == PlanStatus.draft,
         people=people,
-        names=_draw_names(plan.draws),
+        names=queries.draw_names(plan.draws),
     )
 
 
@@ -328,7 +293,7 @@ def _render_draw(plan, values, errors=None, message=None, status=200):
         candidates=candidates,
         errors=field_errors(errors or {}),
         message=message,
-        names=_draw_names(plan.draws),
+        names=queries.draw_names(plan.draws),
         algorithm=ALGORITHM,
         recent_days=get_setting("draw_recent_days"),
     )
@@ -362,5 +327,5 @@ def plan_draw_check(plan_id: uuid.UUID, draw_id: uuid.UUID):
     plan = _viewed(plan_id)
     check = plan_draws.check_draw(plan.id, draw_id, g.user)
     draw = check["draw"]
-    names = _names(str(draw.pool), [draw.result, check["rerun_result"]])
+    names = queries.draw_result_names(str(draw.pool), [draw.result, check["rerun_result"]])
     return _page("plans/check.html", plan=plan, check=check, draw=draw, names=names)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from server.errors import ApiError
 from server.extensions import db
-from server.models import Plan, PlanKind, PlanMode, PlanStatus, Role, Unit, User
+from server.models import Plan, PlanKind, PlanMode, PlanStatus, Role, Site, Unit, UnitKind, User
 from server.plans.access import visible_clause
 from server.search import contains_text
 from server.settings import get_setting
@@ -100,3 +100,36 @@ def yearly_figures(office: Unit, year: int) -> dict:
         "routine_special": _share(routine, total, get_setting("routine_special_share_goal")),
         "random_targets": _share(drawn, targets, get_setting("random_share_goal")),
     }
+
+
+def offices() -> list[Unit]:
+    query = select(Unit).where(Unit.kind == UnitKind.office).order_by(Unit.code)
+    return list(db.session.scalars(query))
+
+
+def users_by_id(ids) -> dict:
+    wanted = set(ids) - {None}
+    if not wanted:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def draw_result_names(pool: str, results: list[dict]) -> dict[str, str]:
+    """Names for the ids in draw results (targets of the pool, and inspectors)."""
+    wanted = {"target": set(), "inspector": set()}
+    for result in results:
+        wanted["target"].update(result["target_ids"])
+        wanted["inspector"].update(result["inspector_ids"])
+    names = {}
+    for model, key in ((Site if pool == "site" else Unit, "target"), (User, "inspector")):
+        ids = [uuid.UUID(i) for i in wanted[key]]
+        for row in db.session.scalars(select(model).where(model.id.in_(ids))) if ids else ():
+            names[str(row.id)] = row.display_name if model is User else row.name
+    return names
+
+
+def draw_names(draws) -> dict[str, str]:
+    names = {}
+    for draw in draws:
+        names.update(draw_result_names(str(draw.pool), [draw.result]))
+    return names

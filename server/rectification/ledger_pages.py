@@ -13,26 +13,20 @@ import io
 import uuid
 from datetime import datetime
 
-from flask import Response, g, redirect, render_template, request, url_for
+from flask import Response, g, redirect, request, url_for
 from marshmallow import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from server.console.kit import field_errors, pages_blueprint
+from server.console.kit import field_errors, page, pages_blueprint, query_args
 from server.console.session import console_login_required
 from server.errors import ApiError
 from server.extensions import db
 from server.models import (
-    OPEN_FOR_RECHECK,
     RECTIFICATION_STATUS_LABELS,
-    Plan,
     Rectification,
     Role,
-    Unit,
     User,
 )
 from server.plans.access import load_plan
-from server.plans.draws import TARGET_UNIT_KINDS
 from server.rectification import queries, reminders, views
 from server.rectification.colour import COLOUR_LABELS, COLOURS, REASON_LABELS, RED, ColourRules
 from server.rectification.colour import red_reasons as reasons_of
@@ -70,50 +64,7 @@ LABELS = {
 
 
 def _page(template: str, status: int = 200, **context):
-    return render_template(template, user=g.user, labels=LABELS, **context), status
-
-
-def _load(schema):
-    """The query string through the API's schema: (raw, args or None, field errors)."""
-    raw = {k: v.strip() for k, v in request.args.items() if v.strip()}
-    try:
-        return raw, schema.load(raw), {}
-    except ValidationError as error:
-        return raw, None, field_errors(error.messages)
-
-
-def _rows(query) -> list:
-    return list(db.session.scalars(query))
-
-
-def _units() -> list[Unit]:
-    return _rows(
-        select(Unit).where(Unit.active, Unit.kind.in_(TARGET_UNIT_KINDS)).order_by(Unit.code)
-    )
-
-
-def _choices(user: User) -> dict:
-    """What the filter forms offer. Plans only to a supervisor: her office's."""
-    if user.role == Role.leader:
-        leads = [user]
-    else:  # leaders, and the supervisors of the office (all of them for an admin)
-        desk = User.role == Role.supervisor
-        if user.role == Role.supervisor:
-            desk = desk & (User.unit_id == user.unit_id)
-        leads = _rows(
-            select(User)
-            .where(User.active, (User.role == Role.leader) | desk)
-            .order_by(User.display_name)
-        )
-    plans = []
-    if user.role == Role.supervisor:
-        plans = _rows(
-            select(Plan)
-            .where(Plan.office_unit_id == user.unit_id)
-            .order_by(Plan.window_start.desc(), Plan.code)
-            .limit(300)
-        )
-    return {"units": _units(), "leads": leads, "plans": plans}
+    return page(template, status, labels=LABELS, **context)
 
 
 def cadence(days: int) -> str:
@@ -145,7 +96,7 @@ def _csv(filename: str, header, rows) -> Response:
 
 
 def _export_args(schema) -> dict:
-    _, args, errors = _load(schema)
+    _, args, errors = query_args(schema)
     if args is None:
         raise ApiError(422, message="筛选条件有误:" + ";".join(sum(errors.values(), [])))
     return args
@@ -168,7 +119,7 @@ def _ledger_row(item: Rectification, today, rules: ColourRules) -> dict:
 @bp.route("/ledger")
 @console_login_required(*VIEWERS)
 def ledger():
-    raw, args, errors = _load(LedgerArgsSchema())
+    raw, args, errors = query_args(LedgerArgsSchema())
     result, counts, rows = None, None, []
     if args is not None:
         result = queries.ledger(g.user, args)
@@ -186,7 +137,7 @@ def ledger():
         pages=pages,
         filters={k: v for k, v in raw.items() if k != "page"},
         errors=errors,
-        choices=_choices(g.user),
+        choices=queries.filter_choices(g.user),
         follow={c: cadence(int(get_setting(f"{c}_follow_days"))) for c in ("red", "yellow")},
         export_max=EXPORT_MAX,
     )
@@ -233,7 +184,7 @@ def _scope(args: dict) -> str:
         plan = load_plan(args["plan_id"], g.user)
         parts.append(f"督查计划 {plan.code} {plan.title}" if plan else "所选督查计划")
     if args.get("unit_id"):
-        unit = db.session.get(Unit, args["unit_id"])
+        unit = queries.unit(args["unit_id"])
         parts.append(f"责任单位 {unit.name}" if unit else "所选单位")
     if args.get("status"):
         parts.append("状态 " + RECTIFICATION_STATUS_LABELS[args["status"]])
@@ -273,7 +224,7 @@ def list_rows(name: str, lists: dict) -> list[tuple]:
 @bp.route("/three-lists")
 @console_login_required(*VIEWERS)
 def three_lists():
-    raw, args, errors = _load(ThreeListsArgsSchema())
+    raw, args, errors = query_args(ThreeListsArgsSchema())
     lists = queries.three_lists(g.user, args) if args is not None else None
     tables = {n: (HEADERS[n].split(), list_rows(n, lists)) for n in LIST_TITLES} if lists else {}
     return _page(
@@ -284,7 +235,7 @@ def three_lists():
         scope=_scope(args) if args is not None else "",
         filters=raw,
         errors=errors,
-        choices=_choices(g.user),
+        choices=queries.filter_choices(g.user),
         limit=queries.THREE_LISTS_MAX,
     )
 
@@ -306,31 +257,18 @@ def _uuid(text: str) -> uuid.UUID | None:
         return None
 
 
-def _names(key, name, ids) -> dict:
-    return dict(db.session.execute(select(key, name).where(key.in_(ids - {None}))).all())
-
-
 def _summons_page(values: dict, errors=None, message=None, status=200):
     user = g.user
     records = reminders.summons_for(user)
-    codes = _names(Rectification.id, Rectification.code, {s.rectification_id for s in records})
-    recorders = _names(User.id, User.display_name, {s.recorded_by_id for s in records})
+    codes = queries.names_by_id(
+        Rectification.id, Rectification.code, {s.rectification_id for s in records}
+    )
+    recorders = queries.names_by_id(User.id, User.display_name, {s.recorded_by_id for s in records})
     units, items = [], []
     if user.role == Role.supervisor:
-        units = _units()
-        query = select(Rectification).where(
-            Rectification.office_unit_id == user.unit_id,
-            Rectification.status.in_(OPEN_FOR_RECHECK),
-        )
+        units = queries.target_units()
         unit_id = _uuid(values.get("unit_id", ""))
-        if unit_id:  # else no unit chosen yet: the office's open items, grouped by unit
-            query = query.where(Rectification.unit_id == unit_id)
-        items = _rows(
-            query.join(Unit, Unit.id == Rectification.unit_id)
-            .options(selectinload(Rectification.unit))
-            .order_by(Unit.code, Rectification.listed.desc(), Rectification.code)
-            .limit(SUMMONS_ITEMS_MAX)
-        )
+        items = queries.open_items_for_summons(user, unit_id, SUMMONS_ITEMS_MAX)
     return _page(
         "ledger/summons.html",
         status,

@@ -21,8 +21,7 @@ from server.console.session import console_login_required
 from server.errors import ApiError
 from server.evidence.intake import accept_photo, received_photos, receives_photos
 from server.evidence.queries import photo_file, visible_photo
-from server.extensions import db
-from server.models import ExtensionStatus, Photo, PhotoParent, Role
+from server.models import ExtensionStatus, PhotoParent, Role
 from server.models import RectificationStatus as S
 from server.rectification import queries, views, workflow
 from server.rectification.access import get_responded_item, get_visible_item
@@ -34,7 +33,6 @@ from server.rectification.schemas import (
     ExtensionCreateSchema,
     ProgressSchema,
 )
-from server.rectification.sync import photo_item
 from server.settings import get_setting
 from server.timeutil import local_today
 from server.transaction import body_limit
@@ -297,13 +295,7 @@ def portal_closure(item_id: uuid.UUID):
 def portal_photo(photo_id: uuid.UUID, variant: str):
     """A photo of one of the unit's progress reports (for the lead official: of the items
     they lead); nothing else is served here."""
-    if g.user.role == Role.leader:
-        photo = db.session.get(Photo, photo_id)
-        item = photo_item(db.session, photo) if photo is not None else None
-        if item is None or item.lead_official_id != g.user.id or photo.deleted_at:
-            abort(404)
-    else:
-        photo = visible_photo(g.user, photo_id)
+    photo = visible_photo(g.user, photo_id)  # the photo rule: server/rectification/sync.py
     if photo.parent_type != PhotoParent.progress_report:
         abort(404)
     return photo_file(photo, variant)

@@ -11,13 +11,17 @@ from sqlalchemy.orm import selectinload
 from server.errors import ApiError
 from server.extensions import db
 from server.models import (
+    OPEN_FOR_RECHECK,
     AuditEvent,
+    Plan,
     Rectification,
     RectificationStatus,
     Role,
+    Unit,
     User,
     plan_rectification,
 )
+from server.plans.draws import TARGET_UNIT_KINDS
 from server.rectification.access import visible_clause
 from server.rectification.colour import COLOURS, colour_clause
 from server.search import contains_text
@@ -169,3 +173,64 @@ def history(item: Rectification, office_view: bool) -> list[AuditEvent]:
     if not office_view:
         query = query.where(AuditEvent.action.in_(UNIT_EVENTS))
     return list(db.session.scalars(query.order_by(AuditEvent.id)))
+
+
+def target_units() -> list[Unit]:
+    """The units items may be issued to, for the filter and summons forms."""
+    query = select(Unit).where(Unit.active, Unit.kind.in_(TARGET_UNIT_KINDS)).order_by(Unit.code)
+    return list(db.session.scalars(query))
+
+
+def unit(unit_id) -> Unit | None:
+    return db.session.get(Unit, unit_id)
+
+
+def filter_choices(user: User) -> dict:
+    """What the ledger's filter forms offer. Plans only to a supervisor: her office's."""
+    if user.role == Role.leader:
+        leads = [user]
+    else:  # leaders, and the supervisors of the office (all of them for an admin)
+        desk = User.role == Role.supervisor
+        if user.role == Role.supervisor:
+            desk = desk & (User.unit_id == user.unit_id)
+        leads = list(
+            db.session.scalars(
+                select(User)
+                .where(User.active, (User.role == Role.leader) | desk)
+                .order_by(User.display_name)
+            )
+        )
+    plans = []
+    if user.role == Role.supervisor:
+        plans = list(
+            db.session.scalars(
+                select(Plan)
+                .where(Plan.office_unit_id == user.unit_id)
+                .order_by(Plan.window_start.desc(), Plan.code)
+                .limit(300)
+            )
+        )
+    return {"units": target_units(), "leads": leads, "plans": plans}
+
+
+def names_by_id(key, name, ids) -> dict:
+    """{id: name} for a column pair, e.g. (Rectification.id, Rectification.code)."""
+    return dict(db.session.execute(select(key, name).where(key.in_(set(ids) - {None}))).all())
+
+
+def open_items_for_summons(user: User, unit_id, limit: int) -> list[Rectification]:
+    """The office's open items a summons (约谈) may name: one unit's, or all grouped by
+    unit when none is chosen yet."""
+    query = select(Rectification).where(
+        Rectification.office_unit_id == user.unit_id,
+        Rectification.status.in_(OPEN_FOR_RECHECK),
+    )
+    if unit_id:
+        query = query.where(Rectification.unit_id == unit_id)
+    query = (
+        query.join(Unit, Unit.id == Rectification.unit_id)
+        .options(selectinload(Rectification.unit))
+        .order_by(Unit.code, Rectification.listed.desc(), Rectification.code)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))

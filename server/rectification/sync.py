@@ -269,11 +269,11 @@ def item_photo_visible(session, user, photo: Photo) -> bool:
         return False
     if user.role == Role.supervisor and item.office_unit_id == user.unit_id:
         return True
-    return (
-        photo.parent_type == PhotoParent.progress_report
-        and user.role == Role.responder
-        and user.unit_id == item.unit_id
-    )
+    if photo.parent_type != PhotoParent.progress_report or item.status == DRAFT:
+        return False
+    if user.role == Role.leader:  # the lead official follows the items they lead
+        return item.lead_official_id == user.id
+    return user.role == Role.responder and user.unit_id == item.unit_id
 
 
 def item_photos_clause(user):
@@ -292,6 +292,12 @@ def item_photos_clause(user):
         )
         reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
         return and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
+    if user.role == Role.leader:
+        items = select(Rectification.id).where(
+            Rectification.lead_official_id == user.id, Rectification.status != DRAFT
+        )
+        reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
+        return and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
     return false()
 
 
@@ -302,6 +308,8 @@ def item_photo_audience(session, photo: Photo) -> set[str]:
     tags = {office_tag(item.office_unit_id)}
     if photo.parent_type == PhotoParent.progress_report:
         tags.add(unit_tag(item.unit_id))
+        if item.lead_official_id:
+            tags.add(user_tag(item.lead_official_id))
     return tags
 
 

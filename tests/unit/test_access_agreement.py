@@ -28,6 +28,7 @@ from server.models import (
     PhotoParent,
     Plan,
     PlanStatus,
+    ProgressReport,
     Rectification,
     RectificationStatus,
     Role,
@@ -104,25 +105,20 @@ def world(factory):
             )
             db.session.add(finding)
             db.session.flush()
-            db.session.add(
-                Photo(
-                    parent_type=PhotoParent.finding,
-                    parent_id=finding.id,
-                    plan_id=plan.id,
-                    sha256=uuid.uuid4().hex * 2,
-                    size_bytes=1,
-                    mime_type="image/jpeg",
-                    captured_at=NOW,
-                    location_source=LocationSource.geolocation,
-                    content_status=ContentStatus.stored,
-                    created_by_id=member.id,
-                )
-            )
+            db.session.add(_photo(PhotoParent.finding, finding.id, plan.id, member))
     for office, supervisor in zip(offices, supervisors, strict=True):
         for status in RectificationStatus:
             for unit in units:
                 item = factory.rectification(office, unit, status=status)
                 item.lead_official_id = rng.choice([None, *(u.id for u in leaders)])
+                if status != RectificationStatus.draft:
+                    responder = next(r for r in responders if r.unit_id == unit.id)
+                    report = ProgressReport(
+                        rectification_id=item.id, author_id=responder.id, body="进展", percent=50
+                    )
+                    db.session.add(report)
+                    db.session.flush()
+                    db.session.add(_photo(PhotoParent.progress_report, report.id, None, responder))
                 if status != RectificationStatus.draft and rng.random() < 0.6:
                     db.session.add(
                         Verification(
@@ -135,6 +131,21 @@ def world(factory):
                     )
     db.session.flush()
     return users
+
+
+def _photo(parent_type, parent_id, plan_id, author) -> Photo:
+    return Photo(
+        parent_type=parent_type,
+        parent_id=parent_id,
+        plan_id=plan_id,
+        sha256=uuid.uuid4().hex * 2,
+        size_bytes=1,
+        mime_type="image/jpeg",
+        captured_at=NOW,
+        location_source=LocationSource.geolocation,
+        content_status=ContentStatus.stored,
+        created_by_id=author.id,
+    )
 
 
 def _ids(rows) -> set:
