@@ -10,7 +10,8 @@ from server.auth import operations
 from server.auth.guards import api_login_required
 from server.auth.schemas import LoginResultSchema, LoginSchema, MeSchema, RefreshResultSchema
 from server.auth.tokens import issue_tokens
-from server.models import ROLE_LABELS, Role, User
+from server.glossary import ROLES
+from server.models import Role, User
 from server.schemas import ErrorSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api", description="登录、令牌与当前用户")
@@ -26,7 +27,7 @@ def describe_user(user: User) -> dict:
         "username": user.username,
         "display_name": user.display_name,
         "role": user.role.value,
-        "role_label": ROLE_LABELS[user.role],
+        "role_label": ROLES[user.role],
         "unit_id": user.unit_id,
         "unit_name": user.unit.name,
         "unit": user.unit,

@@ -9,7 +9,8 @@ from flask_jwt_extended import verify_jwt_in_request
 from server.accounts.operations import list_users
 from server.auth.operations import log_out
 from server.console.session import console_login_required, csrf_token, open_console_session
-from server.models import ROLE_LABELS, Role
+from server.glossary import GLOSSARY
+from server.models import Role
 from server.system.operations import list_settings
 from server.timeutil import CHINA
 
@@ -38,7 +39,14 @@ def china_time(value) -> str:
 
 @bp.app_context_processor
 def console_globals():
-    return {"csrf_token": csrf_token, "role_labels": ROLE_LABELS}
+    return {"csrf_token": csrf_token}
+
+
+@bp.record_once
+def _glossary(state) -> None:
+    """Every template reads its labels from `glossary` (server/glossary.py), also in
+    macros imported without context."""
+    state.app.jinja_env.globals["glossary"] = GLOSSARY
 
 
 @bp.route("/session", methods=["POST"])

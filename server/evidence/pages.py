@@ -7,13 +7,7 @@ from flask import g
 
 from server.console.kit import page, pages_blueprint
 from server.console.session import console_login_required
-from server.evidence.queries import (
-    FLAG_LABELS,
-    inspector_names,
-    photo_file,
-    recent_photos,
-    visible_photo,
-)
+from server.evidence.queries import inspector_names, photo_file, recent_photos, visible_photo
 from server.models import Role
 from server.timeutil import CHINA
 
@@ -26,7 +20,7 @@ def evidence():
     """Recent photos of the office's plans, each next to its field-truth checks."""
     photos = recent_photos(g.user)
     names = inspector_names({p.created_by_id for p in photos})
-    return page("evidence/photos.html", photos=photos, labels=FLAG_LABELS, names=names, china=CHINA)
+    return page("evidence/photos.html", photos=photos, names=names, china=CHINA)
 
 
 @bp.route("/photos/<uuid:photo_id>/<any(original, thumbnail, display, evidence, public):variant>")

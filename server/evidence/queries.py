@@ -17,17 +17,6 @@ from server.sync_api.registry import registry
 
 VARIANTS = ("thumbnail", "display", "evidence", "public")
 
-FLAG_LABELS = {
-    "outside_geofence": "超出点位范围",
-    "low_accuracy": "定位精度不足",
-    "exif_location_mismatch": "照片EXIF位置与设备位置不符",
-    "outside_plan_window": "不在计划时间内",
-    "clock_skew": "设备时钟偏差过大",
-    "impossible_speed": "移动速度不可能",
-    "from_gallery": "非现场拍摄(来自相册)",
-    "duplicate_content": "照片重复使用",
-}
-
 
 def visible_photo(user: User, photo_id: uuid.UUID) -> Photo:
     photo = db.session.get(Photo, photo_id)

@@ -13,6 +13,7 @@ from server.console.kit import field_errors, page, pages_blueprint, refusal
 from server.console.session import console_login_required
 from server.errors import ApiError
 from server.findings import operations as triage
+from server.glossary import TRIAGE_STATUSES
 from server.models import Role
 from server.rectification import forms, views
 from server.rectification.schemas import MergeSchema, ReasonSchema, TriageArgsSchema
@@ -33,7 +34,6 @@ def _render_queue(filters: dict, failed=None, message=None, status=200):
     return page(
         "findings/triage.html",
         422 if errors else status,
-        labels=forms.LABELS,
         result=result,
         items=items,
         pages=-(-result["total"] // result["per_page"]) if result else 0,
@@ -76,7 +76,8 @@ def finding_reject(finding_id: uuid.UUID):
         body = ReasonSchema().load(forms.present(request.form, "reason"))
         triage.reject_finding(finding, body["reason"], g.user)
 
-    return _finding_action(finding_id, "reject", run, "已驳回", kept=("reason",))
+    done = TRIAGE_STATUSES["rejected"]
+    return _finding_action(finding_id, "reject", run, done, kept=("reason",))
 
 
 @bp.route("/findings/<uuid:finding_id>/merge", methods=["POST"])
@@ -87,7 +88,7 @@ def finding_merge(finding_id: uuid.UUID):
         into = triage.get_office_finding(g.user, body["into_id"])
         triage.merge_finding(finding, into, g.user)
 
-    return _finding_action(finding_id, "merge", run, "已合并", kept=("into_id",))
+    return _finding_action(finding_id, "merge", run, TRIAGE_STATUSES["merged"], kept=("into_id",))
 
 
 @bp.route("/findings/<uuid:finding_id>/reopen", methods=["POST"])
@@ -96,4 +97,4 @@ def finding_reopen(finding_id: uuid.UUID):
     def run(finding):
         triage.reopen_finding(finding, g.user)
 
-    return _finding_action(finding_id, "reopen", run, "已恢复为待分办")
+    return _finding_action(finding_id, "reopen", run, f"已恢复为{TRIAGE_STATUSES['pending']}")

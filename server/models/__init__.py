@@ -5,7 +5,6 @@ from server.models.auth import AuthSession, LoginAttempt
 from server.models.base import Base, utcnow
 from server.models.calendar import CalendarDay, CalendarYear
 from server.models.field import (
-    TRIAGE_LABELS,
     Category,
     ContentStatus,
     Finding,
@@ -20,9 +19,6 @@ from server.models.field import (
 )
 from server.models.notification import Notification
 from server.models.plan import (
-    KIND_LABELS,
-    MODE_LABELS,
-    STATUS_LABELS,
     Draw,
     DrawPool,
     Plan,
@@ -41,7 +37,6 @@ from server.models.rectification import (
     rectification_finding,
     rectification_supporting_unit,
 )
-from server.models.rectification import STATUS_LABELS as RECTIFICATION_STATUS_LABELS
 from server.models.rectification_records import (
     ExtensionRequest,
     ExtensionStatus,
@@ -54,16 +49,14 @@ from server.models.rectification_records import (
 from server.models.setting import SettingOverride
 from server.models.site import Site
 from server.models.unit import Unit, UnitKind
-from server.models.user import ROLE_LABELS, Role, User
+from server.models.user import Role, User
 
 __all__ = [
     "ExtensionRequest",
     "ExtensionStatus",
     "Notification",
     "ProgressReport",
-    "RECTIFICATION_STATUS_LABELS",
     "Summons",
-    "TRIAGE_LABELS",
     "TriageStatus",
     "Verification",
     "VerificationMethod",
@@ -89,17 +82,13 @@ __all__ = [
     "LoginAttempt",
     "Draw",
     "DrawPool",
-    "KIND_LABELS",
-    "MODE_LABELS",
     "OPEN_FOR_RECHECK",
     "Plan",
     "PlanKind",
     "PlanMode",
     "PlanStatus",
-    "ROLE_LABELS",
     "Rectification",
     "RectificationStatus",
-    "STATUS_LABELS",
     "Role",
     "SettingOverride",
     "Site",

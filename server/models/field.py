@@ -48,14 +48,6 @@ class TriageStatus(enum.StrEnum):
     rejected = "rejected"  # 不构成问题,已驳回
 
 
-TRIAGE_LABELS = {
-    TriageStatus.pending: "待分办",
-    TriageStatus.itemized: "已转整改",
-    TriageStatus.merged: "已合并",
-    TriageStatus.rejected: "已驳回",
-}
-
-
 class LocationSource(enum.StrEnum):
     geolocation = "geolocation"
     exif = "exif"

@@ -54,27 +54,6 @@ class PlanStatus(enum.StrEnum):
     findings_issued = "findings_issued"
 
 
-MODE_LABELS = {
-    PlanMode.sanbu_sanzhi: "三不三直",
-    PlanMode.sibu_liangzhi: "四不两直",
-    PlanMode.open: "公开督查",
-}
-KIND_LABELS = {
-    PlanKind.leader_led: "领导带队暗访",
-    PlanKind.cross_region: "异地交叉暗访",
-    PlanKind.follow_up: "“回头看”暗访",
-    PlanKind.routine_special: "常态化专项暗访",
-    PlanKind.ad_hoc: "临时督查",
-}
-STATUS_LABELS = {
-    PlanStatus.draft: "草稿",
-    PlanStatus.approved: "已批准",
-    PlanStatus.active: "实施中",
-    PlanStatus.finished: "已结束",
-    PlanStatus.findings_issued: "已交办",
-}
-
-
 def _enum(cls):
     return Enum(cls, native_enum=False, length=20, validate_strings=True)
 

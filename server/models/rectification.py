@@ -44,15 +44,6 @@ class RectificationStatus(enum.StrEnum):
     closed = "closed"  # 已销号
 
 
-STATUS_LABELS = {
-    RectificationStatus.draft: "待交办",
-    RectificationStatus.issued: "已交办",
-    RectificationStatus.acknowledged: "已签收",
-    RectificationStatus.in_progress: "整改中",
-    RectificationStatus.closure_requested: "申请销号",
-    RectificationStatus.closed: "已销号",
-}
-
 # Items a follow-up inspection can re-check: issued to a unit and not yet closed.
 OPEN_FOR_RECHECK = (
     RectificationStatus.issued,

@@ -21,15 +21,6 @@ class Role(enum.StrEnum):
     admin = "admin"  # 系统管理员
 
 
-ROLE_LABELS = {
-    Role.inspector: "督查人员",
-    Role.supervisor: "督查室",
-    Role.responder: "责任单位联络员",
-    Role.leader: "牵头领导",
-    Role.admin: "系统管理员",
-}
-
-
 class User(UUIDKey, Timestamps, Base):
     __tablename__ = "user_account"
 

@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from server.audit import record_event
 from server.errors import ApiError
 from server.extensions import db
+from server.glossary import PLAN_STATUSES
 from server.models import (
     OPEN_FOR_RECHECK,
-    STATUS_LABELS,
     Category,
     Plan,
     PlanKind,
@@ -316,7 +316,7 @@ def change_status(plan_id: uuid.UUID, status: str, version: int, actor: User) ->
         raise ApiError(
             409,
             "invalid_transition",
-            f"计划当前为“{STATUS_LABELS[plan.status]}”,不能改为“{STATUS_LABELS[target]}”",
+            f"计划当前为“{PLAN_STATUSES[plan.status]}”,不能改为“{PLAN_STATUSES[target]}”",
             {"from": str(plan.status), "to": str(target)},
         )
     audiences = Audiences(plan)

@@ -17,13 +17,7 @@ from server.console.kit import field_errors, flat_messages, pages_blueprint
 from server.console.session import console_login_required
 from server.errors import ApiError
 from server.extensions import db
-from server.models import (
-    KIND_LABELS,
-    MODE_LABELS,
-    STATUS_LABELS,
-    PlanStatus,
-    Role,
-)
+from server.models import PlanStatus, Role
 from server.plans import draws as plan_draws
 from server.plans import operations, queries, rules
 from server.plans.access import audit_plan_read, can_manage, get_visible_plan
@@ -61,26 +55,10 @@ ACTIONS = {
     PlanStatus.findings_issued: "交办问题(标记已交办)",
     PlanStatus.draft: "撤回为草稿",
 }
-RECTIFICATION_LABELS = {
-    "draft": "草稿",
-    "issued": "已交办",
-    "acknowledged": "已签收",
-    "in_progress": "整改中",
-    "closure_requested": "申请销号",
-    "closed": "已销号",
-}
-POOL_LABELS = {"site": "点位", "unit": "单位"}
-LABELS = {
-    "modes": MODE_LABELS,
-    "kinds": KIND_LABELS,
-    "statuses": STATUS_LABELS,
-    "rect_statuses": RECTIFICATION_LABELS,
-    "pools": POOL_LABELS,
-}
 
 
 def _page(template: str, status: int = 200, **context):
-    return render_template(template, user=g.user, labels=LABELS, **context), status
+    return render_template(template, user=g.user, **context), status
 
 
 def _viewed(plan_id: uuid.UUID):

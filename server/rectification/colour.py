@@ -33,7 +33,6 @@ from server.timeutil import local_today
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 COLOURS = (RED, YELLOW, GREEN)
-COLOUR_LABELS = {RED: "红色", YELLOW: "黄色", GREEN: "绿色"}
 NOT_ON_LEDGER = (RectificationStatus.draft,)
 OPEN_STATUSES = tuple(
     s for s in RectificationStatus if s not in NOT_ON_LEDGER and s != RectificationStatus.closed
@@ -77,14 +76,6 @@ def red_reasons(item: Rectification, today: date, rules: ColourRules) -> list[st
         if elapsed - Fraction(item.progress_percent, 100) > rules.margin:
             reasons.append("behind_schedule")
     return reasons
-
-
-REASON_LABELS = {
-    "returned": "多次退回",
-    "overdue": "已超期",
-    "no_progress": "未按期报送进展",
-    "behind_schedule": "进度滞后",
-}
 
 
 def compute_red_from(item: Rectification, rules: ColourRules) -> date | None:

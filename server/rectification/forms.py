@@ -12,12 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from server.errors import ApiError, not_found
-from server.evidence.queries import FLAG_LABELS
 from server.extensions import db
 from server.findings.operations import office_findings
 from server.models import (
-    RECTIFICATION_STATUS_LABELS,
-    TRIAGE_LABELS,
     ExtensionRequest,
     Finding,
     Photo,
@@ -34,52 +31,9 @@ from server.models import (
     rectification_finding,
 )
 from server.plans.forms import keep
-from server.rectification.colour import COLOUR_LABELS, REASON_LABELS
 from server.rectification.operations import AFTER_ISSUE, CONTENT, DEADLINE, OPEN_TRIAGE
 from server.timeutil import local_today
 from server.workdays.calendar import MAX_DAYS, add_working_days
-
-SEVERITY_LABELS = {"low": "一般", "medium": "较重", "high": "严重"}
-METHOD_LABELS = {"desk": "书面核查", "field": "实地复查(回头看)"}
-VERIFICATION_LABELS = {
-    "assigned": "待复查",
-    "reported": "已报告,待结论",
-    "passed": "通过",
-    "failed": "未通过",
-    "cancelled": "已撤销",
-}
-OPINION_LABELS = {"passed": "建议通过", "failed": "建议不通过"}
-EXTENSION_LABELS = {"pending": "待审批", "approved": "已同意", "refused": "未同意"}
-HISTORY_LABELS = {
-    "rectification.created": "创建草稿",
-    "rectification.edited": "修改",
-    "rectification.issued": "交办",
-    "rectification.acknowledged": "签收",
-    "rectification.progress_reported": "报送进展",
-    "rectification.extension_requested": "申请延期",
-    "rectification.extension_decided": "审批延期",
-    "rectification.closure_requested": "申请销号",
-    "rectification.returned": "退回",
-    "rectification.closed": "销号",
-    "rectification.deadline_recounted": "重新计算时限",
-    "verification.assigned": "安排实地复查",
-    "verification.cancelled": "撤销复查",
-    "verification.reported": "复查人员提交报告",
-    "verification.decided": "作出复查结论",
-}
-LABELS = {
-    "triage": TRIAGE_LABELS,
-    "statuses": RECTIFICATION_STATUS_LABELS,
-    "colours": COLOUR_LABELS,
-    "reasons": REASON_LABELS,
-    "flags": FLAG_LABELS,
-    "severities": SEVERITY_LABELS,
-    "methods": METHOD_LABELS,
-    "verifications": VERIFICATION_LABELS,
-    "opinions": OPINION_LABELS,
-    "extensions": EXTENSION_LABELS,
-    "history": HISTORY_LABELS,
-}
 
 TEXTS = ("problem", "measures", "requirements", "responsible_person")
 OPTIONAL_REFS = ("site_id", "lead_official_id")

@@ -16,19 +16,15 @@ from datetime import datetime
 from flask import Response, g, redirect, request, url_for
 from marshmallow import ValidationError
 
+from server import glossary
 from server.console.kit import field_errors, page, pages_blueprint, query_args
 from server.console.session import console_login_required
 from server.errors import ApiError
 from server.extensions import db
-from server.models import (
-    RECTIFICATION_STATUS_LABELS,
-    Rectification,
-    Role,
-    User,
-)
+from server.models import Rectification, Role, User
 from server.plans.access import load_plan
 from server.rectification import queries, reminders, views
-from server.rectification.colour import COLOUR_LABELS, COLOURS, REASON_LABELS, RED, ColourRules
+from server.rectification.colour import COLOURS, RED, ColourRules
 from server.rectification.colour import red_reasons as reasons_of
 from server.rectification.notify import inbox, mark_all_read
 from server.rectification.schemas import (
@@ -53,18 +49,11 @@ HEADERS = {  # CSV and table headers, split on spaces
     "measures": "编号 整改措施 整改要求 完成时限",
     "responsibility": "编号 牵头领导 责任单位 配合单位 责任人 完成时限",
 }
-LISTED_LABELS = {"true": "仅挂牌督办", "false": "未挂牌"}
 LIST_TITLES = {"problems": "问题清单", "measures": "措施清单", "responsibility": "责任清单"}
-LABELS = {
-    "colours": COLOUR_LABELS,
-    "statuses": RECTIFICATION_STATUS_LABELS,
-    "listed": LISTED_LABELS,
-    "lists": LIST_TITLES,
-}
 
 
 def _page(template: str, status: int = 200, **context):
-    return page(template, status, labels=LABELS, **context)
+    return page(template, status, **context)
 
 
 def cadence(days: int) -> str:
@@ -112,7 +101,7 @@ def _stamp() -> str:
 def _ledger_row(item: Rectification, today, rules: ColourRules) -> dict:
     row = views.summary(item, today)
     reasons = reasons_of(item, today, rules) if row["colour"] == RED else []
-    row["reasons"] = [REASON_LABELS.get(r, r) for r in reasons]
+    row["reasons"] = [glossary.RED_REASONS.get(r, r) for r in reasons]
     return row
 
 
@@ -163,7 +152,7 @@ def ledger_export():
                     r["lead_official"]["name"] if r["lead_official"] else "",
                     _deadline(r["deadline"], r["deadline_confirmed"]),
                     r["status_label"],
-                    COLOUR_LABELS.get(r["colour"], "未上台账"),
+                    glossary.COLOURS.get(r["colour"], "未上台账"),
                     "、".join(r["reasons"]),
                     r["progress_percent"],
                     r["return_count"],
@@ -187,7 +176,7 @@ def _scope(args: dict) -> str:
         unit = queries.unit(args["unit_id"])
         parts.append(f"责任单位 {unit.name}" if unit else "所选单位")
     if args.get("status"):
-        parts.append("状态 " + RECTIFICATION_STATUS_LABELS[args["status"]])
+        parts.append("状态 " + glossary.RECTIFICATION_STATUSES[args["status"]])
     return ",".join(parts) or "全部事项"
 
 
@@ -195,7 +184,7 @@ def list_rows(name: str, lists: dict) -> list[tuple]:
     """One of the three lists as rows of text (the page and its CSV; HEADERS[name])."""
     if name == "problems":
         return [
-            (r["code"], r["problem"], r["unit"], "挂牌督办" if r["listed"] else "")
+            (r["code"], r["problem"], r["unit"], glossary.LISTED["true"] if r["listed"] else "")
             for r in lists["problems"]
         ]
     if name == "measures":
@@ -231,6 +220,7 @@ def three_lists():
         "ledger/three_lists.html",
         422 if errors else 200,
         lists=lists,
+        list_titles=LIST_TITLES,
         tables=tables,
         scope=_scope(args) if args is not None else "",
         filters=raw,

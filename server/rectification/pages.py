@@ -45,7 +45,7 @@ ITEM = "/rectifications/<uuid:item_id>"
 
 
 def _page(template: str, status: int = 200, **context):
-    return page(template, status, labels=forms.LABELS, **context)
+    return page(template, status, **context)
 
 
 # ---- the item form (create and edit) ----

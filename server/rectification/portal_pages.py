@@ -21,11 +21,11 @@ from server.console.session import console_login_required
 from server.errors import ApiError
 from server.evidence.intake import accept_photo, received_photos, receives_photos
 from server.evidence.queries import photo_file, visible_photo
+from server.glossary import AUDIT_ACTIONS, COLOURS, RECTIFICATION_STATUSES
 from server.models import ExtensionStatus, PhotoParent, Role
 from server.models import RectificationStatus as S
 from server.rectification import queries, views, workflow
 from server.rectification.access import get_responded_item, get_visible_item
-from server.rectification.colour import COLOUR_LABELS, REASON_LABELS
 from server.rectification.notify import inbox
 from server.rectification.reminders import summons_for
 from server.rectification.schemas import (
@@ -40,32 +40,22 @@ from server.transaction import body_limit
 bp = pages_blueprint("portal_pages", __name__)
 
 R = Role.responder
-# The list's tabs: label, and the ledger filters whose items each shows.
+# The list's tabs: label, and the ledger filters whose items each shows. "待签收" and
+# "待销号" say what waits for the unit; the others are the glossary's own words.
 TABS = {
     "issued": ("待签收", ({"status": S.issued.value},)),
-    "working": ("整改中", ({"status": S.acknowledged.value}, {"status": S.in_progress.value})),
+    "working": (
+        RECTIFICATION_STATUSES[S.in_progress],
+        ({"status": S.acknowledged.value}, {"status": S.in_progress.value}),
+    ),
     "closing": ("待销号", ({"status": S.closure_requested.value},)),
-    "closed": ("已销号", ({"status": S.closed.value},)),
-    "red": ("红色", ({"colour": "red"},)),
+    "closed": (RECTIFICATION_STATUSES[S.closed], ({"status": S.closed.value},)),
+    "red": (COLOURS["red"], ({"colour": "red"},)),
 }
 LIST_LIMIT = 200  # per filter; a unit with more is told so
-# What the unit may read of an item's history (queries.UNIT_EVENTS), in Chinese. Anything
-# else is never named.
-HISTORY_LABELS = {
-    "rectification.issued": "交办",
-    "rectification.acknowledged": "签收",
-    "rectification.progress_reported": "报送整改进展",
-    "rectification.extension_requested": "申请延期",
-    "rectification.extension_decided": "延期审批",
-    "rectification.closure_requested": "申请销号",
-    "rectification.returned": "退回,继续整改",
-    "rectification.closed": "销号",
-}
-EXTENSION_LABELS = {
-    ExtensionStatus.pending: "待审批",
-    ExtensionStatus.approved: "同意",
-    ExtensionStatus.refused: "不同意",
-}
+# What the unit may read of an item's history (queries.UNIT_EVENTS) is named in Chinese.
+# Anything else is never named.
+HISTORY_LABELS = {action: AUDIT_ACTIONS[action] for action in queries.UNIT_EVENTS}
 DONE = {
     "acknowledged": "已签收。请按要求组织整改并及时报送进展。",
     "progress": "整改进展已报送。",
@@ -79,13 +69,6 @@ FORMS = {
     "extension": "request_extension",
     "closure": "request_closure",
 }
-LABELS = {
-    "colours": COLOUR_LABELS,
-    "reasons": REASON_LABELS,
-    "history": HISTORY_LABELS,
-    "extensions": EXTENSION_LABELS,
-}
-
 
 # ---- counts and lists (all through queries.ledger, scoped to the unit) ----
 
@@ -136,7 +119,6 @@ def portal_items():
         counts=counts,
         items=items,
         total=total,
-        labels=LABELS,
     )
 
 
@@ -160,7 +142,7 @@ def _page(item, status: int = 200, failed: dict | None = None):
         pending_extension=pending,
         failed=failed or {},
         done=DONE.get(request.args.get("done", "")),
-        labels=LABELS,
+        history_labels=HISTORY_LABELS,
         max_photos=get_setting("max_photos_per_report"),
         today=local_today(),
     ), status

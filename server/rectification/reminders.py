@@ -20,8 +20,9 @@ from sqlalchemy.orm import selectinload
 
 from server.audit import record_event
 from server.extensions import db
+from server.glossary import COLOURS, RED_REASONS
 from server.models import Rectification, RectificationStatus, Summons, Unit, UnitKind, User
-from server.rectification.colour import REASON_LABELS, RED, ColourRules, colour_of, red_reasons
+from server.rectification.colour import RED, ColourRules, colour_of, red_reasons
 from server.rectification.notify import notify, responders_of, supervisors_of
 from server.rectification.operations import field_error
 from server.settings import get_setting
@@ -83,11 +84,11 @@ def run_reminders(today: date | None = None, batch: int = 1000) -> dict:
                 unit,
                 f"follow_{colour}",
                 item,
-                f"{item.code} {'红色' if colour == RED else '黄色'}事项调度:请报送整改进展",
+                f"{item.code} {COLOURS[colour]}事项调度:请报送整改进展",
                 occasion=f"{period_days}d-{period}",
             )
         if colour == RED and item.lead_official is not None:
-            why = "、".join(REASON_LABELS[r] for r in red_reasons(item, today, rules))
+            why = "、".join(RED_REASONS[r] for r in red_reasons(item, today, rules))
             counts["escalation"] += notify(
                 [item.lead_official],
                 "escalation",

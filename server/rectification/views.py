@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import RECTIFICATION_STATUS_LABELS as LABELS
+from server.glossary import RECTIFICATION_STATUSES
 from server.models import (
     Finding,
     Photo,
@@ -43,7 +43,7 @@ def summary(item: Rectification, today: date) -> dict:
         "lead_official": ref(item.lead_official, "display_name"),
         "listed": item.listed,
         "status": item.status.value,
-        "status_label": LABELS[item.status],
+        "status_label": RECTIFICATION_STATUSES[item.status],
         "deadline": item.deadline,
         "deadline_confirmed": item.deadline_confirmed,
         "colour": colour_of(item, today),

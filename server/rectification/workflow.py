@@ -12,7 +12,7 @@ from __future__ import annotations
 from server.audit import record_event
 from server.errors import ApiError
 from server.extensions import db
-from server.models import RECTIFICATION_STATUS_LABELS as LABELS
+from server.glossary import AUDIT_ACTIONS, EXTENSION_STATUSES, RECTIFICATION_STATUSES
 from server.models import (
     ExtensionRequest,
     ExtensionStatus,
@@ -39,19 +39,22 @@ ALLOWED = {
     "return": {S.closure_requested},
     "close": {S.closure_requested},
 }
-ACTION_LABELS = {
-    "acknowledge": "签收",
-    "report_progress": "报送进展",
-    "request_extension": "申请延期",
-    "request_closure": "申请销号",
-    "return": "退回",
-    "close": "销号",
+# The audit event each action records: its label names the action in a refusal.
+EVENTS = {
+    "acknowledge": "acknowledged",
+    "report_progress": "progress_reported",
+    "request_extension": "extension_requested",
+    "request_closure": "closure_requested",
+    "return": "returned",
+    "close": "closed",
 }
 
 
 def require(item: Rectification, action: str) -> None:
     if item.status not in ALLOWED[action]:
-        raise conflict(f"事项当前为“{LABELS[item.status]}”,不能{ACTION_LABELS[action]}")
+        current = RECTIFICATION_STATUSES[item.status]
+        doing = AUDIT_ACTIONS[f"rectification.{EVENTS[action]}"]
+        raise conflict(f"事项当前为“{current}”,不能{doing}")
 
 
 def _moved(item: Rectification, actor: User, action: str, to: S | None, **details) -> None:
@@ -174,12 +177,11 @@ def decide_extension(
         item.deadline_working_days = None
         item.deadline_confirmed = True
     _moved(item, actor, "extension_decided", None, **details)
-    verdict = "同意" if approved else "不同意"
     notify(
         responders_of(item.unit_id),
         "extension_decided",
         item,
-        f"{item.code} 延期申请:{verdict}",
+        f"{item.code} 延期申请:{EXTENSION_STATUSES[request.status]}",
         request.decision_reason,
     )
     return request

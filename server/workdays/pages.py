@@ -25,11 +25,6 @@ bp = pages_blueprint("calendar_pages", __name__)
 FIELDS = ("year", "note", "holidays", "workdays")
 DAY_LISTS = ("holidays", "workdays")
 MAX_RANGE_DAYS = 31  # one line's range, both ends included
-SOURCE_LABELS = {
-    "imported": "已导入",
-    "package": "内置(chinese-calendar)",
-    "none": "未导入(仅按周末计算,期限标注“待确认”)",
-}
 ITEM_LABELS = {"date": "日期", "name": "名称"}
 _DAY = r"(\d{4})-(\d{1,2})-(\d{1,2})"
 # A day or a range, then the name after a space (or straight after the date if it does not
@@ -106,7 +101,6 @@ def _page(values: dict, errors: dict | None = None, status: int = 200):
         "calendar/calendar.html",
         user=g.user,
         years=operations.calendar_years(local_today()),
-        sources=SOURCE_LABELS,
         values=values,
         errors=errors or {},
         message="表单有误,请按提示修改,日历未导入" if errors else None,

@@ -307,7 +307,7 @@ def test_extension_request_is_checked_then_shown_with_its_decision(client, auth,
         {"approve": False, "reason": "工期充足,不予延期"},
     )
     page = text(client, item_url(item))
-    assert "不同意" in page and "工期充足,不予延期" in page and "提交延期申请" in page
+    assert "未同意" in page and "工期充足,不予延期" in page and "提交延期申请" in page
 
 
 # ---- 申请销号 ----
@@ -339,7 +339,8 @@ def test_closure_request_moves_the_item_to_awaiting_closure(client, auth, rw):
     # The office returns it: the unit reads the reason and can report again.
     rw.post(rw.supervisor, f"{api_url(item)}/return", {"reason": "东侧围挡仍有缺口"})
     page = text(client, item_url(item))
-    assert "退回,继续整改" in page and "东侧围挡仍有缺口" in page and "报送进展</button>" in page
+    assert f"退回 · {rw.supervisor.display_name}" in page and "东侧围挡仍有缺口" in page
+    assert "报送进展</button>" in page
 
 
 def test_closure_body_is_required(client, auth, rw):

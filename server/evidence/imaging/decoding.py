@@ -16,6 +16,8 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image, ImageFile
 
+from server.glossary import PHOTO_REFUSALS
+
 # HEIF through pillow-heif; its embedded thumbnails, depth and auxiliary images are not
 # needed (less work, less memory). Options set one by one: older releases lack some.
 pillow_heif.register_heif_opener()
@@ -34,16 +36,7 @@ BOMB_PIXELS_PER_BYTE = 1_000
 _HEVC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
 _GENERIC_HEIF_BRANDS = {b"mif1", b"msf1"}
 
-MESSAGES = {
-    "unsupported_format": "文件不是受支持的图片格式(JPEG/PNG/WebP/HEIC)",
-    "too_many_pixels": "图片像素过多,超过上限,请降低拍摄分辨率后重新上传",
-    "decompression_bomb": "图片声明的尺寸与文件大小严重不符(疑似“解压炸弹”),已拒收",
-    "corrupt": "图片文件已损坏,无法解码",
-    "empty": "文件为空(0 字节)",
-    "timeout": "图片处理超时,已中止",
-    "too_much_memory": "图片处理所需内存超出上限,已中止",
-    "worker_failed": "图片处理进程意外退出,请稍后重试或联系管理员",
-}
+MESSAGES = PHOTO_REFUSALS  # code → the reason shown to people (server/glossary.py)
 
 
 class ImageRefused(Exception):
