@@ -1,7 +1,8 @@
 // Service worker of the field app. Served from /sw.js so its scope is the whole origin.
 // - The app shell is precached in a cache named after VERSION. The server replaces the
-//   VERSION value with a hash of every file in pwa/ when it serves this file, so any
-//   change to the app makes a new sw.js, which the browser installs.
+//   VERSION value with a hash of every file in pwa/ and of /glossary.js (the labels,
+//   rendered from server/glossary.py) when it serves this file, so any change to the app
+//   makes a new sw.js, which the browser installs.
 // - Static files: cache first. Navigations: network first (short timeout), falling back
 //   to the cached "/" shell when offline or when the server does not answer.
 // - /api/ and /console/ are never cached and never touched here: the worker does not call
@@ -15,6 +16,7 @@ const NAVIGATION_TIMEOUT_MS = 4000;
 const SHELL = [
   "/",
   "/manifest.webmanifest",
+  "/glossary.js",
   "/pwa/app.css",
   "/pwa/app.js",
   "/pwa/api.js",

@@ -1,5 +1,6 @@
 """The field app (PWA) as static files: `/` is its shell, `/sw.js` its service worker (at the
-root so its scope is the whole app), `/manifest.webmanifest`, and `/pwa/...` its modules.
+root so its scope is the whole app), `/manifest.webmanifest`, and `/pwa/...` its modules;
+`/glossary.js` is the glossary of labels (server/glossary.py) as a module they import.
 
 Everything is served with `Cache-Control: no-cache` (revalidate with ETag): the service
 worker owns offline caching, and a stale sw.js must never be served from the HTTP cache.
@@ -12,9 +13,12 @@ document) keep theirs."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, request, send_from_directory
+
+from server.glossary import GLOSSARY
 
 PWA_DIR = Path(__file__).resolve().parent.parent / "pwa"
 
@@ -42,19 +46,44 @@ def service_worker():
     )
 
 
+@bp.route("/glossary.js")
+def glossary_module():
+    """The labels the field app shows, from the one glossary; its modules import them
+    from here and keep no copies. Cached like the app's files (the service worker
+    precaches it with the shell; its version covers this text)."""
+    text = glossary_js()
+    response = Response(text, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
+    response.set_etag(hashlib.sha256(text.encode()).hexdigest()[:16])
+    return response.make_conditional(request)
+
+
+def glossary_js() -> str:
+    data = json.dumps(GLOSSARY, ensure_ascii=False, indent=1)
+    return (
+        "// The glossary of labels (server/glossary.py), served as GET /glossary.js.\n"
+        "// Field app modules import their labels from here; never copy one into a module.\n"
+        f"const data = {data};\n"
+        "for (const labels of Object.values(data)) Object.freeze(labels);\n"
+        "export const GLOSSARY = Object.freeze(data);\n"
+    )
+
+
 _version_cache: dict = {}
 
 
 def pwa_version() -> str:
-    """A hash of every file of the field app: it names the service worker's cache, so a
-    deployment that changes any file is picked up by devices without a manual bump."""
+    """A hash of every file of the field app and of the glossary it imports: it names the
+    service worker's cache, so a deployment that changes any file or label is picked up by
+    devices without a manual bump."""
     files = sorted(p for p in PWA_DIR.rglob("*") if p.is_file())
-    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    glossary = glossary_js()
+    stamp = (tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files), glossary)
     if _version_cache.get("stamp") != stamp:
         digest = hashlib.sha256()
         for path in files:
             digest.update(str(path.relative_to(PWA_DIR)).encode() + b"\0")
             digest.update(path.read_bytes())
+        digest.update(b"/glossary.js\0" + glossary.encode())
         _version_cache.update(stamp=stamp, version=digest.hexdigest()[:16])
     return _version_cache["version"]
 
