@@ -2,6 +2,7 @@
 // what the server's answer makes of each (synced, a conflict or a rejection for the
 // inspector). The requests themselves are sync.js's.
 
+import { GLOSSARY } from "/glossary.js";
 import { req, transaction } from "../db.js";
 import { endedOnServer, isUnsynced } from "./mutations.js";
 
@@ -22,20 +23,11 @@ export function setItemsState(seqs, state) {
   });
 }
 
-const FIELD_NAMES = {
-  title: "标题", description: "描述", category: "类别", severity: "严重程度", unit_id: "建议责任单位",
-  plan_id: "督查计划", site_id: "点位", visit_id: "签到", note: "备注", summary: "走访内容",
-  interviewee_kind: "走访对象", arrived_at: "签到时间", observed_at: "发现时间",
-  captured_at: "拍摄时间", lat: "纬度", lon: "经度", accuracy_m: "定位精度", sha256: "SHA-256",
-  size_bytes: "文件大小", mime_type: "文件类型", parent_id: "所属记录", report: "复查情况",
-  opinion: "复查意见",
-};
-
 function describeErrors(errors) {
   if (!errors) return "服务器拒绝了此项";
   const fields = errors.fields && typeof errors.fields === "object"
     ? Object.entries(errors.fields)
-      .map(([k, v]) => `${FIELD_NAMES[k] || k}:${[].concat(v)
+      .map(([k, v]) => `${GLOSSARY.record_fields[k] || k}:${[].concat(v)
         .map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join(",")}`).join(";")
     : "";
   return [errors.message || errors.code || "服务器拒绝了此项", fields].filter(Boolean).join(" — ");

@@ -1,5 +1,8 @@
 // Tiny DOM helpers. Text is always set as text (never parsed as HTML), and no inline
-// styles: the CSP forbids them, and classes in app.css are the only styling.
+// styles: the CSP forbids them, and classes in app.css are the only styling. Labels of
+// stored values come from the server's glossary (/glossary.js), never from a copy here.
+
+import { GLOSSARY } from "/glossary.js";
 
 export const $ = (id) => document.getElementById(id);
 
@@ -79,37 +82,11 @@ export function stateBadge(stateName) {
   return h("span", { class: `badge badge-${stateName}`, text: STATE_LABELS[stateName] || stateName });
 }
 
-export const ENTITY_LABELS = {
-  visit: "到场签到",
-  finding: "发现问题",
-  interview: "走访记录",
-  photo: "照片",
-  verification: "回头看报告",
-};
-
-export const VERIFICATION_STATUS_LABELS = {
-  assigned: "待复查", reported: "已报告", passed: "复查通过", failed: "复查未通过",
-  cancelled: "已撤销",
-};
-
-/** The inspector's suggestion on a 回头看 (the office decides); null: 不确定. */
-export const OPINION_LABELS = { passed: "整改到位", failed: "未整改到位", "": "不确定" };
-
-export const SEVERITY_LABELS = { low: "一般", medium: "较重", high: "严重" };
-
-export const INTERVIEWEE_LABELS = {
-  beneficiary: "政策受益对象",
-  resident: "群众",
-  staff: "工作人员",
-  enterprise: "企业",
-  other: "其他",
-};
-
-export const MODE_LABELS = { sanbu_sanzhi: "三不三直", sibu_liangzhi: "四不两直", open: "公开督查" };
-
-export const PLAN_STATUS_LABELS = {
-  draft: "草稿", approved: "已批准", active: "进行中", finished: "已结束", findings_issued: "已交办",
-};
+/** The inspector's suggestion on a 回头看 (the office decides); null or "": 不确定. */
+export function opinionLabel(value) {
+  if (value === null || value === undefined || value === "") return "不确定";
+  return GLOSSARY.verification_opinions[value] || String(value);
+}
 
 /** Busy state for a button: disabled, with a progress label. Returns a restore function. */
 export function busy(button, label) {

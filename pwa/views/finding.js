@@ -1,13 +1,14 @@
 // New finding (发现问题) at a site, with photos. The finding, its photos' records, their
 // bytes and all their mutations are saved in one IndexedDB transaction.
 
+import { GLOSSARY } from "/glossary.js";
 import { getRecord, recordsOf } from "../db.js";
 import { positionOrNull } from "../geo.js";
 import { uuid } from "../hash.js";
 import { capture } from "../outbox/capture.js";
 import { nowIso } from "../outbox/mutations.js";
 import { state } from "../state.js";
-import { SEVERITY_LABELS, busy, fieldError, h, replace } from "./dom.js";
+import { busy, fieldError, h, replace } from "./dom.js";
 import { photoChanges, photoPicker } from "./photos.js";
 import { currentVisit } from "./site.js";
 
@@ -43,7 +44,7 @@ export async function renderFinding(root, [planId, siteId], { navigate, afterCap
   const category = h("select", { name: "category" },
     categories.map((c) => h("option", { value: c.data.code, text: c.data.name })));
   category.value = categories.find((c) => c.data.code !== "other")?.data.code || "other";
-  const severities = Object.entries(SEVERITY_LABELS).map(([value, label], i) =>
+  const severities = Object.entries(GLOSSARY.severities).map(([value, label], i) =>
     h("label", { class: "segment" },
       h("input", { type: "radio", name: "severity", value, checked: i === 0 }),
       h("span", { text: label })));

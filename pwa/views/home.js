@@ -1,14 +1,12 @@
 // Home: who is logged in, connectivity, the outbox, last sync, warnings, the 回头看 tasks,
 // the assigned plans and their sites, and the device's storage.
 
+import { GLOSSARY } from "/glossary.js";
 import { recordsOf } from "../db.js";
 import { recordStates } from "../outbox/status.js";
 import { CONNECTIVITY_LABELS, state } from "../state.js";
 import { isEnded, verificationList } from "../verifications.js";
-import {
-  $, MODE_LABELS, PLAN_STATUS_LABELS, VERIFICATION_STATUS_LABELS, fmtBytes, fmtDate, fmtTime, h,
-  replace,
-} from "./dom.js";
+import { $, fmtBytes, fmtDate, fmtTime, h, replace } from "./dom.js";
 
 const STALE_MS = 3 * 24 * 3600 * 1000;
 
@@ -55,10 +53,10 @@ async function planList() {
     return h("li", { class: "plan", dataset: { plan: plan.id } },
       h("div", { class: "plan-head" },
         h("strong", { text: p.title }),
-        h("span", { class: "tag", text: MODE_LABELS[p.mode] || p.mode || "" })),
+        h("span", { class: "tag", text: GLOSSARY.plan_modes[p.mode] || p.mode || "" })),
       h("p", { class: "muted small",
         text: `${p.code || ""} · ${fmtDate(p.window_start)} 至 ${fmtDate(p.window_end)}`
-          + (p.status ? ` · ${PLAN_STATUS_LABELS[p.status] || p.status}` : "") }),
+          + (p.status ? ` · ${GLOSSARY.plan_statuses[p.status] || p.status}` : "") }),
       p.matter ? h("p", { class: "small matter", text: `督查事项:${p.matter}` }) : null,
       planSites.length
         ? h("ul", { class: "sites" }, planSites.map((site) => h("li", {},
@@ -74,8 +72,8 @@ async function planList() {
 export function taskStatus(task) {
   if (isEnded(task)) return { label: "复查已结束", cls: "tag warn" };
   const reported = task.data.status === "reported" || Boolean(task.data.report?.trim());
-  return reported ? { label: VERIFICATION_STATUS_LABELS.reported, cls: "tag ok" }
-    : { label: VERIFICATION_STATUS_LABELS.assigned, cls: "tag" };
+  return reported ? { label: GLOSSARY.verification_statuses.reported, cls: "tag ok" }
+    : { label: GLOSSARY.verification_statuses.assigned, cls: "tag" };
 }
 
 /** 回头看 tasks (entity `verification`) sent to this inspector. */

@@ -1,10 +1,11 @@
 // Interview record (走访记录) during a check-in: who was met, and what they said.
 
+import { GLOSSARY } from "/glossary.js";
 import { getRecord } from "../db.js";
 import { uuid } from "../hash.js";
 import { capture } from "../outbox/capture.js";
 import { state } from "../state.js";
-import { INTERVIEWEE_LABELS, busy, fieldError, h, replace } from "./dom.js";
+import { busy, fieldError, h, replace } from "./dom.js";
 
 export async function renderInterview(root, [visitId], { navigate, afterCapture }) {
   const visit = await getRecord("visit", visitId);
@@ -15,7 +16,7 @@ export async function renderInterview(root, [visitId], { navigate, afterCapture 
   }
   const site = await getRecord("site", visit.data.site_id);
   const back = `#/site/${visit.data.plan_id}/${visit.data.site_id}`;
-  const kinds = Object.entries(INTERVIEWEE_LABELS).map(([value, label], i) =>
+  const kinds = Object.entries(GLOSSARY.interviewee_kinds).map(([value, label], i) =>
     h("label", { class: "segment" },
       h("input", { type: "radio", name: "interviewee_kind", value, checked: i === 0 }),
       h("span", { text: label })));

@@ -2,6 +2,7 @@
 // 已同步 / 需要处理), photo uploads with their progress, and what to do about conflicts
 // and rejections. Also the last-resort export of everything not yet synced.
 
+import { GLOSSARY } from "/glossary.js";
 import { getAll, getMeta, recordsOf } from "../db.js";
 import { base64FromBytes } from "../hash.js";
 import { isUnsynced } from "../outbox/mutations.js";
@@ -9,17 +10,7 @@ import { discardItem, keepServer, reapplyLocal, retryRejected } from "../outbox/
 import { listOutbox } from "../outbox/status.js";
 import { state } from "../state.js";
 import { progress, retryUpload } from "../uploads.js";
-import {
-  ENTITY_LABELS, OPINION_LABELS, SEVERITY_LABELS, busy, fmtBytes, fmtTime, h, replace, stateBadge,
-} from "./dom.js";
-
-const OP_LABELS = { create: "新建", update: "修改", delete: "删除" };
-const FIELD_LABELS = {
-  title: "标题", description: "描述", category: "类别", severity: "严重程度", unit_id: "建议责任单位",
-  note: "备注", summary: "走访内容", interviewee_kind: "走访对象", arrived_at: "签到时间",
-  observed_at: "发现时间", lat: "纬度", lon: "经度", accuracy_m: "精度(米)",
-  report: "复查情况", opinion: "复查意见",
-};
+import { busy, fmtBytes, fmtTime, h, opinionLabel, replace, stateBadge } from "./dom.js";
 
 function summaryOf(item) {
   const d = item.data || {};
@@ -32,15 +23,16 @@ function summaryOf(item) {
   }
   if (item.entity === "verification") {
     return `${d.report ? d.report.slice(0, 30) : "(复查情况未填写)"}`
-      + `${"opinion" in d ? ` · ${OPINION_LABELS[d.opinion ?? ""]}` : ""}`;
+      + `${"opinion" in d ? ` · ${opinionLabel(d.opinion)}` : ""}`;
   }
   return item.id;
 }
 
 function show(value, key) {
-  if (key === "opinion") return OPINION_LABELS[value ?? ""] || String(value);
+  if (key === "opinion") return opinionLabel(value);
   if (value === null || value === undefined || value === "") return "—";
-  if (key === "severity") return SEVERITY_LABELS[value] || value;
+  if (key === "severity") return GLOSSARY.severities[value] || value;
+  if (key === "interviewee_kind") return GLOSSARY.interviewee_kinds[value] || value;
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
@@ -59,7 +51,7 @@ function comparison(item) {
     h("thead", {}, h("tr", {}, h("th", { text: "字段" }), h("th", { text: "本机版本" }),
       h("th", { text: `服务器版本(v${item.server?.version ?? "?"})` }))),
     h("tbody", {}, keys.map((k) => h("tr", { class: show(local[k], k) === show(server[k], k) ? "" : "diff" },
-      h("th", { text: FIELD_LABELS[k] || k }),
+      h("th", { text: GLOSSARY.record_fields[k] || k }),
       h("td", { text: k in local ? show(local[k], k) : "—" }),
       h("td", { text: show(server[k], k) })))));
 }
@@ -124,7 +116,7 @@ function serverOutcome(record) {
     return h("p", { class: "error photo-outcome", text: `服务器处理失败:${d.content_error || "原因不明"}(原图已保存,管理员可重试)` });
   }
   if (d.content_status === "invalid") {
-    return h("p", { class: "error photo-outcome", text: `照片被拒收:${d.content_error || "内容无效"}` });
+    return h("p", { class: "error photo-outcome", text: `照片被拒收:${d.content_error || GLOSSARY.content_statuses.invalid}` });
   }
   if (d.content_status === "processing") {
     return h("p", { class: "muted small photo-outcome", text: "服务器正在处理照片" });
@@ -150,7 +142,7 @@ export async function renderOutbox(root, _params, { afterCapture }) {
     const shown = uploading(item) ? upload.state : item.state;
     return h("li", { class: `outbox-item state-${shown}`, dataset: { seq: item.seq } },
       h("div", { class: "outbox-head" },
-        h("strong", { text: `${ENTITY_LABELS[item.entity] || item.entity} · ${OP_LABELS[item.op] || item.op}` }),
+        h("strong", { text: `${GLOSSARY.records[item.entity] || item.entity} · ${GLOSSARY.mutation_ops[item.op] || item.op}` }),
         stateBadge(shown)),
       h("p", { class: "small", text: summaryOf(item) }),
       h("p", { class: "muted small", text: `记录于 ${fmtTime(item.created_at)}${mine ? "" : " · 属于其他账号"}` }),

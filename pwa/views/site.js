@@ -2,6 +2,7 @@
 // interviews there. Shows accuracy, the distance to the site and whether it is inside the
 // site's radius.
 
+import { GLOSSARY } from "/glossary.js";
 import { getRecord, recordsOf } from "../db.js";
 import { currentPosition, distanceM, formatDistance } from "../geo.js";
 import { uuid } from "../hash.js";
@@ -9,9 +10,7 @@ import { capture } from "../outbox/capture.js";
 import { nowIso } from "../outbox/mutations.js";
 import { recordStates } from "../outbox/status.js";
 import { state } from "../state.js";
-import {
-  ENTITY_LABELS, INTERVIEWEE_LABELS, SEVERITY_LABELS, busy, fmtTime, h, replace, stateBadge,
-} from "./dom.js";
+import { busy, fmtTime, h, replace, stateBadge } from "./dom.js";
 import { photoChanges, photoPicker } from "./photos.js";
 
 const CURRENT_VISIT_MS = 12 * 3600 * 1000;
@@ -31,15 +30,16 @@ function siteRecordsList(records, states) {
   if (!records.length) return h("p", { class: "empty", text: "本点位暂无记录" });
   return h("ul", { class: "list" }, records.map((r) => {
     const st = states.get(`${r.entity}:${r.id}`) || "synced";
-    let title = ENTITY_LABELS[r.entity];
+    let title = GLOSSARY.records[r.entity];
     let detail = "";
     if (r.entity === "finding") {
       title = r.data.title;
-      detail = `发现问题 · ${SEVERITY_LABELS[r.data.severity] || ""} · ${fmtTime(r.data.observed_at)}`;
+      detail = `${GLOSSARY.records.finding} · ${GLOSSARY.severities[r.data.severity] || ""}`
+        + ` · ${fmtTime(r.data.observed_at)}`;
     } else if (r.entity === "visit") {
       detail = `${fmtTime(r.data.arrived_at)} · ±${Math.round(r.data.accuracy_m ?? 0)} 米`;
     } else if (r.entity === "interview") {
-      title = `走访 · ${INTERVIEWEE_LABELS[r.data.interviewee_kind] || ""}`;
+      title = `走访 · ${GLOSSARY.interviewee_kinds[r.data.interviewee_kind] || ""}`;
       detail = r.data.summary.slice(0, 40);
     }
     return h("li", { class: "list-item" },

@@ -4,6 +4,7 @@
 // Saving writes the report, the photos' records, their bytes and all their mutations in
 // one IndexedDB transaction; the sync sends them like every other capture.
 
+import { GLOSSARY } from "/glossary.js";
 import { getRecord } from "../db.js";
 import { currentPosition, distanceM, formatDistance, positionOrNull } from "../geo.js";
 import { listOutbox, recordStates } from "../outbox/status.js";
@@ -11,9 +12,7 @@ import { state } from "../state.js";
 import {
   afterPhotos, cachedPhoto, isEnded, saveReport,
 } from "../verifications.js";
-import {
-  OPINION_LABELS, VERIFICATION_STATUS_LABELS, busy, fmtTime, h, replace, stateBadge,
-} from "./dom.js";
+import { busy, fmtTime, h, opinionLabel, replace, stateBadge } from "./dom.js";
 import { taskStatus } from "./home.js";
 import { photoChanges, photoPicker } from "./photos.js";
 
@@ -155,7 +154,7 @@ export async function renderVerification(root, [id], { navigate, afterCapture })
   const current = d.opinion ?? "";
   const opinions = OPINIONS.map((value) => h("label", { class: "segment" },
     h("input", { type: "radio", name: "opinion", value, checked: value === current }),
-    h("span", { text: OPINION_LABELS[value] })));
+    h("span", { text: opinionLabel(value) })));
   const picker = photoPicker({ idPrefix: "verify-photo" });
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const save = h("button", { type: "submit", id: "verify-save", text: "保存复查报告",
@@ -229,7 +228,7 @@ export async function renderVerification(root, [id], { navigate, afterCapture })
       section("整改措施", d.measures, "task-measures"),
       section("整改要求", d.requirements, "task-requirements"),
       d.status && d.status !== "assigned" && d.status !== "reported"
-        ? h("p", { class: "muted small", text: `服务器状态:${VERIFICATION_STATUS_LABELS[d.status] || d.status}` })
+        ? h("p", { class: "muted small", text: `服务器状态:${GLOSSARY.verification_statuses[d.status] || d.status}` })
         : null),
     siteCard,
     h("div", { class: "card" }, h("h2", { text: "整改前照片" }), await originals(task, urls)),

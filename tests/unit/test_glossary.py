@@ -1,11 +1,14 @@
 """The one glossary of Chinese labels (server/glossary.py): every stored value a person can
-see has its label there."""
+see has its label there, and the field app keeps no copies of its own (it imports them
+from /glossary.js)."""
 
 from __future__ import annotations
 
 import enum
 import importlib
 import pkgutil
+import re
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +16,9 @@ import server.models
 from server import glossary
 from server.evidence.checks import FLAGS
 from server.rectification.queries import UNIT_EVENTS
+
+ROOT = Path(__file__).resolve().parents[2]
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 
 def model_enums() -> list[type[enum.Enum]]:
@@ -77,3 +83,64 @@ def test_the_wording_the_domain_names():
     assert glossary.AUDIT_ACTIONS["rectification.progress_reported"] == "报送整改进展"
     assert glossary.RECORDS["progress_report"] == "整改进展"
     assert [glossary.COLOURS[c] for c in ("red", "yellow", "green")] == ["红色", "黄色", "绿色"]
+
+
+# ---- the field app keeps no copies ----
+
+# `key: "text"` in an object literal: after `{` or `,`, the whole value a string.
+ENTRY = re.compile(
+    r"""[{,]\s*([A-Za-z_$][\w$]*|"[^"\n]*"|'[^'\n]*')\s*:\s*("[^"\n]*"|'[^'\n]*')\s*(?=[,}])"""
+)
+INNERMOST = re.compile(r"\{[^{}]*\}")
+# Attributes of DOM helpers (h("span", {text: …})) are words on the screen, and a record's
+# name is data (the fallback category 其他): neither is a label table.
+UI_TEXT_KEYS = {"text", "title", "label", "placeholder", "alt", "aria-label", "error", "name"}
+
+
+def _entries(text: str) -> list[tuple[str, str]]:
+    return [(k.strip("\"'"), v[1:-1]) for k, v in ENTRY.findall(text)]
+
+
+def glossary_copies(text: str) -> list[str]:
+    """What in a script looks like a copy of the glossary: a value's own label; any
+    glossary label as an object-literal value (other than on-screen text of a DOM
+    helper); or a table of Chinese labels for two or more values of one vocabulary (a
+    copy that drifted)."""
+    labels = {v for vocabulary in glossary.GLOSSARY.values() for v in vocabulary.values()}
+    found = []
+    for key, value in _entries(text):
+        own = any(vocabulary.get(key) == value for vocabulary in glossary.GLOSSARY.values())
+        if own or (value in labels and key not in UI_TEXT_KEYS):
+            found.append(f"{key}: {value}")
+    for block in INNERMOST.findall(text):
+        chinese = {k for k, v in _entries(block) if CHINESE.search(v)}
+        for name, vocabulary in glossary.GLOSSARY.items():
+            if len(chinese & set(vocabulary)) >= 2:
+                found.append(f"a table of {name}: {sorted(chinese & set(vocabulary))}")
+    return sorted(set(found))
+
+
+def test_the_scanner_finds_what_it_looks_for():
+    assert glossary_copies('export const S = { low: "一般", medium: "较重", high: "严重" };')
+    assert glossary_copies(
+        'const P = {\n  draft: "草稿", approved: "已批准", active: "进行中",\n};'
+    )
+    assert glossary_copies('const X = { ok: "复查通过" };')
+    assert glossary_copies("const F = { accuracy_m: '精度(米)', lat: '纬度' };")
+    # On-screen words and sentences are not copies.
+    assert not glossary_copies('h("h2", { text: "到场签到" }), h("p", { class: "a" })')
+    assert not glossary_copies('const s = visit ? "再次签到" : "到场签到";')
+    assert not glossary_copies('const N = { online: "在线", offline: "离线" };')
+    assert not glossary_copies('put({ ...item, error: "服务器上的记录已被修改,需要选择" })')
+    assert not glossary_copies("const O = { ...GLOSSARY.verification_opinions, '': '不确定' };")
+
+
+def test_the_field_app_has_no_copies_of_the_glossary():
+    scripts = sorted((ROOT / "pwa").rglob("*.js"))
+    assert len(scripts) > 15  # the folder really was read
+    found = {
+        str(p.relative_to(ROOT)): hits
+        for p in scripts
+        if (hits := glossary_copies(p.read_text(encoding="utf-8")))
+    }
+    assert not found, found
