@@ -12,7 +12,7 @@ from server.config import flask_settings, load_config
 from server.database import configure_database
 from server.errors import register_error_handlers
 from server.extensions import db, jwt, migrate
-from server.hooks import install_hooks
+from server.hooks import connect_signals, install_hooks
 from server.limits import init_limits
 from server.transaction import init_transaction
 from server.web import init_cache_policy
@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     init_tokens(jwt)
     install_hooks()
+    connect_signals()
     init_transaction(app)
     register_error_handlers(app)
     init_limits(app)  # request line, headers, JSON depth: before anything reads them

@@ -16,6 +16,9 @@ import sync
 def install_hooks() -> None:
     from server import audit_chain, database
     from server.sync_api import cache, changes
+    from server.sync_api.registry import register_handlers
+
+    register_handlers()
 
     _listen(Engine, "connect", database.sqlite_on_connect)
     _listen(Engine, "begin", database.sqlite_begin)
@@ -25,6 +28,16 @@ def install_hooks() -> None:
     _listen(Session, "after_soft_rollback", audit_chain.forget_pending)
     _listen(Session, "after_transaction_end", cache.forget)
     _listen(Session, "after_soft_rollback", cache.forget_rolled_back)
+
+
+def connect_signals() -> None:
+    """The domains' reactions to each other (server/signals.py)."""
+    from server import signals
+    from server.rectification.colour import recolour_after
+    from server.rectification.operations import recount_deadlines
+
+    signals.calendar_imported.connect(recount_deadlines)
+    signals.setting_changed.connect(recolour_after)
 
 
 def _listen(target, name: str, fn) -> None:

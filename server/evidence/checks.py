@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Finding, Photo, Plan, Site, Visit
+from server.rectification.sync import photo_item
 from server.settings import get_setting
 from server.sync_api.cache import cached_get
 from server.timeutil import CHINA
@@ -71,8 +72,6 @@ def evaluate_visit(session: Session, visit: Visit) -> None:
 def photo_site(session: Session, photo: Photo) -> Site | None:
     """The site a photo should have been taken at: its finding's or visit's, or for a
     progress report or verification, the rectification item's."""
-    from server.rectification.sync import photo_item
-
     parent_model = {"finding": Finding, "visit": Visit}.get(str(photo.parent_type))
     if parent_model:
         parent = cached_get(session, parent_model, photo.parent_id)

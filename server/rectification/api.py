@@ -13,7 +13,14 @@ from server.auth.guards import api_login_required
 from server.errors import ApiError
 from server.evidence.intake import accept_photo, received_photos, receives_photos
 from server.extensions import db
-from server.models import ExtensionRequest, PhotoParent, ProgressReport, Role, Verification
+from server.models import (
+    ExtensionRequest,
+    PhotoParent,
+    ProgressReport,
+    Rectification,
+    Role,
+    Verification,
+)
 from server.rectification import operations, queries, reminders, views, workflow
 from server.rectification import verification as verifying
 from server.rectification.access import get_managed_item, get_responded_item, get_visible_item
@@ -161,8 +168,6 @@ def _report(report: ProgressReport) -> dict:
 
 
 def report_item(report):
-    from server.models import Rectification
-
     return db.session.get(Rectification, report.rectification_id)
 
 

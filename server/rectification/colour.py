@@ -28,7 +28,7 @@ from sqlalchemy import and_, or_, select
 
 from server.extensions import db
 from server.models import Rectification, RectificationStatus
-from server.settings import get_setting
+from server.settings import COLOUR_SETTINGS, get_setting
 from server.timeutil import local_today
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
@@ -140,3 +140,8 @@ def recompute_open_items(batch: int = 2000) -> int:
         moved += before != item.red_from  # devices carry red_from: the flush tells them
     db.session.flush()
     return moved
+
+
+def recolour_after(key: str) -> int:
+    """A setting changed (server/signals.py): the colour settings move red_from."""
+    return recompute_open_items() if key in COLOUR_SETTINGS else 0

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from server.audit import record_event
 from server.extensions import db
 from server.glossary import COLOURS, RED_REASONS
-from server.models import Rectification, RectificationStatus, Summons, Unit, UnitKind, User
+from server.models import Rectification, RectificationStatus, Role, Summons, Unit, UnitKind, User
 from server.rectification.colour import RED, ColourRules, colour_of, red_reasons
 from server.rectification.notify import notify, responders_of, supervisors_of
 from server.rectification.operations import field_error
@@ -147,8 +147,6 @@ def record_summons(data: dict, actor: User) -> Summons:
 
 
 def summons_for(user: User) -> list[Summons]:
-    from server.models import Role
-
     query = select(Summons).options(selectinload(Summons.unit)).order_by(Summons.held_on.desc())
     if user.role == Role.supervisor:
         query = query.where(Summons.office_unit_id == user.unit_id)

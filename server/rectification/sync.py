@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, exists, false, or_, select
 
+from server.errors import ApiError
 from server.models import (
     ContentStatus,
     Photo,
@@ -24,9 +25,11 @@ from server.models import (
 )
 from server.rectification import access
 from server.rectification.sync_schemas import VerificationReportData
+from server.rectification.verification import report_field_visit
 from server.sync_api.cache import cached_get
 from server.sync_api.principal import ADMINS, office_tag, unit_tag, user_tag
 from server.sync_api.reference import SimpleHandler
+from server.sync_api.registry import note_changed
 from sync import Rejected
 
 ACTIVE = (VerificationStatus.assigned, VerificationStatus.reported)
@@ -206,9 +209,6 @@ class VerificationHandler(SimpleHandler):
     def update(self, ctx, record, data):
         from marshmallow import ValidationError
 
-        from server.errors import ApiError
-        from server.rectification.verification import report_field_visit
-
         try:
             values = VerificationReportData().load(data, partial=True)
         except ValidationError as error:
@@ -236,8 +236,6 @@ def refresh_visits_showing(session, photo: Photo) -> None:
             Verification.inspector_id.is_not(None),
         )
     )
-    from server.sync_api.registry import note_changed
-
     for visit in visits:
         note_changed("verification", visit)
 

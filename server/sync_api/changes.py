@@ -13,13 +13,12 @@ from itertools import chain
 
 from sqlalchemy.orm import Session
 
+from server.sync_api.registry import entity_of, registry
 from sync import note_change
 
 
 def note_flushed(session: Session, flush_context) -> None:
     # After the flush: new rows have their ids; the session still lists what it wrote.
-    from server.sync_api.registry import entity_of, registry
-
     for record in chain(session.new, session.deleted):
         entity = entity_of(record)
         if entity is not None:

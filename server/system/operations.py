@@ -8,7 +8,8 @@ from server.audit import record_event
 from server.errors import ApiError, not_found
 from server.extensions import db
 from server.models import SettingOverride, User
-from server.settings import COLOUR_SETTINGS, SETTINGS, coerce, forget_cached_overrides, get_setting
+from server.settings import SETTINGS, coerce, forget_cached_overrides, get_setting
+from server.signals import setting_changed
 
 
 def database_ok() -> bool:
@@ -57,7 +58,4 @@ def change_setting(key: str, raw, actor: User) -> None:
     db.session.flush()
     forget_cached_overrides()
     record_event("setting.change", "setting", key, actor_id=actor.id, old=old, new=new)
-    if key in COLOUR_SETTINGS:
-        from server.rectification.colour import recompute_open_items
-
-        recompute_open_items()
+    setting_changed.send(key)

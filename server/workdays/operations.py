@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from server.audit import record_event
 from server.extensions import db
 from server.models import CalendarDay, CalendarYear, User, utcnow
+from server.signals import calendar_imported
 from server.workdays.calendar import known_source, package_years
 
 
@@ -28,9 +29,7 @@ def import_year(data: dict, actor: User | None) -> dict:
         for d, working in days
     )
     db.session.flush()
-    from server.rectification.operations import recount_deadlines
-
-    recounted = recount_deadlines(year)
+    recounted = sum(count or 0 for _, count in calendar_imported.send(year))
     record_event(
         "calendar.imported",
         "calendar_year",

@@ -42,9 +42,10 @@ from server.models import (
 from server.plans import access as plan_access
 from server.rectification import access as item_access
 from server.sync_api.principal import principal_for
-from server.sync_api.registry import registry
+from server.sync_api.registry import register_handlers
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+registry = register_handlers()
 
 
 @pytest.fixture
