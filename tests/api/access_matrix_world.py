@@ -1,0 +1,199 @@
+"""The world of the authorisation matrix (tests/api/test_access_matrix.py): one persona per
+role on the home side (a county office, its unit, its leader and team), the same again on
+a foreign side (another office and another unit), and objects of every kind on both sides,
+each named so the matrix's table can say who may see it.
+
+Home side: plan_home (active; the inspector on its team, the leader leads it) with a draw,
+plan_home_draft (a draft: its team and leader may not see it yet), finding_home and its
+photo, item_home (issued to the responder's unit, led by the leader, the inspector sent
+back to verify it) with a verification and its photo, a pending extension, a progress
+report and that report's photo; item_home_draft; item_home_done (in progress, the
+inspector's visit to it over). Foreign side: the same under another office and unit.
+Every persona has a notification and a tus upload of its own; a stranger has one too."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from server.extensions import db
+from server.models import (
+    ContentStatus,
+    ExtensionRequest,
+    LocationSource,
+    Notification,
+    Photo,
+    PhotoParent,
+    PlanStatus,
+    ProgressReport,
+    RectificationStatus,
+    Role,
+    UnitKind,
+    Verification,
+    VerificationMethod,
+    VerificationStatus,
+)
+from server.plans.draws import draw_for_plan
+from server.plans.schemas import DrawRequestSchema
+from server.timeutil import local_today
+from sync.models import Upload
+from tests.api.rect_helpers import make_finding
+
+ROLES = ("admin", "supervisor", "leader", "responder", "inspector")
+UNKNOWN = "unknown"  # an id that was never used, of every kind
+
+
+def build_world(factory) -> tuple[dict, dict]:
+    """(personas by role, object ids by name), committed."""
+    office = factory.unit("县委督查室", kind=UnitKind.office)
+    foreign_office = factory.unit("州督查室", kind=UnitKind.office, region_code="522701")
+    unit, foreign_unit = factory.unit("县住建局"), factory.unit("州林业局")
+    government = factory.unit("县政府", kind=UnitKind.government)
+    me = {
+        "admin": factory.user(Role.admin, office),
+        "supervisor": factory.user(Role.supervisor, office),
+        "leader": factory.user(Role.leader, government),
+        "responder": factory.user(Role.responder, unit),
+        "inspector": factory.user(Role.inspector, office),
+    }
+    them = {
+        "supervisor": factory.user(Role.supervisor, foreign_office),
+        "leader": factory.user(Role.leader, government),
+        "responder": factory.user(Role.responder, foreign_unit),
+        "inspector": factory.user(Role.inspector, foreign_office),
+        "stranger": factory.user(Role.inspector, foreign_office),
+    }
+    ids: dict[str, object] = {"office_home": office.id, "office_foreign": foreign_office.id}
+    ids.update(unit_home=unit.id, unit_foreign=foreign_unit.id)
+    ids["user_home"] = me["responder"].id
+    for side, people, home_office, home_unit in (
+        ("home", me, office, unit),
+        ("foreign", them, foreign_office, foreign_unit),
+    ):
+        _side(factory, ids, side, people, home_office, home_unit)
+    for role, user in me.items():  # each persona's own, looked up as "notification_own"
+        ids[f"notification_own:{role}"] = _notification(user).id
+        ids[f"upload_own:{role}"] = _upload(user).id
+    ids["notification_other"] = _notification(them["stranger"]).id
+    ids["upload_other"] = _upload(them["stranger"]).id
+    db.session.commit()
+    return me, {name: str(value) for name, value in ids.items()}
+
+
+def _side(factory, ids, side, people, office, unit) -> None:
+    supervisor, inspector = people["supervisor"], people["inspector"]
+    site = factory.site(unit)
+    factory.site(unit)  # a candidate for the draw
+    plans = {}
+    for suffix, status in (("", PlanStatus.draft), ("_draft", PlanStatus.draft)):
+        plans[suffix] = factory.plan(
+            office, supervisor, team=[inspector], sites=[site], leader=people["leader"],
+            status=status,
+        )  # fmt: skip
+    draw = draw_for_plan(
+        plans[""].id, DrawRequestSchema().load({"pool": "site", "targets": 1}), supervisor
+    )
+    plans[""].status = PlanStatus.active
+    finding = make_finding(plans[""], inspector, site)
+    items = {
+        "": factory.rectification(office, unit, RectificationStatus.issued, plans[""]),
+        "_draft": factory.rectification(office, unit, RectificationStatus.draft, plans[""]),
+        "_done": factory.rectification(office, unit, RectificationStatus.in_progress),
+    }
+    for item in items.values():
+        item.lead_official_id = people["leader"].id
+        item.deadline = local_today() + timedelta(days=60)
+    item = items[""]
+    verification = Verification(
+        rectification_id=item.id,
+        method=VerificationMethod.field,
+        status=VerificationStatus.assigned,
+        assigned_by_id=supervisor.id,
+        inspector_id=inspector.id,
+    )
+    extension = ExtensionRequest(
+        rectification_id=item.id,
+        requested_by_id=people["responder"].id,
+        reason="雨季无法施工,申请延期",
+        previous_deadline=item.deadline,
+        requested_deadline=item.deadline + timedelta(days=30),
+    )
+    report = ProgressReport(
+        rectification_id=item.id, author_id=people["responder"].id, body="已开始整改", percent=30
+    )
+    finished = Verification(  # the inspector's visit to the other item is over
+        rectification_id=items["_done"].id,
+        method=VerificationMethod.field,
+        status=VerificationStatus.failed,
+        assigned_by_id=supervisor.id,
+        inspector_id=inspector.id,
+    )
+    db.session.add_all([verification, finished, extension, report])
+    db.session.flush()
+    ids.update(
+        {
+            f"plan_{side}": plans[""].id,
+            f"plan_{side}_draft": plans["_draft"].id,
+            f"draw_{side}": draw.id,
+            f"finding_{side}": finding.id,
+            f"item_{side}": item.id,
+            f"item_{side}_draft": items["_draft"].id,
+            f"item_{side}_done": items["_done"].id,
+            f"verification_{side}": verification.id,
+            f"extension_{side}": extension.id,
+            f"report_{side}": report.id,
+            f"photo_{side}": _photo(inspector, PhotoParent.finding, finding.id, plans[""].id).id,
+            f"photo_report_{side}": _photo(
+                people["responder"], PhotoParent.progress_report, report.id, None
+            ).id,
+            f"photo_verification_{side}": _photo(
+                inspector, PhotoParent.verification, verification.id, None
+            ).id,
+        }
+    )
+
+
+def _photo(author, parent_type, parent_id, plan_id) -> Photo:
+    photo = Photo(
+        id=uuid.uuid4(),
+        created_by_id=author.id,
+        parent_type=parent_type,
+        parent_id=parent_id,
+        plan_id=plan_id,
+        sha256=uuid.uuid4().hex * 2,
+        size_bytes=1000,
+        mime_type="image/jpeg",
+        captured_at=datetime.now(UTC),
+        location_source=LocationSource.geolocation,
+        content_status=ContentStatus.pending,
+    )
+    db.session.add(photo)
+    db.session.flush()
+    return photo
+
+
+def _notification(user) -> Notification:
+    note = Notification(
+        recipient_id=user.id,
+        kind="due_soon",
+        title="整改事项即将到期",
+        dedupe_key=f"matrix:{user.id}",
+    )
+    db.session.add(note)
+    db.session.flush()
+    return note
+
+
+def _upload(user) -> Upload:
+    """A finished upload of the user's (the content is evidence now: it stays)."""
+    upload = Upload(
+        photo_id=uuid.uuid4(),
+        user_id=user.id,
+        length=1000,
+        sha256="b" * 64,
+        status="complete",
+        completed_at=datetime.now(UTC),
+    )
+    db.session.add(upload)
+    db.session.flush()
+    return upload
