@@ -85,34 +85,26 @@ def check_request_head() -> None:
         )
 
 
-def check_json_depth() -> None:
-    if not request.is_json or request.content_length == 0:
-        return
+def check_body() -> None:
+    """What a parser must never see: JSON nested too deep, and the NUL character in a JSON
+    string, a query parameter or a form field. A streamed body (tus) is never parsed and
+    never read here. Otherwise the body is read (and cached for the parser) within the
+    route's size limit, which server/transaction.py has set by now (over it: 413 here)."""
     view = current_app.view_functions.get(request.endpoint)
     if getattr(view, "body_streamed", False):
-        return  # a streamed body (tus) is never parsed as JSON, nor read here
-    # The body is read (and cached for the parser) within the route's size limit, which
-    # server/transaction.py has set by now; a body over it raises 413 here.
-    if json_depth(request.get_data(cache=True)) > MAX_JSON_DEPTH:
+        return
+    body = request.get_data(cache=True) if request.is_json and request.content_length else b""
+    if body and json_depth(body) > MAX_JSON_DEPTH:
         raise ApiError(
             400,
             "json_too_deep",
             f"JSON 嵌套层数过多(最多 {MAX_JSON_DEPTH} 层)",
             {"limit": MAX_JSON_DEPTH},
         )
-
-
-def check_nul_characters() -> None:
-    """After check_json_depth: the body has been read within its limit by now."""
-    view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "body_streamed", False):
-        return
     found = any("\x00" in value for value in request.args.values())
     if not found and request.mimetype in _FORMS:
         found = any("\x00" in value for value in request.form.values())
-    if not found and request.is_json and request.content_length:
-        found = bool(_JSON_NUL.search(request.get_data(cache=True)))
-    if found:
+    if found or (body and _JSON_NUL.search(body)):
         raise ApiError(400, "nul_character", "请求中含有不允许的空字符(U+0000)")
 
 
@@ -121,9 +113,8 @@ _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 def init_limits(app: Flask) -> None:
     """Run first among the app's before_request hooks: the request head before anything,
-    and the JSON depth as soon as a body may be read (after the route's size limit is set
+    and the body's checks as soon as it may be read (after the route's size limit is set
     by the transaction hook)."""
     hooks = app.before_request_funcs.setdefault(None, [])
     hooks.insert(0, check_request_head)
-    hooks.append(check_json_depth)
-    hooks.append(check_nul_characters)
+    hooks.append(check_body)
