@@ -10,13 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, request, url_for
 from marshmallow import ValidationError
 
-from server.console.kit import field_errors, flat_messages, pages_blueprint
+from server.console.kit import field_errors, flat_messages, page, pages_blueprint, refusal
 from server.console.session import console_login_required
 from server.errors import ApiError
-from server.extensions import db
 from server.models import PlanStatus, Role
 from server.plans import draws as plan_draws
 from server.plans import operations, queries, rules
@@ -57,10 +56,6 @@ ACTIONS = {
 }
 
 
-def _page(template: str, status: int = 200, **context):
-    return render_template(template, user=g.user, **context), status
-
-
 def _viewed(plan_id: uuid.UUID):
     plan = get_visible_plan(g.user, plan_id)
     audit_plan_read(plan.id, g.user, "console")
@@ -74,12 +69,10 @@ def _managed(plan_id: uuid.UUID):
     return plan
 
 
-def _refused(error: ApiError, plan_id: uuid.UUID | None = None):
-    """Undo the refused operation; when the page shows the plan again, audit that read and
-    keep only it (nothing of the refused operation is left to commit)."""
-    if error.status in (403, 404):
-        raise error
-    db.session.rollback()
+def _refused(error: Exception, plan_id: uuid.UUID | None = None):
+    """Undo the refused operation (the kit's refusal); when the page shows the plan again,
+    audit that read and keep only it (nothing of the refused operation is left to commit)."""
+    refusal(error)
     if plan_id is None:
         return None
     plan = _viewed(plan_id)
@@ -101,7 +94,7 @@ def plan_list():
     result = queries.list_plans(g.user, args) if args is not None else None
     pages = -(-result["total"] // result["per_page"]) if result else 0
     filters = {k: v for k, v in raw.items() if k != "page"}
-    return _page(
+    return page(
         "plans/list.html",
         422 if errors else 200,
         result=result,
@@ -124,7 +117,7 @@ def plan_figures():
     offices = queries.offices() if g.user.role == Role.admin else []
     this_year = local_today().year
     years = sorted({year, *range(this_year - 5, this_year + 2)}, reverse=True)
-    return _page(
+    return page(
         "plans/figures.html",
         422 if errors else 200,
         figures=queries.yearly_figures(office, year),
@@ -141,7 +134,7 @@ def plan_figures():
 def _render_form(plan=None, values=None, errors=None, error=None, merge=None, status=200):
     conflicts = error.details.get("conflicts") if error else None
     fields = {**(error.details.get("fields", {}) if error else {}), **(errors or {})}
-    return _page(
+    return page(
         "plans/form.html",
         status,
         plan=plan,
@@ -193,7 +186,7 @@ def plan_edit(plan_id: uuid.UUID):
         data = PlanUpdateSchema().load(form_data(request.form))
         operations.update_plan(plan.id, data, g.user)
     except ValidationError as error:
-        return _render_form(_refused(ApiError(422), plan_id), values, error.messages, status=422)
+        return _render_form(_refused(None, plan_id), values, error.messages, status=422)
     except ApiError as error:
         return _render_form(_refused(error, plan_id), values, error=error, status=error.status)
     return redirect(url_for("plan_pages.plan_detail", plan_id=plan.id), 303)
@@ -220,7 +213,7 @@ def _render_detail(plan, message=None, status=200):
     manage = can_manage(g.user, plan)
     allowed = operations.TRANSITIONS[plan.status] if manage else set()
     people = queries.users_by_id({plan.created_by_id, plan.approved_by_id})
-    return _page(
+    return page(
         "plans/detail.html",
         status,
         plan=plan,
@@ -249,7 +242,7 @@ def plan_status(plan_id: uuid.UUID):
         operations.change_status(plan_id, body["status"], body["version"], g.user)
     except ValidationError as error:
         message = ";".join(flat_messages(error.messages))
-        return _render_detail(_refused(ApiError(422), plan_id), message, 422)
+        return _render_detail(_refused(None, plan_id), message, 422)
     except ApiError as error:
         return _render_detail(_refused(error, plan_id), error.message, error.status)
     return redirect(url_for("plan_pages.plan_detail", plan_id=plan_id), 303)
@@ -263,7 +256,7 @@ def _render_draw(plan, values, errors=None, message=None, status=200):
     if values is None:
         ticked = {str(c.id) for group in candidates.values() for c in group}
         values = {"pool": "site", "targets": "1", "inspectors": "0", "seed": "", "ticked": ticked}
-    return _page(
+    return page(
         "plans/draw.html",
         status,
         plan=plan,
@@ -291,7 +284,7 @@ def plan_draw(plan_id: uuid.UUID):
         data = DrawRequestSchema().load(draw_data(form, draw_candidates()))
         plan_draws.draw_for_plan(plan.id, data, g.user)
     except ValidationError as error:
-        plan = _refused(ApiError(422), plan_id)
+        plan = _refused(None, plan_id)
         return _render_draw(plan, values, error.messages, "表单有误,请按提示修改", 422)
     except ApiError as error:
         plan = _refused(error, plan_id)
@@ -306,4 +299,4 @@ def plan_draw_check(plan_id: uuid.UUID, draw_id: uuid.UUID):
     check = plan_draws.check_draw(plan.id, draw_id, g.user)
     draw = check["draw"]
     names = queries.draw_result_names(str(draw.pool), [draw.result, check["rerun_result"]])
-    return _page("plans/check.html", plan=plan, check=check, draw=draw, names=names)
+    return page("plans/check.html", plan=plan, check=check, draw=draw, names=names)

@@ -17,10 +17,9 @@ from flask import Response, g, redirect, request, url_for
 from marshmallow import ValidationError
 
 from server import glossary
-from server.console.kit import field_errors, page, pages_blueprint, query_args
+from server.console.kit import page, pages_blueprint, query_args, refusal
 from server.console.session import console_login_required
 from server.errors import ApiError
-from server.extensions import db
 from server.models import Rectification, Role, User
 from server.plans.access import load_plan
 from server.rectification import queries, reminders, views
@@ -50,10 +49,6 @@ HEADERS = {  # CSV and table headers, split on spaces
     "responsibility": "编号 牵头领导 责任单位 配合单位 责任人 完成时限",
 }
 LIST_TITLES = {"problems": "问题清单", "measures": "措施清单", "responsibility": "责任清单"}
-
-
-def _page(template: str, status: int = 200, **context):
-    return page(template, status, **context)
 
 
 def cadence(days: int) -> str:
@@ -116,7 +111,7 @@ def ledger():
         rules = ColourRules.current()
         rows = [_ledger_row(i, result["today"], rules) for i in result["items"]]
     pages = -(-result["total"] // result["per_page"]) if result else 0
-    return _page(
+    return page(
         "ledger/ledger.html",
         422 if errors else 200,
         result=result,
@@ -216,7 +211,7 @@ def three_lists():
     raw, args, errors = query_args(ThreeListsArgsSchema())
     lists = queries.three_lists(g.user, args) if args is not None else None
     tables = {n: (HEADERS[n].split(), list_rows(n, lists)) for n in LIST_TITLES} if lists else {}
-    return _page(
+    return page(
         "ledger/three_lists.html",
         422 if errors else 200,
         lists=lists,
@@ -259,7 +254,7 @@ def _summons_page(values: dict, errors=None, message=None, status=200):
         units = queries.target_units()
         unit_id = _uuid(values.get("unit_id", ""))
         items = queries.open_items_for_summons(user, unit_id, SUMMONS_ITEMS_MAX)
-    return _page(
+    return page(
         "ledger/summons.html",
         status,
         records=records,
@@ -290,15 +285,9 @@ def summons_new():
     try:
         data = SummonsCreateSchema().load({k: v for k, v in values.items() if v})
         reminders.record_summons(data, g.user)
-    except ValidationError as error:
-        errors = field_errors(error.messages)
-        return _summons_page(values, errors, "表单有误,请按提示修改", 422)
-    except ApiError as error:
-        if error.status in (403, 404):
-            raise
-        db.session.rollback()
-        errors = field_errors(error.details.get("fields", {}))
-        return _summons_page(values, errors, error.message, error.status)
+    except (ValidationError, ApiError) as error:
+        refused = refusal(error, values=values)
+        return _summons_page(values, refused.errors, refused.message, refused.status)
     return redirect(url_for("ledger_pages.summons_list", recorded=1), 303)
 
 
@@ -308,7 +297,7 @@ def summons_new():
 @bp.route("/notifications")
 @console_login_required()
 def notifications():
-    return _page("ledger/notifications.html", box=inbox(g.user))
+    return page("ledger/notifications.html", box=inbox(g.user))
 
 
 @bp.route("/notifications/read", methods=["POST"])

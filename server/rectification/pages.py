@@ -44,16 +44,12 @@ QUEUE_FILTERS = ("status", "plan_id", "severity", "page")
 ITEM = "/rectifications/<uuid:item_id>"
 
 
-def _page(template: str, status: int = 200, **context):
-    return page(template, status, **context)
-
-
 # ---- the item form (create and edit) ----
 
 
 def _render_form(item=None, values=None, refused: Refusal | None = None):
     ids = values.get("finding_ids", []) if item is None else []
-    return _page(
+    return page(
         "rectifications/form.html",
         refused.status if refused else 200,
         item=item,
@@ -134,7 +130,7 @@ def _render_detail(item, failed=None, message=None, status=200):
     verifications = view.get("verifications", [])
     active = [v for v in verifications if v["status"] in ACTIVE_VERIFICATION]
     reports = [r["id"] for r in view["progress_reports"]]
-    return _page(
+    return page(
         "rectifications/detail.html",
         status,
         item=item,

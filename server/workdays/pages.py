@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, request, url_for
 from marshmallow import ValidationError
 
-from server.console.kit import field_errors, flat_messages, pages_blueprint
+from server.console.kit import FORM_ERROR, field_errors, flat_messages, page, pages_blueprint
 from server.console.session import console_login_required
 from server.models import Role
 from server.timeutil import local_today
@@ -97,15 +97,15 @@ def _schema_errors(messages: dict, lines: dict[str, list[int]]) -> dict[str, lis
 
 
 def _page(values: dict, errors: dict | None = None, status: int = 200):
-    return render_template(
+    return page(
         "calendar/calendar.html",
-        user=g.user,
+        status,
         years=operations.calendar_years(local_today()),
         values=values,
         errors=errors or {},
-        message="表单有误,请按提示修改,日历未导入" if errors else None,
+        message=f"{FORM_ERROR},日历未导入" if errors else None,
         max_range=MAX_RANGE_DAYS,
-    ), status
+    )
 
 
 @bp.route("/calendar")
