@@ -21,7 +21,8 @@ from tests.api.plan_helpers import (
 
 
 def events(action):
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
+    query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    return db.session.scalars(query).all()
 
 
 def error(response):
