@@ -58,6 +58,9 @@ class EntityHandler:
 
     name: str = ""
     pushable: bool = False
+    # Columns an application changes for its own bookkeeping: a change to these alone is
+    # not noted for devices (the application's change-log hook reads this).
+    quiet_fields: frozenset[str] = frozenset()
     # Ops whose mutations may run after earlier ones of the same push without those being
     # flushed first (their rows are then inserted together). Only where the handler reads
     # the push's earlier records through session.get or autoflushing queries, never inside

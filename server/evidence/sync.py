@@ -58,6 +58,10 @@ def _photo_parent(ctx, values):
 
 class PhotoHandler(FieldRecordHandler):
     name, model, schema = "photo", Photo, PhotoData
+    # The job queue's bookkeeping (server/evidence/operations.py), not part of the record.
+    quiet_fields = frozenset(
+        {"processing_attempts", "processing_queued_at", "processing_claimed_by"}
+    )
 
     def visible(self, session, principal, record):
         if super().visible(session, principal, record):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from itertools import chain
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from server.sync_api.registry import entity_of, registry
@@ -25,5 +26,17 @@ def note_flushed(session: Session, flush_context) -> None:
             note_change(session, registry, entity, record)
     for record in session.dirty:
         entity = entity_of(record)
-        if entity is not None and session.is_modified(record, include_collections=True):
+        if entity is not None and _pulled_change(record, registry[entity].quiet_fields):
             note_change(session, registry, entity, record)
+
+
+def _pulled_change(record, quiet: frozenset[str]) -> bool:
+    """Did a flush change something devices pull? A handler's `quiet_fields` are the
+    server's own bookkeeping (a photo job's attempts and claim): changing only those is
+    not news for any device."""
+    changed = {attr.key for attr in inspect(record).attrs if attr.history.has_changes()}
+    return bool(changed - quiet - _ALWAYS_MOVING)
+
+
+# Columns that move with every change of a row, whatever changed.
+_ALWAYS_MOVING = frozenset({"version", "updated_at"})
