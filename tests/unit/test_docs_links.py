@@ -86,9 +86,21 @@ def test_relative_links_reach_files_of_the_repository(doc):
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(REPO)))
 def test_no_document_points_outside_the_repository(doc):
+    """Not even in plain text: a newcomer's clone has nothing beside it."""
     text = doc.read_text(encoding="utf-8")
-    assert "../shared" not in text
+    assert outside_paths(doc, text) == []
     assert not [t for _, t in links(text) if t.startswith("file:")]
+
+
+def outside_paths(doc, text: str) -> list[str]:
+    """Relative paths written in `text` (links or not) that leave the repository."""
+    root = REPO.resolve()
+    found = []
+    for path in re.findall(r"(?<![\w./-])(?:\.\./)+[\w.-][\w./-]*", text):
+        target = (doc.parent / path).resolve()
+        if target != root and root not in target.parents:
+            found.append(path)
+    return found
 
 
 def test_the_checker_finds_what_is_broken(tmp_path, monkeypatch):
@@ -101,12 +113,15 @@ def test_the_checker_finds_what_is_broken(tmp_path, monkeypatch):
         "[ok](docs/there.md) [ok](docs/there.md#a-heading--here-x) [ok](#top)\n"
         "[web](https://example.com) `[code](missing.md)`\n"
         "```\n[fenced](missing.md)\n```\n"
-        "[gone](docs/missing.md) [away](../shared/SPEC.md) [anchor](docs/there.md#nope)\n"
+        "[gone](docs/missing.md) [away](../elsewhere/SPEC.md) [anchor](docs/there.md#nope)\n"
         "[ref]: docs/also-missing.md\n"
     )
     assert [p.split(": ", 1)[1] for p in broken_links(doc)] == [
         "docs/missing.md (no such file)",
-        "../shared/SPEC.md (outside the repository)",
+        "../elsewhere/SPEC.md (outside the repository)",
         "docs/there.md#nope (no such heading)",
         "docs/also-missing.md (no such file)",
+    ]
+    assert outside_paths(doc, "see ../elsewhere/SPEC.md and docs/../docs/there.md") == [
+        "../elsewhere/SPEC.md"
     ]
