@@ -19,13 +19,9 @@ from server.evidence.operations import schedule_processing
 from server.evidence.storage import evidence_storage, keep_original, original_key
 from server.extensions import db
 from server.models import ContentStatus, LocationSource, Photo, PhotoParent, User, utcnow
-from server.settings import setting_default
 from server.sync_api.registry import note_changed
 from server.transaction import before_first_statement, on_teardown
 
-# The default of the setting `max_photos_per_report`; the limit in force is
-# get_setting("max_photos_per_report"). Kept for the tests that import it.
-MAX_PHOTOS_PER_REPORT = setting_default("max_photos_per_report")
 # The MIME type a photo is kept as, by its format sniffed from the content (the same
 # check as the decoder's: an `ftyp` box only with a HEIF brand, never an MP4 or AVIF).
 MIME_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heic"}

@@ -29,7 +29,6 @@ from server.audit import record_event
 from server.evidence.checks import evaluate_photo, photo_site
 from server.evidence.imaging import Caption, ImageRefused, Processed
 from server.evidence.storage import derived_prefix, evidence_storage
-from server.evidence.storage import storage_root as storage_root  # tests import it from here
 from server.evidence.worker import DecoderPool
 from server.extensions import db
 from server.models import ContentStatus, Photo, Plan, User, utcnow

@@ -14,8 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from server.evidence.intake import MAX_PHOTOS_PER_REPORT
-from server.evidence.operations import storage_root
+from server.evidence.storage import storage_root
 from server.extensions import db
 from server.models import (
     ContentStatus,
@@ -27,6 +26,7 @@ from server.models import (
     RectificationStatus,
 )
 from server.rectification.colour import refresh_red_from
+from server.settings import setting_default
 from tests.api.test_console import console_login
 from tests.conftest import PHOTOS
 
@@ -263,12 +263,16 @@ def test_a_text_file_as_photo_keeps_nothing_of_the_submission(client, auth, rw):
 def test_more_photos_than_allowed_are_refused_before_anything_is_written(client, auth, rw):
     item = acknowledged(rw)
     csrf = login(client, auth, rw.responder_a)
-    files = [upload(SMALL, f"p{i}.jpg") for i in range(MAX_PHOTOS_PER_REPORT + 1)]
+    files = [
+        upload(SMALL, f"p{i}.jpg") for i in range(setting_default("max_photos_per_report") + 1)
+    ]
     response = post_form(
         client, f"{item_url(item)}/progress", csrf, files, body="进展", percent="10"
     )
     assert response.status_code == 422
-    assert f"每次最多上传 {MAX_PHOTOS_PER_REPORT} 张照片" in response.get_data(as_text=True)
+    assert f"每次最多上传 {setting_default('max_photos_per_report')} 张照片" in response.get_data(
+        as_text=True
+    )
     assert count(ProgressReport) == 0 and count(Photo) == 0 and originals() == []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from server.evidence.operations import storage_root
+from server.evidence.storage import storage_root
 from server.extensions import db
 from server.models import Photo, PhotoParent
 from tests.conftest import PHOTOS
