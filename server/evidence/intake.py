@@ -19,7 +19,6 @@ from server.evidence.operations import schedule_processing
 from server.evidence.storage import evidence_storage, keep_original, original_key
 from server.extensions import db
 from server.models import ContentStatus, LocationSource, Photo, PhotoParent, User, utcnow
-from server.sync_api.registry import note_changed
 from server.transaction import before_first_statement, on_teardown
 
 # The MIME type a photo is kept as, by its format sniffed from the content (the same
@@ -150,6 +149,5 @@ def accept_photo(
     db.session.add(photo)
     evaluate_photo(db.session, photo)
     db.session.flush()
-    note_changed("photo", photo)
     schedule_processing(photo.id)
     return photo

@@ -34,7 +34,6 @@ from server.extensions import db
 from server.models import ContentStatus, Photo, Plan, User, utcnow
 from server.rectification.sync import refresh_visits_showing
 from server.settings import get_setting
-from server.sync_api.registry import note_changed
 from server.timeutil import CHINA
 from server.transaction import after_commit
 
@@ -181,7 +180,6 @@ def _fail(photo: Photo, reason: str) -> None:
     photo.content_error = f"照片处理失败,已尝试 {photo.processing_attempts} 次:{reason}"[:300]
     photo.processed_at = utcnow()
     record_event("photo.failed", "photo", photo.id, reason=reason[:200])
-    note_changed("photo", photo)
 
 
 def _record(
@@ -214,9 +212,7 @@ def _record(
         record_event("photo.processed", "photo", photo.id, flags=photo.flags)
     photo.processed_at = utcnow()
     photo.processing_claimed_by = None
-    for neighbour in evaluate_photo(db.session, photo, exif_time):
-        note_changed("photo", neighbour)
-    note_changed("photo", photo)
+    evaluate_photo(db.session, photo, exif_time)  # neighbours' flags too: the flush notes them
     if photo.content_status == ContentStatus.stored:
         refresh_visits_showing(db.session, photo)
     db.session.commit()
@@ -291,7 +287,6 @@ def retry_failed(limit: int) -> list[uuid.UUID]:
         photo.content_status = ContentStatus.processing
         photo.processing_attempts = 0
         photo.content_error = None
-        note_changed("photo", photo)
         record_event("photo.retry", "photo", photo.id)
     return ids
 

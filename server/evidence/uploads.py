@@ -11,7 +11,6 @@ from server.evidence.operations import schedule_processing
 from server.evidence.storage import evidence_storage, keep_original, original_key
 from server.extensions import db
 from server.models import ContentStatus, Photo
-from server.sync_api.registry import note_changed
 from sync.registry import Principal
 from sync.tus import PhotoInfo, UploadStore
 
@@ -41,6 +40,5 @@ class PhotoGate:
         photo.storage_path = key
         photo.content_status = ContentStatus.processing
         photo.content_error = None
-        note_changed("photo", photo)
         db.session.flush()
         schedule_processing(photo.id)
