@@ -1,4 +1,4 @@
-"""What devices push for photo records (updates are partial)."""
+"""Photo records: what devices push (updates are partial) and pull."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from marshmallow import fields, validate
 
 from server.models import LocationSource, PhotoParent
 from server.schemas import BaseSchema
-from server.sync_api.fields import PHOTO_TYPES, Accuracy, Lat, Lon, _choice
+from server.sync_api.fields import (
+    PHOTO_TYPES,
+    Accuracy,
+    FieldRecordFields,
+    Lat,
+    Lon,
+    _choice,
+)
 
 
 class PhotoData(BaseSchema):
@@ -25,3 +32,29 @@ class PhotoData(BaseSchema):
     capture_source = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(["camera", "gallery"])
     )
+
+
+class PhotoRecord(PhotoData, FieldRecordFields):
+    """A photo record as devices pull it, with what the server found in its content."""
+
+    content_status = fields.String()
+    content_error = fields.String(allow_none=True)
+    exif_lat = fields.Float(allow_none=True)
+    exif_lon = fields.Float(allow_none=True)
+    exif_taken_at = fields.String(allow_none=True)  # as in the file; may be naive
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+    distance_to_site_m = fields.Method("_truth_distance")
+    flags = fields.Method("_truth_flags")
+
+    # A unit's progress photo goes to the unit too: the office's checks on it stay with
+    # the office (see rectification.views.progress_reports).
+    def _truth_distance(self, photo):
+        return None if _office_only(photo) else photo.distance_to_site_m
+
+    def _truth_flags(self, photo):
+        return [] if _office_only(photo) else list(photo.flags or [])
+
+
+def _office_only(photo) -> bool:
+    return photo.parent_type == PhotoParent.progress_report

@@ -5,11 +5,10 @@ from __future__ import annotations
 from sqlalchemy import or_
 
 from server.evidence.checks import clock_offset, evaluate_photo
-from server.evidence.schemas import PhotoData
+from server.evidence.schemas import PhotoData, PhotoRecord
 from server.models import (
     ContentStatus,
     Photo,
-    PhotoParent,
     Verification,
 )
 from server.rectification.sync import (
@@ -27,9 +26,7 @@ from server.sync_api.handlers import (
     PARENTS,
     FieldRecordHandler,
     invalid,
-    iso,
     load_data,
-    truth_fields,
 )
 from sync import Rejected
 
@@ -57,7 +54,7 @@ def _photo_parent(ctx, values):
 
 
 class PhotoHandler(FieldRecordHandler):
-    name, model, schema = "photo", Photo, PhotoData
+    name, model, schema, pulled = "photo", Photo, PhotoData, PhotoRecord
     # The job queue's bookkeeping (server/evidence/operations.py), not part of the record.
     quiet_fields = frozenset(
         {"processing_attempts", "processing_queued_at", "processing_claimed_by"}
@@ -77,36 +74,6 @@ class PhotoHandler(FieldRecordHandler):
         # Photos of items (progress reports, verifications) have no plan. The finding
         # photos an inspector is sent back to compare reach them inside the visit instead.
         return or_(super().sight_clause(user), item_photos_clause(user))
-
-    def serialize(self, p):
-        return {
-            "parent_type": p.parent_type.value,
-            "parent_id": str(p.parent_id),
-            "sha256": p.sha256,
-            "size_bytes": p.size_bytes,
-            "mime_type": p.mime_type,
-            "captured_at": iso(p.captured_at),
-            "lat": p.lat,
-            "lon": p.lon,
-            "accuracy_m": p.accuracy_m,
-            "location_source": p.location_source.value,
-            "capture_source": p.capture_source,
-            "content_status": p.content_status.value,
-            "content_error": p.content_error,
-            "exif_lat": p.exif_lat,
-            "exif_lon": p.exif_lon,
-            "exif_taken_at": p.exif_taken_at,
-            "width": p.width,
-            "height": p.height,
-            # A unit's progress photo goes to the unit too: the office's checks on it stay
-            # with the office (see views.progress_reports).
-            **(
-                truth_fields(p)
-                if p.parent_type != PhotoParent.progress_report
-                else {"distance_to_site_m": None, "flags": []}
-            ),
-            **self.base_fields(p),
-        }
 
     def create(self, ctx, record_id, data):
         values = load_data(self.loader(), data, partial=False)

@@ -1,4 +1,4 @@
-"""What devices push for findings (updates are partial)."""
+"""Findings: what devices push (updates are partial) and pull."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from marshmallow import fields, validate
 
 from server.models import Severity
 from server.schemas import BaseSchema
-from server.sync_api.fields import Accuracy, Lat, Lon, _choice
+from server.sync_api.fields import Accuracy, FieldRecordFields, Lat, Lon, _choice
 
 
 class FindingData(BaseSchema):
@@ -22,3 +22,9 @@ class FindingData(BaseSchema):
     lon = Lon
     accuracy_m = Accuracy
     observed_at = fields.AwareDateTime(required=True)
+
+
+class FindingRecord(FindingData, FieldRecordFields):
+    """A finding as devices pull it."""
+
+    locked = fields.Boolean()

@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-from server.findings.schemas import FindingData
+from server.findings.schemas import FindingData, FindingRecord
 from server.models import (
     Finding,
     Plan,
     Unit,
 )
 from server.sync_api.cache import active_categories, cached_get
-from server.sync_api.handlers import FieldRecordHandler, invalid, iso, ref
+from server.sync_api.handlers import FieldRecordHandler, invalid
 from sync import Rejected
 
 
 class FindingHandler(FieldRecordHandler):
-    name, model, schema = "finding", Finding, FindingData
+    name, model, schema, pulled = "finding", Finding, FindingData, FindingRecord
     immutable = ("plan_id",)
     # A new finding reads its visit with session.get (autoflushing): no flush before it.
     batchable_ops = frozenset({"create"})
-
-    def serialize(self, f):
-        return {
-            "plan_id": str(f.plan_id),
-            "site_id": ref(f.site_id),
-            "visit_id": ref(f.visit_id),
-            "title": f.title,
-            "description": f.description,
-            "category": f.category,
-            "severity": f.severity.value,
-            "unit_id": ref(f.unit_id),
-            "lat": f.lat,
-            "lon": f.lon,
-            "accuracy_m": f.accuracy_m,
-            "observed_at": iso(f.observed_at),
-            "locked": f.locked,
-            **self.base_fields(f),
-        }
 
     def update(self, ctx, record, data):
         self.ensure_unlocked(record)

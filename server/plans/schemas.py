@@ -186,6 +186,28 @@ class PlanSchema(PlanSummarySchema):
     updated_at = fields.DateTime()
 
 
+class PlanDeviceSchema(PlanSummarySchema):
+    """A plan as its team's devices pull it: no office, no version."""
+
+    class Meta(BaseSchema.Meta):
+        exclude = ("id", "office_unit_id", "version")
+
+    matter = fields.String()
+    site_ids = fields.Function(lambda plan: [str(s.id) for s in plan.sites])
+    team_ids = fields.Function(lambda plan: [str(u.id) for u in plan.team])
+
+
+class SiteDeviceSchema(TargetSiteSchema):
+    """A site as devices pull it: where it is and how near counts as there."""
+
+    class Meta(BaseSchema.Meta):
+        exclude = ("id",)
+
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    radius_m = fields.Integer()
+
+
 class PlanPageSchema(BaseSchema):
     items = fields.List(fields.Nested(PlanSummarySchema))
     total = fields.Integer()

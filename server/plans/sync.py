@@ -14,11 +14,12 @@ from server.plans.access import (
     site_device_audience,
     site_reaches_device,
 )
+from server.plans.schemas import PlanDeviceSchema, SiteDeviceSchema
 from server.sync_api.reference import SimpleHandler
 
 
 class PlanHandler(SimpleHandler):
-    name, model = "plan", Plan
+    name, model, pulled = "plan", Plan, PlanDeviceSchema
 
     def is_deleted(self, record):
         return False
@@ -29,26 +30,12 @@ class PlanHandler(SimpleHandler):
     def audience(self, session, record):
         return device_audience(record)
 
-    def serialize(self, plan):
-        return {
-            "code": plan.code,
-            "title": plan.title,
-            "matter": plan.matter,
-            "mode": plan.mode.value,
-            "kind": plan.kind.value,
-            "status": plan.status.value,
-            "window_start": plan.window_start.isoformat(),
-            "window_end": plan.window_end.isoformat(),
-            "site_ids": [str(s.id) for s in plan.sites],
-            "team_ids": [str(u.id) for u in plan.team],
-        }
-
     def snapshot(self, session, principal, after, limit):
         return self._page(session, select(Plan).where(device_clause(principal.user)), after, limit)
 
 
 class SiteHandler(SimpleHandler):
-    name, model = "site", Site
+    name, model, pulled = "site", Site, SiteDeviceSchema
 
     def is_deleted(self, record):
         return not record.active
@@ -61,17 +48,6 @@ class SiteHandler(SimpleHandler):
 
     def audience(self, session, record):
         return site_device_audience(session, record)
-
-    def serialize(self, site):
-        return {
-            "name": site.name,
-            "address": site.address,
-            "lat": site.lat,
-            "lon": site.lon,
-            "radius_m": site.radius_m,
-            "unit_id": str(site.unit_id),
-            "region_code": site.region_code,
-        }
 
     def snapshot(self, session, principal, after, limit):
         user = principal.user

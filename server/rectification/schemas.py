@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from server.models import RectificationStatus, Severity, TriageStatus
 from server.rectification.colour import COLOURS
 from server.schemas import BaseSchema, UpdateSchema
+from server.sync_api.fields import Accuracy, Lat, Lon
 from server.timeutil import local_today
 from server.workdays.calendar import MAX_DAYS
 
@@ -175,22 +176,37 @@ class PlanRefSchema(BaseSchema):
     title = fields.String()
 
 
-class ItemSummarySchema(BaseSchema):
-    id = fields.UUID()
+class ItemFields(BaseSchema):
+    """The item's own columns, shared by every form of it."""
+
     code = fields.String()
     problem = fields.String()
-    unit = fields.Nested(RefSchema)
-    region_code = fields.String()
-    lead_official = fields.Nested(RefSchema, allow_none=True)
     listed = fields.Boolean()
     status = fields.String()
-    status_label = fields.String()
     deadline = fields.Date(allow_none=True)
     deadline_confirmed = fields.Boolean()
-    colour = fields.String(allow_none=True, metadata={"description": "red | yellow | green"})
     return_count = fields.Integer()
     progress_percent = fields.Integer()
     last_progress_at = fields.DateTime(allow_none=True)
+
+
+class ItemDetailFields(ItemFields):
+    measures = fields.String()
+    requirements = fields.String()
+    responsible_person = fields.String()
+    issued_at = fields.DateTime(allow_none=True)
+    acknowledged_at = fields.DateTime(allow_none=True)
+    closure_requested_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class ItemSummarySchema(ItemFields):
+    id = fields.UUID()
+    unit = fields.Nested(RefSchema)
+    region_code = fields.String()
+    lead_official = fields.Nested(RefSchema, allow_none=True)
+    status_label = fields.String()
+    colour = fields.String(allow_none=True, metadata={"description": "red | yellow | green"})
     version = fields.Integer()
 
 
@@ -241,19 +257,12 @@ class HistorySchema(BaseSchema):
     reason = fields.String(allow_none=True)
 
 
-class ItemSchema(ItemSummarySchema):
-    measures = fields.String()
-    requirements = fields.String()
+class ItemSchema(ItemSummarySchema, ItemDetailFields):
     site = fields.Nested(SiteRefSchema, allow_none=True)
     supporting_units = fields.List(fields.Nested(RefSchema))
-    responsible_person = fields.String()
     deadline_working_days = fields.Integer(allow_none=True)
     report_every_days = fields.Integer(allow_none=True)
     red_reasons = fields.List(fields.String())
-    issued_at = fields.DateTime(allow_none=True)
-    acknowledged_at = fields.DateTime(allow_none=True)
-    closure_requested_at = fields.DateTime(allow_none=True)
-    closed_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     progress_reports = fields.List(fields.Nested(ProgressReportSchema))
     extension_requests = fields.List(fields.Nested(ExtensionSchema))
@@ -362,3 +371,66 @@ class NotificationSchema(BaseSchema):
 class NotificationPageSchema(BaseSchema):
     items = fields.List(fields.Nested(NotificationSchema))
     unread = fields.Integer()
+
+
+# ---- what devices push and pull (server/rectification/sync.py) ----
+
+
+class PlaceSchema(SiteRefSchema):
+    """Where an item's site is, for a device to go there offline."""
+
+    lat = fields.Float()
+    lon = fields.Float()
+    radius_m = fields.Integer()
+
+
+class ItemDeviceSchema(ItemDetailFields):
+    """An issued item as devices pull it: the same payload for every viewer, so only what
+    the unit may read."""
+
+    unit_id = fields.UUID()
+    supporting_unit_ids = fields.Function(lambda item: [str(u.id) for u in item.supporting_units])
+    site = fields.Nested(PlaceSchema, allow_none=True)
+    lead_official = fields.Function(
+        lambda item: item.lead_official.display_name if item.lead_official else None
+    )
+    # Red on and after this day (null: not on a red course); see the ledger docs.
+    red_from = fields.Date(allow_none=True)
+
+
+class VerificationReportData(BaseSchema):
+    """The inspector's report on a follow-up visit (回头看); the only fields a device may
+    change on a verification."""
+
+    report = fields.String(validate=validate.Length(max=4000))
+    opinion = fields.String(allow_none=True, validate=validate.OneOf(["passed", "failed"]))
+    lat = Lat
+    lon = Lon
+    accuracy_m = Accuracy
+
+
+class OriginalPhotoSchema(BaseSchema):
+    id = fields.UUID()
+    captured_at = fields.DateTime()
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    width = fields.Integer(allow_none=True)
+    height = fields.Integer(allow_none=True)
+
+
+class VerificationDeviceSchema(VerificationReportData):
+    """A follow-up visit as the inspector's device pulls it, with what it needs offline
+    from its item (the handler adds the original photos)."""
+
+    rectification_id = fields.UUID()
+    code = fields.String(attribute="rectification.code")
+    problem = fields.String(attribute="rectification.problem")
+    measures = fields.String(attribute="rectification.measures")
+    requirements = fields.String(attribute="rectification.requirements")
+    site = fields.Nested(PlaceSchema, attribute="rectification.site", allow_none=True)
+    method = fields.String()
+    status = fields.String()
+    inspector_id = fields.UUID(allow_none=True)
+    instructions = fields.String()
+    reported_at = fields.DateTime(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)

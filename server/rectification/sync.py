@@ -8,6 +8,7 @@ No payload names a plan, a finding or a verification to anyone the unit could be
 from __future__ import annotations
 
 from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy.orm import object_session
 
 from server.errors import ApiError
 from server.models import (
@@ -18,13 +19,17 @@ from server.models import (
     Rectification,
     RectificationStatus,
     Role,
-    Site,
     Verification,
     VerificationStatus,
     rectification_finding,
 )
 from server.rectification import access
-from server.rectification.sync_schemas import VerificationReportData
+from server.rectification.schemas import (
+    ItemDeviceSchema,
+    OriginalPhotoSchema,
+    VerificationDeviceSchema,
+    VerificationReportData,
+)
 from server.rectification.verification import report_field_visit
 from server.sync_api.cache import cached_get
 from server.sync_api.principal import ADMINS, office_tag, unit_tag, user_tag
@@ -36,27 +41,11 @@ ACTIVE = (VerificationStatus.assigned, VerificationStatus.reported)
 DRAFT = RectificationStatus.draft
 ENDED = "verification_ended"
 ENDED_MESSAGE = "该复查已结束(督查室已作出结论或已撤销)"
-
-
-def iso(value):
-    return value.isoformat() if value is not None else None
-
-
-def site_fields(site: Site | None) -> dict | None:
-    if site is None:
-        return None
-    return {
-        "id": str(site.id),
-        "name": site.name,
-        "address": site.address,
-        "lat": site.lat,
-        "lon": site.lon,
-        "radius_m": site.radius_m,
-    }
+ORIGINAL_PHOTOS = OriginalPhotoSchema(many=True)
 
 
 class RectificationHandler(SimpleHandler):
-    name, model = "rectification", Rectification
+    name, model, pulled = "rectification", Rectification, ItemDeviceSchema
 
     def is_deleted(self, record):
         return False
@@ -66,33 +55,6 @@ class RectificationHandler(SimpleHandler):
 
     def audience(self, session, record):
         return access.audience(session, record)
-
-    def serialize(self, item):
-        # The same payload for every viewer, so only what the unit may read.
-        return {
-            "code": item.code,
-            "problem": item.problem,
-            "measures": item.measures,
-            "requirements": item.requirements,
-            "unit_id": str(item.unit_id),
-            "supporting_unit_ids": [str(u.id) for u in item.supporting_units],
-            "site": site_fields(item.site),
-            "lead_official": item.lead_official.display_name if item.lead_official else None,
-            "responsible_person": item.responsible_person,
-            "listed": item.listed,
-            "status": item.status.value,
-            "deadline": iso(item.deadline),
-            "deadline_confirmed": item.deadline_confirmed,
-            "issued_at": iso(item.issued_at),
-            "acknowledged_at": iso(item.acknowledged_at),
-            "closure_requested_at": iso(item.closure_requested_at),
-            "closed_at": iso(item.closed_at),
-            "return_count": item.return_count,
-            "progress_percent": item.progress_percent,
-            "last_progress_at": iso(item.last_progress_at),
-            # Red on and after this day (null: not on a red course); see the ledger docs.
-            "red_from": iso(item.red_from),
-        }
 
     def snapshot(self, session, principal, after, limit):
         query = select(Rectification).where(access.visible_clause(principal.user))
@@ -117,7 +79,7 @@ def original_photos(session, item_id) -> list[Photo]:
 
 
 class VerificationHandler(SimpleHandler):
-    name, model = "verification", Verification
+    name, model, pulled = "verification", Verification, VerificationDeviceSchema
     pushable = True
 
     def is_deleted(self, record):
@@ -151,37 +113,8 @@ class VerificationHandler(SimpleHandler):
         return frozenset(tags)
 
     def serialize(self, v):
-        item = v.rectification
-        return {
-            "rectification_id": str(v.rectification_id),
-            "code": item.code,
-            "problem": item.problem,
-            "measures": item.measures,
-            "requirements": item.requirements,
-            "site": site_fields(item.site),
-            "method": v.method.value,
-            "status": v.status.value,
-            "inspector_id": str(v.inspector_id) if v.inspector_id else None,
-            "instructions": v.instructions,
-            "report": v.report,
-            "opinion": v.opinion,
-            "reported_at": iso(v.reported_at),
-            "lat": v.lat,
-            "lon": v.lon,
-            "accuracy_m": v.accuracy_m,
-            "decided_at": iso(v.decided_at),
-            "original_photos": [
-                {
-                    "id": str(p.id),
-                    "captured_at": iso(p.captured_at),
-                    "lat": p.lat,
-                    "lon": p.lon,
-                    "width": p.width,
-                    "height": p.height,
-                }
-                for p in original_photos(_session_of(v), item.id)
-            ],
-        }
+        photos = original_photos(object_session(v), v.rectification_id)
+        return {**super().serialize(v), "original_photos": ORIGINAL_PHOTOS.dump(photos)}
 
     def snapshot(self, session, principal, after, limit):
         user = principal.user
@@ -238,12 +171,6 @@ def refresh_visits_showing(session, photo: Photo) -> None:
     )
     for visit in visits:
         note_changed("verification", visit)
-
-
-def _session_of(record):
-    from sqlalchemy.orm import object_session
-
-    return object_session(record)
 
 
 # ---- photos attached to items: progress reports (the unit) and verifications (回头看) ----

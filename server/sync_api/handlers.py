@@ -37,19 +37,6 @@ def load_data(schema, data: dict, partial: bool) -> dict:
         raise Rejected("validation_error", INVALID, error.messages) from None
 
 
-def iso(value):
-    return value.isoformat() if value is not None else None
-
-
-def truth_fields(record) -> dict:
-    """Server-side field-truth checks, shown next to the evidence."""
-    return {"distance_to_site_m": record.distance_to_site_m, "flags": list(record.flags or [])}
-
-
-def ref(value):
-    return str(value) if value is not None else None
-
-
 class FieldRecordHandler(SimpleHandler):
     """Shared rules; subclasses say how to find the record's plan and validate fields."""
 
@@ -103,13 +90,6 @@ class FieldRecordHandler(SimpleHandler):
 
     def office_clause(self, unit_id):
         return self.model.plan_id.in_(select(Plan.id).where(Plan.office_unit_id == unit_id))
-
-    def base_fields(self, record) -> dict:
-        return {
-            "created_by": str(record.created_by_id),
-            "created_at": iso(record.created_at),
-            "updated_at": iso(record.updated_at),
-        }
 
     # --- writes
     def create(self, ctx: MutationContext, record_id, data):

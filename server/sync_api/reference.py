@@ -3,15 +3,25 @@ and units (open to every signed-in device)."""
 
 from __future__ import annotations
 
+from marshmallow import fields
 from sqlalchemy import select
 
 from server.models import Category, Unit
+from server.schemas import BaseSchema
 from server.sync_api.principal import ALL
 from sync import EntityHandler
 
 
 class SimpleHandler(EntityHandler):
     model = None
+    # The schema of the pulled form: a member of the entity's schema family, dumping the
+    # ORM object (one instance per handler: building one per record costs more).
+    pulled = None
+
+    def serialize(self, record):
+        if "_dumper" not in self.__dict__:
+            self._dumper = self.pulled()
+        return self._dumper.dump(record)
 
     def load(self, session, record_id):
         return session.get(self.model, record_id)
@@ -42,21 +52,23 @@ class OpenReferenceHandler(SimpleHandler):
         return self._page(session, select(self.model).where(self.model.active), after, limit)
 
 
-class CategoryHandler(OpenReferenceHandler):
-    name, model = "category", Category
+class CategoryRecord(BaseSchema):
+    code = fields.String()
+    name = fields.String()
+    sort_order = fields.Integer()
 
-    def serialize(self, record):
-        return {"code": record.code, "name": record.name, "sort_order": record.sort_order}
+
+class UnitRecord(BaseSchema):
+    name = fields.String()
+    code = fields.String()
+    kind = fields.String()
+    parent_id = fields.UUID(allow_none=True)
+    region_code = fields.String()
+
+
+class CategoryHandler(OpenReferenceHandler):
+    name, model, pulled = "category", Category, CategoryRecord
 
 
 class UnitHandler(OpenReferenceHandler):
-    name, model = "unit", Unit
-
-    def serialize(self, record):
-        return {
-            "name": record.name,
-            "code": record.code,
-            "kind": record.kind.value,
-            "parent_id": str(record.parent_id) if record.parent_id else None,
-            "region_code": record.region_code,
-        }
+    name, model, pulled = "unit", Unit, UnitRecord

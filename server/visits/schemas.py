@@ -1,4 +1,4 @@
-"""What devices push for visits and interviews (updates are partial)."""
+"""Visits and interviews: what devices push (updates are partial) and pull."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from marshmallow import fields, validate
 
 from server.models import IntervieweeKind
 from server.schemas import BaseSchema
-from server.sync_api.fields import Accuracy, Lat, Lon, _choice
+from server.sync_api.fields import (
+    Accuracy,
+    FieldRecordFields,
+    Lat,
+    Lon,
+    TruthFields,
+    _choice,
+)
 
 
 class VisitData(BaseSchema):
@@ -23,3 +30,11 @@ class InterviewData(BaseSchema):
     visit_id = fields.UUID(required=True)
     interviewee_kind = fields.String(required=True, validate=_choice(IntervieweeKind))
     summary = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class VisitRecord(VisitData, TruthFields, FieldRecordFields):
+    """A check-in as devices pull it."""
+
+
+class InterviewRecord(InterviewData, FieldRecordFields):
+    """An interview as devices pull it."""

@@ -11,28 +11,15 @@ from server.models import (
     Visit,
 )
 from server.sync_api.cache import cached_get
-from server.sync_api.handlers import FieldRecordHandler, invalid, iso, truth_fields
-from server.visits.schemas import InterviewData, VisitData
+from server.sync_api.handlers import FieldRecordHandler, invalid
+from server.visits.schemas import InterviewData, InterviewRecord, VisitData, VisitRecord
 
 
 class VisitHandler(FieldRecordHandler):
-    name, model, schema = "visit", Visit, VisitData
+    name, model, schema, pulled = "visit", Visit, VisitData, VisitRecord
     immutable = ("plan_id", "site_id")
     # A new visit reads only reference data (plan, site): no flush needed before it.
     batchable_ops = frozenset({"create"})
-
-    def serialize(self, v):
-        return {
-            "plan_id": str(v.plan_id),
-            "site_id": str(v.site_id),
-            "arrived_at": iso(v.arrived_at),
-            "lat": v.lat,
-            "lon": v.lon,
-            "accuracy_m": v.accuracy_m,
-            "note": v.note,
-            **truth_fields(v),
-            **self.base_fields(v),
-        }
 
     def create(self, ctx, record_id, data):
         visit = super().create(ctx, record_id, data)
@@ -52,7 +39,7 @@ class VisitHandler(FieldRecordHandler):
 
 
 class InterviewHandler(FieldRecordHandler):
-    name, model, schema = "interview", Interview, InterviewData
+    name, model, schema, pulled = "interview", Interview, InterviewData, InterviewRecord
     immutable = ("visit_id",)
     batchable_ops = frozenset({"create"})  # as a finding: its visit through session.get
 
@@ -66,14 +53,6 @@ class InterviewHandler(FieldRecordHandler):
             .join(Plan, Plan.id == Visit.plan_id)
             .where(Plan.office_unit_id == unit_id)
         )
-
-    def serialize(self, i):
-        return {
-            "visit_id": str(i.visit_id),
-            "interviewee_kind": i.interviewee_kind.value,
-            "summary": i.summary,
-            **self.base_fields(i),
-        }
 
     def check(self, ctx, values, record):
         if record is None:
