@@ -36,6 +36,11 @@ def record_event(
     return event
 
 
+def changes_between(before: dict, after: dict) -> dict:
+    """{field: [before, after]} for what differs: what an audit entry of an edit records."""
+    return {k: [before[k], after[k]] for k in after if before.get(k) != after[k]}
+
+
 def record_read(
     action: str, entity_type: str, entity_id, actor_id: uuid.UUID | None, **details
 ) -> None:

@@ -73,6 +73,11 @@ def not_found(message: str = "对象不存在") -> ApiError:
     return ApiError(404, "not_found", message)
 
 
+def field_error(field: str, message: str) -> ApiError:
+    """A 422 that names the one field it refuses."""
+    return ApiError(422, "validation_error", message, {"fields": {field: [message]}})
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api") or request.accept_mimetypes.best == "application/json"
 

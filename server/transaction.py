@@ -12,8 +12,10 @@ marks it as streaming (tus uploads read their body in bounded chunks instead).
 from __future__ import annotations
 
 from flask import Flask, current_app, g, request
+from sqlalchemy.exc import IntegrityError
 
 from server.audit import write_queued_reads
+from server.errors import ApiError
 from server.extensions import db
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -33,6 +35,22 @@ def after_rollback(callback) -> None:
     """Run `callback()` if this request's transaction is rolled back (undo side effects
     on disk that the database will not remember, such as a stored original)."""
     g.setdefault("after_rollback", []).append(callback)
+
+
+def add_numbered(row, next_code, message: str) -> None:
+    """Add and flush `row` with `row.code = next_code()`; when another request took the
+    same code a moment ago (the unique constraint), try the next one, three times at most,
+    then refuse with 409 `message`."""
+    for attempt in range(3):
+        row.code = next_code()
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+                db.session.flush()
+            return
+        except IntegrityError:
+            if attempt == 2:
+                raise ApiError(409, "conflict", message) from None
 
 
 def body_limit(config_key: str, streamed: bool = False):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from server.audit import record_event
 from server.auth.operations import clear_login_failures
 from server.auth.passwords import hash_password
-from server.errors import ApiError, not_found
+from server.errors import ApiError, field_error, not_found
 from server.extensions import db
 from server.models import AuthSession, Role, Unit, User, utcnow
 
@@ -17,12 +17,7 @@ from server.models import AuthSession, Role, Unit, User, utcnow
 def _unit(unit_id: uuid.UUID) -> Unit:
     unit = db.session.get(Unit, unit_id)
     if unit is None or not unit.active:
-        raise ApiError(
-            422,
-            "validation_error",
-            "单位不存在或已停用",
-            {"fields": {"unit_id": ["单位不存在或已停用"]}},
-        )
+        raise field_error("unit_id", "单位不存在或已停用")
     return unit
 
 

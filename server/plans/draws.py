@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from server.audit import record_event, record_read
-from server.errors import ApiError, not_found
+from server.errors import ApiError, field_error, not_found
 from server.extensions import db
 from server.models import (
     Draw,
@@ -28,7 +28,7 @@ from server.models import (
 from server.plans import rules
 from server.plans.access import get_managed_plan, get_visible_plan
 from server.plans.draw import ALGORITHM, DrawError, new_seed, run_draw
-from server.plans.operations import Audiences, add_to_plan, field_error, plan_state
+from server.plans.operations import Audiences, add_to_plan, plan_state
 from server.settings import get_setting
 from server.timeutil import local_today
 

@@ -7,10 +7,9 @@ import re
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from server.audit import record_event
-from server.errors import ApiError
+from server.audit import changes_between, record_event
+from server.errors import ApiError, field_error
 from server.extensions import db
 from server.glossary import PLAN_STATUSES
 from server.models import (
@@ -31,6 +30,7 @@ from server.plans import rules
 from server.plans.access import get_managed_plan
 from server.sync_api.registry import audience_of, note_changed
 from server.timeutil import local_today
+from server.transaction import add_numbered
 
 EDITABLE = (PlanStatus.draft, PlanStatus.approved, PlanStatus.active)
 TRANSITIONS = {
@@ -42,10 +42,6 @@ TRANSITIONS = {
 }
 TEAM_ROLES = (Role.inspector, Role.supervisor)
 LEADER_ROLES = (Role.leader, Role.supervisor)
-
-
-def field_error(field: str, message: str) -> ApiError:
-    return ApiError(422, "validation_error", message, {"fields": {field: [message]}})
 
 
 # ---- resolving ids (unknown or inactive ids are refused by field) ----
@@ -121,10 +117,6 @@ def plan_state(plan: Plan) -> dict:
         "rectification_ids": sorted(str(r.id) for r in plan.rechecks),
         "repeat_justification": plan.repeat_justification,
     }
-
-
-def _diff(before: dict, after: dict) -> dict:
-    return {k: [before[k], after[k]] for k in after if before.get(k) != after[k]}
 
 
 class Audiences:
@@ -223,17 +215,9 @@ def create_plan(data: dict, actor: User) -> Plan:
     )
     _apply(plan, data)
     overrides = rules.check_plan(plan, local_today(), changed=set(plan_state(plan)))
-    for attempt in range(3):
-        plan.code = _next_code(actor.unit_id, plan.window_start.year)
-        try:
-            with db.session.begin_nested():
-                db.session.add(plan)
-                db.session.flush()
-            break
-        except IntegrityError:
-            # Another supervisor of the office took the same number a moment ago.
-            if attempt == 2:
-                raise ApiError(409, "conflict", "计划编号冲突,请重试") from None
+    add_numbered(
+        plan, lambda: _next_code(actor.unit_id, plan.window_start.year), "计划编号冲突,请重试"
+    )
     record_event(
         "plan.created", "plan", plan.id, actor.id, state=plan_state(plan), overrides=overrides
     )
@@ -263,7 +247,7 @@ def update_plan(plan_id: uuid.UUID, data: dict, actor: User) -> Plan:
     before, audiences = plan_state(plan), Audiences(plan)
     _apply(plan, data)
     after = plan_state(plan)
-    changes = _diff(before, after)
+    changes = changes_between(before, after)
     if not changes:
         return plan
     overrides = rules.check_plan(plan, local_today(), changed=set(changes))
@@ -298,7 +282,7 @@ def merge_into_plan(plan_id: uuid.UUID, data: dict, actor: User) -> Plan:
         unit_ids=data.get("unit_ids", []),
         rectification_ids=data.get("rectification_ids", []),
     )
-    changes = _diff(before, plan_state(plan))
+    changes = changes_between(before, plan_state(plan))
     # Merging is the remedy for a repeated matter, not a new filing of one.
     rules.check_plan(plan, local_today(), changed=set(changes) - {"unit_ids"})
     record_event(

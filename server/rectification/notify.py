@@ -14,26 +14,17 @@ from server.models import Notification, Rectification, Role, User, utcnow
 INBOX_PAGE = 100
 
 
+def _active_users(unit_id, role: Role) -> list[User]:
+    query = select(User).where(User.unit_id == unit_id, User.role == role, User.active.is_(True))
+    return list(db.session.scalars(query))
+
+
 def responders_of(unit_id) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User).where(
-                User.unit_id == unit_id, User.role == Role.responder, User.active.is_(True)
-            )
-        )
-    )
+    return _active_users(unit_id, Role.responder)
 
 
 def supervisors_of(office_unit_id) -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User).where(
-                User.unit_id == office_unit_id,
-                User.role == Role.supervisor,
-                User.active.is_(True),
-            )
-        )
-    )
+    return _active_users(office_unit_id, Role.supervisor)
 
 
 def notify(

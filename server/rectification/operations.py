@@ -7,10 +7,9 @@ import re
 import uuid
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from server.audit import record_event
-from server.errors import ApiError
+from server.audit import changes_between, record_event
+from server.errors import ApiError, field_error
 from server.extensions import db
 from server.models import (
     Finding,
@@ -29,6 +28,7 @@ from server.rectification.colour import refresh_red_from
 from server.rectification.notify import notify, responders_of
 from server.sync_api.registry import audience_of, note_changed
 from server.timeutil import local_today
+from server.transaction import add_numbered
 from server.workdays.calendar import add_working_days
 
 CONTENT = ("problem", "measures", "requirements", "unit_id", "site_id", "supporting_unit_ids")
@@ -37,10 +37,6 @@ DEADLINE = ("deadline", "deadline_working_days")
 # only through an approved extension request.
 AFTER_ISSUE = ("lead_official_id", "responsible_person", "listed", "report_every_days")
 OPEN_TRIAGE = (TriageStatus.pending, TriageStatus.itemized)
-
-
-def field_error(field: str, message: str) -> ApiError:
-    return ApiError(422, "validation_error", message, {"fields": {field: [message]}})
 
 
 def conflict(message: str, code: str = "invalid_transition") -> ApiError:
@@ -63,10 +59,6 @@ def item_state(item: Rectification) -> dict:
         "deadline_working_days": item.deadline_working_days,
         "report_every_days": item.report_every_days,
     }
-
-
-def _diff(before: dict, after: dict) -> dict:
-    return {k: [before[k], after[k]] for k in after if before.get(k) != after[k]}
 
 
 def check_version(item: Rectification, version: int | None) -> None:
@@ -192,16 +184,7 @@ def create_item(data: dict, actor: User) -> Rectification:
     if "site_id" not in data:
         data = {**data, "site_id": next((f.site_id for f in findings if f.site_id), None)}
     _apply(item, data)
-    for attempt in range(3):
-        item.code = _next_code(actor.unit_id, local_today().year)
-        try:
-            with db.session.begin_nested():
-                db.session.add(item)
-                db.session.flush()
-            break
-        except IntegrityError:
-            if attempt == 2:  # another supervisor took the number a moment ago
-                raise ApiError(409, "conflict", "事项编号冲突,请重试") from None
+    add_numbered(item, lambda: _next_code(actor.unit_id, local_today().year), "事项编号冲突,请重试")
     mark_itemized(findings, actor)
     record_event(
         "rectification.created",
@@ -232,7 +215,7 @@ def update_item(item: Rectification, data: dict, actor: User) -> Rectification:
         "rectification", item
     )  # a new lead official: the old one loses sight
     _apply(item, data)
-    changes = _diff(before_state, item_state(item))
+    changes = changes_between(before_state, item_state(item))
     if not changes:
         return item
     refresh_red_from(item)
