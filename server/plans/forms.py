@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from server.extensions import db
-from server.models import OPEN_FOR_RECHECK, Category, Rectification, Role, Site, Unit, User
-from server.plans import draws as plan_draws
+from server.models import OPEN_FOR_RECHECK, Category, Rectification, User
 from server.plans import operations
+from server.plans.queries import active_sites, inspectors, leaders, rows, target_units
 
 SCALARS = ("title", "matter", "matter_category", "mode", "kind", "window_start", "window_end")
 LISTS = ("team_ids", "site_ids", "unit_ids", "rectification_ids")
@@ -49,25 +47,14 @@ def keep(rows: list, extra) -> list:
 
 
 def choices(office_id: uuid.UUID, plan=None) -> dict:
-    def rows(model, *where, order, options=()):
-        query = select(model).where(*where).order_by(*order).options(*options)
-        return list(db.session.scalars(query))
-
     choices = {
         "categories": rows(Category, Category.active, order=(Category.sort_order, Category.code)),
-        "leaders": rows(
-            User,
-            User.active,
-            User.role.in_(operations.LEADER_ROLES),
-            order=(User.role, User.display_name),
-        ),
+        "leaders": leaders(),
         "team": rows(
             User, User.active, User.role.in_(operations.TEAM_ROLES), order=(User.display_name,)
         ),
-        "sites": rows(Site, Site.active, order=(Site.name,), options=[selectinload(Site.unit)]),
-        "units": rows(
-            Unit, Unit.active, Unit.kind.in_(plan_draws.TARGET_UNIT_KINDS), order=(Unit.code,)
-        ),
+        "sites": active_sites(),
+        "units": target_units(),
         "rechecks": rows(
             Rectification,
             Rectification.office_unit_id == office_id,
@@ -89,19 +76,7 @@ def choices(office_id: uuid.UUID, plan=None) -> dict:
 
 
 def draw_candidates() -> dict:
-    return {
-        "sites": db.session.scalars(
-            select(Site).where(Site.active).order_by(Site.name).options(selectinload(Site.unit))
-        ).all(),
-        "units": db.session.scalars(
-            select(Unit)
-            .where(Unit.active, Unit.kind.in_(plan_draws.TARGET_UNIT_KINDS))
-            .order_by(Unit.code)
-        ).all(),
-        "inspectors": db.session.scalars(
-            select(User).where(User.active, User.role == Role.inspector).order_by(User.display_name)
-        ).all(),
-    }
+    return {"sites": active_sites(), "units": target_units(), "inspectors": inspectors()}
 
 
 def draw_data(form, candidates: dict) -> dict:

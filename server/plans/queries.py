@@ -13,6 +13,8 @@ from server.errors import ApiError
 from server.extensions import db
 from server.models import Plan, PlanKind, PlanMode, PlanStatus, Role, Site, Unit, UnitKind, User
 from server.plans.access import visible_clause
+from server.plans.draws import TARGET_UNIT_KINDS
+from server.plans.operations import LEADER_ROLES
 from server.search import contains_text
 from server.settings import get_setting
 
@@ -102,9 +104,33 @@ def yearly_figures(office: Unit, year: int) -> dict:
     }
 
 
+def rows(model, *where, order, options=()) -> list:
+    """The rows a form offers (its choices and candidates)."""
+    return list(db.session.scalars(select(model).where(*where).order_by(*order).options(*options)))
+
+
 def offices() -> list[Unit]:
-    query = select(Unit).where(Unit.kind == UnitKind.office).order_by(Unit.code)
-    return list(db.session.scalars(query))
+    return rows(Unit, Unit.kind == UnitKind.office, order=(Unit.code,))
+
+
+def active_sites() -> list[Site]:
+    return rows(Site, Site.active, order=(Site.name,), options=[selectinload(Site.unit)])
+
+
+def target_units() -> list[Unit]:
+    """The units a plan may target and an item may be issued to."""
+    return rows(Unit, Unit.active, Unit.kind.in_(TARGET_UNIT_KINDS), order=(Unit.code,))
+
+
+def leaders() -> list[User]:
+    """Who may lead a plan or an item: leaders and the supervisors of the office."""
+    return rows(
+        User, User.active, User.role.in_(LEADER_ROLES), order=(User.role, User.display_name)
+    )
+
+
+def inspectors() -> list[User]:
+    return rows(User, User.active, User.role == Role.inspector, order=(User.display_name,))
 
 
 def users_by_id(ids) -> dict:

@@ -9,7 +9,6 @@ import uuid
 from collections import defaultdict
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from server.errors import ApiError, not_found
 from server.extensions import db
@@ -22,7 +21,6 @@ from server.models import (
     Plan,
     Rectification,
     RectificationStatus,
-    Role,
     Site,
     Unit,
     UnitKind,
@@ -31,6 +29,7 @@ from server.models import (
     rectification_finding,
 )
 from server.plans.forms import keep
+from server.plans.queries import active_sites, inspectors, leaders, rows  # noqa: F401 (pages)
 from server.rectification.operations import AFTER_ISSUE, CONTENT, DEADLINE, OPEN_TRIAGE
 from server.timeutil import local_today
 from server.workdays.calendar import MAX_DAYS, add_working_days
@@ -166,34 +165,16 @@ def finding_ids(args) -> list[uuid.UUID]:
 
 
 def item_choices(item: Rectification | None = None) -> dict:
-    def rows(model, *where, order, options=()):
-        return list(
-            db.session.scalars(select(model).where(*where).order_by(*order).options(*options))
-        )
-
     choices = {
         "units": rows(Unit, Unit.active, Unit.kind != UnitKind.office, order=(Unit.code,)),
-        "leaders": rows(
-            User,
-            User.active,
-            User.role.in_((Role.leader, Role.supervisor)),
-            order=(User.role, User.display_name),
-        ),
-        "sites": rows(Site, Site.active, order=(Site.name,), options=[selectinload(Site.unit)]),
+        "leaders": leaders(),
+        "sites": active_sites(),
     }
     if item is not None:  # what the item has stays on the form even if no longer offered
         choices["units"] = keep(choices["units"], [item.unit, *item.supporting_units])
         choices["leaders"] = keep(choices["leaders"], [item.lead_official])
         choices["sites"] = keep(choices["sites"], [item.site])
     return choices
-
-
-def inspectors() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User).where(User.active, User.role == Role.inspector).order_by(User.display_name)
-        )
-    )
 
 
 def photos_of(parent_type: PhotoParent, parent_ids) -> dict:

@@ -21,7 +21,7 @@ from server.models import (
     User,
     plan_rectification,
 )
-from server.plans.draws import TARGET_UNIT_KINDS
+from server.plans.queries import target_units
 from server.rectification.access import visible_clause
 from server.rectification.colour import COLOURS, colour_clause
 from server.search import contains_text
@@ -173,12 +173,6 @@ def history(item: Rectification, office_view: bool) -> list[AuditEvent]:
     if not office_view:
         query = query.where(AuditEvent.action.in_(UNIT_EVENTS))
     return list(db.session.scalars(query.order_by(AuditEvent.id)))
-
-
-def target_units() -> list[Unit]:
-    """The units items may be issued to, for the filter and summons forms."""
-    query = select(Unit).where(Unit.active, Unit.kind.in_(TARGET_UNIT_KINDS)).order_by(Unit.code)
-    return list(db.session.scalars(query))
 
 
 def unit(unit_id) -> Unit | None:
