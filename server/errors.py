@@ -73,6 +73,11 @@ def not_found(message: str = "对象不存在") -> ApiError:
     return ApiError(404, "not_found", message)
 
 
+def conflict(message: str, code: str = "invalid_transition") -> ApiError:
+    """A 409: the object is not in a state that allows this."""
+    return ApiError(409, code, message)
+
+
 def field_error(field: str, message: str) -> ApiError:
     """A 422 that names the one field it refuses."""
     return ApiError(422, "validation_error", message, {"fields": {field: [message]}})

@@ -35,9 +35,11 @@ def connect_signals() -> None:
     from server import signals
     from server.rectification.colour import recolour_after
     from server.rectification.operations import recount_deadlines
+    from server.rectification.sync import refresh_visits_showing
 
     signals.calendar_imported.connect(recount_deadlines)
     signals.setting_changed.connect(recolour_after)
+    signals.photo_stored.connect(refresh_visits_showing)
 
 
 def _listen(target, name: str, fn) -> None:

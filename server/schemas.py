@@ -65,6 +65,25 @@ class UpdateSchema(BaseSchema):
             raise ValidationError("没有要修改的内容:请至少提供一项要修改的字段")
 
 
+class ReasonSchema(BaseSchema):
+    """A refusal, a rejection or a return: why, in words."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=2000))
+
+
+class RefSchema(BaseSchema):
+    """Another object, named: a unit, an office, a person."""
+
+    id = fields.UUID()
+    name = fields.String()
+
+
+class PlanRefSchema(BaseSchema):
+    id = fields.UUID()
+    code = fields.String()
+    title = fields.String()
+
+
 class ErrorBodySchema(BaseSchema):
     code = fields.String(required=True)
     message = fields.String(required=True)

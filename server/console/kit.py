@@ -102,3 +102,15 @@ def query_args(schema) -> tuple[dict, dict | None, dict]:
         return raw, schema.load(raw), {}
     except ValidationError as error:
         return raw, None, field_errors(error.messages)
+
+
+def present(form, *names) -> dict:
+    """Only the fields the user filled: a missing one is reported by the schema (必填)."""
+    return {k: form[k].strip() for k in names if form.get(k, "").strip()}
+
+
+def keep(rows: list, extra) -> list:
+    """A form's choices plus the values it already holds that are no longer among them
+    (a deactivated unit still shows on the item that names it)."""
+    seen = {r.id for r in rows}
+    return rows + [r for r in extra if r is not None and r.id not in seen]

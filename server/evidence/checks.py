@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.models import Finding, Photo, Plan, Site, Visit
-from server.rectification.sync import photo_item
+from server.rectification.access import photo_item
 from server.settings import get_setting
 from server.sync_api.cache import cached_get
 from server.timeutil import CHINA

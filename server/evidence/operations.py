@@ -25,6 +25,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
+from server import signals
 from server.audit import record_event
 from server.evidence.checks import evaluate_photo, photo_site
 from server.evidence.imaging import Caption, ImageRefused, Processed
@@ -32,7 +33,6 @@ from server.evidence.storage import derived_prefix, evidence_storage
 from server.evidence.worker import DecoderPool
 from server.extensions import db
 from server.models import ContentStatus, Photo, Plan, User, utcnow
-from server.rectification.sync import refresh_visits_showing
 from server.settings import get_setting
 from server.timeutil import CHINA
 from server.transaction import after_commit
@@ -214,7 +214,7 @@ def _record(
     photo.processing_claimed_by = None
     evaluate_photo(db.session, photo, exif_time)  # neighbours' flags too: the flush notes them
     if photo.content_status == ContentStatus.stored:
-        refresh_visits_showing(db.session, photo)
+        signals.photo_stored.send(photo)
     db.session.commit()
 
 

@@ -4,6 +4,7 @@ found'. Shared by the JSON API and the console pages."""
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 
 from flask import send_file
 from sqlalchemy import or_, select
@@ -11,7 +12,7 @@ from sqlalchemy import or_, select
 from server.errors import ApiError, not_found
 from server.evidence.storage import EXTENSIONS, evidence_storage
 from server.extensions import db
-from server.models import Photo, Plan, Role, User
+from server.models import Photo, PhotoParent, Plan, Role, User
 from server.sync_api.principal import principal_for
 from server.sync_api.registry import registry
 
@@ -60,3 +61,21 @@ def photo_file(photo: Photo, variant: str):
         response = send_file(path, mimetype="image/jpeg", max_age=0)
         response.headers["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+def photos_of(parent_type: PhotoParent, parent_ids) -> dict:
+    """Photo rows per parent (for thumbnails: a photo whose content is stored has them)."""
+    ids = list(parent_ids)
+    by_parent = defaultdict(list)
+    if not ids:
+        return by_parent
+    query = (
+        select(Photo)
+        .where(
+            Photo.parent_type == parent_type, Photo.parent_id.in_(ids), Photo.deleted_at.is_(None)
+        )
+        .order_by(Photo.captured_at)
+    )
+    for photo in db.session.scalars(query):
+        by_parent[photo.parent_id].append(photo)
+    return by_parent

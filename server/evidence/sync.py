@@ -11,10 +11,8 @@ from server.models import (
     Photo,
     Verification,
 )
-from server.rectification.sync import (
-    ACTIVE as ACTIVE_VERIFICATION,
-)
-from server.rectification.sync import (
+from server.rectification.access import (
+    ACTIVE_VERIFICATION,
     ENDED,
     ENDED_MESSAGE,
     item_photo_audience,

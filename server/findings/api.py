@@ -9,16 +9,14 @@ from flask_smorest import Blueprint
 
 from server.auth.guards import api_login_required
 from server.findings import operations as triage
-from server.models import Role
-from server.rectification import views
-from server.rectification.schemas import (
+from server.findings.schemas import (
     FindingQueueItemSchema,
     FindingQueueSchema,
     MergeSchema,
-    ReasonSchema,
     TriageArgsSchema,
 )
-from server.schemas import ErrorSchema
+from server.models import Role
+from server.schemas import ErrorSchema, ReasonSchema
 
 blp = Blueprint(
     "findings",
@@ -28,19 +26,13 @@ blp = Blueprint(
 )
 
 
-def _one(finding):
-    return views.queue_items([finding])[0]
-
-
 @blp.route("/triage")
 @api_login_required(blp, Role.supervisor)
 @blp.arguments(TriageArgsSchema, location="query")
 @blp.response(200, FindingQueueSchema)
 def queue(args):
     """Your office's findings waiting for triage (or another triage status)."""
-    page = triage.triage_queue(current_user, args)
-    page["items"] = views.queue_items(page["items"])
-    return page
+    return triage.triage_queue(current_user, args)
 
 
 @blp.route("/<uuid:finding_id>/reject", methods=["POST"])
@@ -51,7 +43,7 @@ def queue(args):
 def reject(body, finding_id: uuid.UUID):
     """Not a problem: rejected with a reason (kept, locked)."""
     finding = triage.get_office_finding(current_user, finding_id)
-    return _one(triage.reject_finding(finding, body["reason"], current_user))
+    return triage.reject_finding(finding, body["reason"], current_user)
 
 
 @blp.route("/<uuid:finding_id>/merge", methods=["POST"])
@@ -62,7 +54,7 @@ def merge(body, finding_id: uuid.UUID):
     """A duplicate of another finding of the office."""
     finding = triage.get_office_finding(current_user, finding_id)
     into = triage.get_office_finding(current_user, body["into_id"])
-    return _one(triage.merge_finding(finding, into, current_user))
+    return triage.merge_finding(finding, into, current_user)
 
 
 @blp.route("/<uuid:finding_id>/reopen", methods=["POST"])
@@ -71,4 +63,4 @@ def merge(body, finding_id: uuid.UUID):
 def reopen(finding_id: uuid.UUID):
     """Undo a merge or rejection: back to the queue."""
     finding = triage.get_office_finding(current_user, finding_id)
-    return _one(triage.reopen_finding(finding, current_user))
+    return triage.reopen_finding(finding, current_user)

@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from server.audit import record_event
-from server.errors import ApiError, not_found
+from server.errors import ApiError, conflict, field_error, not_found
 from server.extensions import db
 from server.models import Finding, Plan, TriageStatus, User, utcnow
-from server.rectification.operations import conflict, field_error
 
 QUEUE_DEFAULT = TriageStatus.pending
+# Findings still open to work: what a duplicate may be merged into, what an item is made of.
+OPEN_TRIAGE = (TriageStatus.pending, TriageStatus.itemized)
 
 
 def office_findings(user: User):
@@ -37,7 +38,12 @@ def triage_queue(user: User, args: dict) -> dict:
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page, per_page = args.get("page", 1), args.get("per_page", 50)
     rows = db.session.scalars(
-        query.options(selectinload(Finding.plan), selectinload(Finding.created_by))
+        query.options(
+            selectinload(Finding.plan),
+            selectinload(Finding.created_by),
+            selectinload(Finding.site),
+            selectinload(Finding.photos),
+        )
         .order_by(Finding.observed_at.desc(), Finding.id)
         .offset((page - 1) * per_page)
         .limit(per_page)
@@ -74,7 +80,7 @@ def merge_finding(finding: Finding, into: Finding, actor: User) -> Finding:
     """A duplicate: it stays as evidence, pointing at the finding it repeats."""
     if into.id == finding.id:
         raise field_error("into_id", "不能与自身合并")
-    if into.triage_status in (TriageStatus.merged, TriageStatus.rejected):
+    if into.triage_status not in OPEN_TRIAGE:
         raise field_error("into_id", "只能并入待分办或已转整改的问题")
     _close(finding, TriageStatus.merged, actor, f"与“{into.title}”重复")
     finding.merged_into_id = into.id

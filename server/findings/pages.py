@@ -9,14 +9,15 @@ import uuid
 from flask import flash, g, redirect, request, url_for
 from marshmallow import ValidationError
 
-from server.console.kit import field_errors, page, pages_blueprint, refusal
+from server.console.kit import field_errors, page, pages_blueprint, present, refusal
 from server.console.session import console_login_required
 from server.errors import ApiError
 from server.findings import operations as triage
+from server.findings import queries
+from server.findings.schemas import MergeSchema, TriageArgsSchema
 from server.glossary import TRIAGE_STATUSES
 from server.models import Role
-from server.rectification import forms, views
-from server.rectification.schemas import MergeSchema, ReasonSchema, TriageArgsSchema
+from server.schemas import ReasonSchema
 
 bp = pages_blueprint("finding_pages", __name__)
 
@@ -29,7 +30,7 @@ def _render_queue(filters: dict, failed=None, message=None, status=200):
     except ValidationError as error:
         args, errors = None, field_errors(error.messages)
     result = triage.triage_queue(g.user, args) if args is not None else None
-    items = views.queue_items(result["items"]) if result else []
+    items = result["items"] if result else []
     tab = (args or {}).get("status") or triage.QUEUE_DEFAULT
     return page(
         "findings/triage.html",
@@ -41,23 +42,23 @@ def _render_queue(filters: dict, failed=None, message=None, status=200):
         filters=filters,
         narrowed={k: v for k, v in filters.items() if k in ("plan_id", "severity")},
         paged={k: v for k, v in filters.items() if k != "page"},
-        plans=forms.office_plans(g.user),
-        targets=forms.merge_targets(g.user) if tab == "pending" else [],
+        plans=queries.office_plans(g.user),
+        targets=queries.merge_targets(g.user) if tab == "pending" else [],
         errors=errors,
         failed=failed,
         message=message,
-        **forms.queue_context(items),
+        **queries.queue_context(items),
     )
 
 
 @bp.route("/triage")
 @console_login_required(Role.supervisor)
 def triage_queue():
-    return _render_queue(forms.present(request.args, *QUEUE_FILTERS))
+    return _render_queue(present(request.args, *QUEUE_FILTERS))
 
 
 def _finding_action(finding_id: uuid.UUID, form: str, run, done: str, kept=()):
-    filters = forms.present(request.form, *QUEUE_FILTERS)
+    filters = present(request.form, *QUEUE_FILTERS)
     finding = triage.get_office_finding(g.user, finding_id)
     try:
         run(finding)
@@ -73,7 +74,7 @@ def _finding_action(finding_id: uuid.UUID, form: str, run, done: str, kept=()):
 @console_login_required(Role.supervisor)
 def finding_reject(finding_id: uuid.UUID):
     def run(finding):
-        body = ReasonSchema().load(forms.present(request.form, "reason"))
+        body = ReasonSchema().load(present(request.form, "reason"))
         triage.reject_finding(finding, body["reason"], g.user)
 
     done = TRIAGE_STATUSES["rejected"]
@@ -84,7 +85,7 @@ def finding_reject(finding_id: uuid.UUID):
 @console_login_required(Role.supervisor)
 def finding_merge(finding_id: uuid.UUID):
     def run(finding):
-        body = MergeSchema().load(forms.present(request.form, "into_id"))
+        body = MergeSchema().load(present(request.form, "into_id"))
         into = triage.get_office_finding(g.user, body["into_id"])
         triage.merge_finding(finding, into, g.user)
 

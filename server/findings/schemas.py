@@ -1,11 +1,12 @@
-"""Findings: what devices push (updates are partial) and pull."""
+"""Findings: what devices push (updates are partial) and pull, and the office's triage
+queue (问题分办)."""
 
 from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from server.models import Severity
-from server.schemas import BaseSchema
+from server.models import Severity, TriageStatus
+from server.schemas import BaseSchema, PlanRefSchema
 from server.sync_api.fields import Accuracy, FieldRecordFields, Lat, Lon, _choice
 
 
@@ -28,3 +29,38 @@ class FindingRecord(FindingData, FieldRecordFields):
     """A finding as devices pull it."""
 
     locked = fields.Boolean()
+
+
+class FindingQueueItemSchema(FindingData):
+    """A finding in the office's triage queue."""
+
+    class Meta(BaseSchema.Meta):
+        exclude = ("plan_id", "visit_id", "lat", "lon", "accuracy_m")
+
+    id = fields.UUID()
+    plan = fields.Nested(PlanRefSchema)
+    inspector = fields.String(attribute="created_by.display_name")
+    triage_status = fields.String()
+    triage_reason = fields.String()
+    merged_into_id = fields.UUID(allow_none=True)
+    photo_count = fields.Integer()
+    flags = fields.List(fields.String(), attribute="photo_flags")
+
+
+class FindingQueueSchema(BaseSchema):
+    items = fields.List(fields.Nested(FindingQueueItemSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class TriageArgsSchema(BaseSchema):
+    status = fields.String(validate=_choice(TriageStatus))
+    plan_id = fields.UUID()
+    severity = fields.String(validate=_choice(Severity))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class MergeSchema(BaseSchema):
+    into_id = fields.UUID(required=True)

@@ -7,8 +7,18 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Enum, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    and_,
+)
+from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
 from server.models.base import Base, Timestamps, UUIDKey, Versioned
 from server.models.plan import Plan
@@ -139,6 +149,15 @@ class Finding(FieldRecord, Base):
     def locked(self) -> bool:
         return self.triaged_at is not None
 
+    @property
+    def photo_count(self) -> int:
+        return len(self.photos)
+
+    @property
+    def photo_flags(self) -> list[str]:
+        """What the field-truth checks found on any of its photos."""
+        return sorted({flag for photo in self.photos for flag in photo.flags or []})
+
 
 class Interview(FieldRecord, Base):
     __tablename__ = "interview"
@@ -197,3 +216,16 @@ class Photo(FieldTruth, FieldRecord, Base):
     processing_claimed_by: Mapped[str | None] = mapped_column(String(80))  # "host:pid"
 
     plan: Mapped[Plan | None] = relationship()
+
+
+# A finding's photos as the office sees them: a withdrawn photo neither counts nor flags.
+Finding.photos = relationship(
+    Photo,
+    primaryjoin=and_(
+        Photo.parent_type == PhotoParent.finding,
+        foreign(Photo.parent_id) == Finding.id,
+        Photo.deleted_at.is_(None),
+    ),
+    order_by=Photo.captured_at,
+    viewonly=True,
+)

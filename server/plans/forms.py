@@ -7,6 +7,7 @@ import uuid
 
 from sqlalchemy.orm import selectinload
 
+from server.console.kit import keep
 from server.models import OPEN_FOR_RECHECK, Category, Rectification, User
 from server.plans import operations
 from server.plans.queries import active_sites, inspectors, leaders, rows, target_units
@@ -39,11 +40,6 @@ def plan_values(plan) -> dict:
     values.update({k: set(state[k]) for k in LISTS})
     values["version"] = plan.version
     return values
-
-
-def keep(rows: list, extra) -> list:
-    seen = {r.id for r in rows}
-    return rows + [r for r in extra if r is not None and r.id not in seen]
 
 
 def choices(office_id: uuid.UUID, plan=None) -> dict:

@@ -15,24 +15,33 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, false, or_, select
 from sqlalchemy.orm import selectinload
 
 from server.errors import ApiError, not_found
 from server.extensions import db
 from server.models import (
+    Photo,
+    PhotoParent,
+    ProgressReport,
     Rectification,
     RectificationStatus,
     Role,
     User,
     Verification,
     VerificationStatus,
+    rectification_finding,
 )
 from server.search import unindexed
+from server.sync_api.cache import cached_get
 from server.sync_api.principal import ADMINS, office_tag, unit_tag, user_tag
 
 NOT_FOUND = "整改事项不存在"
 ACTIVE_VERIFICATION = (VerificationStatus.assigned, VerificationStatus.reported)
+DRAFT = RectificationStatus.draft
+# A device's change to a visit that was decided or cancelled meanwhile.
+ENDED = "verification_ended"
+ENDED_MESSAGE = "该复查已结束(督查室已作出结论或已撤销)"
 
 
 def visible_clause(user: User, scanning: bool = False):
@@ -138,3 +147,86 @@ def get_responded_item(user: User, item_id: uuid.UUID) -> Rectification:
     if not responds(user, item):
         raise ApiError(403, "forbidden", "只有责任单位的联络员可以办理此事项")
     return item
+
+
+# ---- photos attached to items: progress reports (the unit) and verifications (回头看) ----
+
+
+def photo_item(session, photo: Photo) -> Rectification | None:
+    if photo.parent_type == PhotoParent.verification:
+        parent = cached_get(session, Verification, photo.parent_id)
+    elif photo.parent_type == PhotoParent.progress_report:
+        parent = cached_get(session, ProgressReport, photo.parent_id)
+    else:
+        return None
+    return cached_get(session, Rectification, parent.rectification_id) if parent else None
+
+
+def item_photo_visible(session, user, photo: Photo) -> bool:
+    """Who besides the author sees a photo attached to an item: the office; for progress
+    reports, the unit too. Never the unit for a verification's photos."""
+    item = photo_item(session, photo)
+    if item is None:
+        return False
+    if user.role == Role.supervisor and item.office_unit_id == user.unit_id:
+        return True
+    if photo.parent_type != PhotoParent.progress_report or item.status == DRAFT:
+        return False
+    if user.role == Role.leader:  # the lead official follows the items they lead
+        return item.lead_official_id == user.id
+    return user.role == Role.responder and user.unit_id == item.unit_id
+
+
+def item_photos_clause(user):
+    """The SQL form of item_photo_visible, for a snapshot of photos."""
+    if user.role == Role.supervisor:
+        items = select(Rectification.id).where(Rectification.office_unit_id == user.unit_id)
+        reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
+        visits = select(Verification.id).where(Verification.rectification_id.in_(items))
+        return or_(
+            and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports)),
+            and_(Photo.parent_type == PhotoParent.verification, Photo.parent_id.in_(visits)),
+        )
+    if user.role == Role.responder:
+        items = select(Rectification.id).where(
+            Rectification.unit_id == user.unit_id, Rectification.status != DRAFT
+        )
+        reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
+        return and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
+    if user.role == Role.leader:
+        items = select(Rectification.id).where(
+            Rectification.lead_official_id == user.id, Rectification.status != DRAFT
+        )
+        reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
+        return and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
+    return false()
+
+
+def item_photo_audience(session, photo: Photo) -> set[str]:
+    item = photo_item(session, photo)
+    if item is None:
+        return set()
+    tags = {office_tag(item.office_unit_id)}
+    if photo.parent_type == PhotoParent.progress_report:
+        tags.add(unit_tag(item.unit_id))
+        if item.lead_official_id:
+            tags.add(user_tag(item.lead_official_id))
+    return tags
+
+
+def sent_to_verify(session, user, photo: Photo) -> bool:
+    """An inspector sent back to an item sees the original photos of its findings."""
+    if user.role != Role.inspector or photo.parent_type != PhotoParent.finding:
+        return False
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    rectification_finding.c.finding_id == photo.parent_id,
+                    Verification.rectification_id == rectification_finding.c.rectification_id,
+                    Verification.inspector_id == user.id,
+                    Verification.status.in_(ACTIVE_VERIFICATION),
+                )
+            )
+        )
+    )

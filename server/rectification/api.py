@@ -37,7 +37,6 @@ from server.rectification.schemas import (
     LedgerPageSchema,
     ProgressReportSchema,
     ProgressSchema,
-    ReasonSchema,
     SummonsCreateSchema,
     SummonsSchema,
     ThreeListsArgsSchema,
@@ -45,7 +44,7 @@ from server.rectification.schemas import (
     VerificationCreateSchema,
     VerificationDecisionSchema,
 )
-from server.schemas import BaseSchema, ErrorSchema
+from server.schemas import BaseSchema, ErrorSchema, ReasonSchema
 from server.settings import get_setting
 from server.transaction import body_limit
 

@@ -6,31 +6,23 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections import defaultdict
 
-from sqlalchemy import select
-
+from server.console.kit import keep
 from server.errors import ApiError, not_found
 from server.extensions import db
 from server.findings.operations import office_findings
 from server.models import (
     ExtensionRequest,
     Finding,
-    Photo,
-    PhotoParent,
-    Plan,
     Rectification,
     RectificationStatus,
-    Site,
     Unit,
     UnitKind,
     User,
     Verification,
-    rectification_finding,
 )
-from server.plans.forms import keep
 from server.plans.queries import active_sites, inspectors, leaders, rows  # noqa: F401 (pages)
-from server.rectification.operations import AFTER_ISSUE, CONTENT, DEADLINE, OPEN_TRIAGE
+from server.rectification.operations import AFTER_ISSUE, CONTENT, DEADLINE
 from server.timeutil import local_today
 from server.workdays.calendar import MAX_DAYS, add_working_days
 
@@ -70,11 +62,6 @@ def item_data(form, fields: tuple[str, ...], update: bool = False) -> dict:
     if update:
         data["version"] = form.get("version", "")
     return data
-
-
-def present(form, *names) -> dict:
-    """Only the fields the user filled: a missing one is reported by the schema (必填)."""
-    return {k: form[k].strip() for k in names if form.get(k, "").strip()}
 
 
 def form_values(form) -> dict:
@@ -175,70 +162,6 @@ def item_choices(item: Rectification | None = None) -> dict:
         choices["leaders"] = keep(choices["leaders"], [item.lead_official])
         choices["sites"] = keep(choices["sites"], [item.site])
     return choices
-
-
-def photos_of(parent_type: PhotoParent, parent_ids) -> dict:
-    """Photo rows per parent (for thumbnails: a photo whose content is stored has them)."""
-    ids = list(parent_ids)
-    by_parent = defaultdict(list)
-    if not ids:
-        return by_parent
-    query = (
-        select(Photo)
-        .where(
-            Photo.parent_type == parent_type, Photo.parent_id.in_(ids), Photo.deleted_at.is_(None)
-        )
-        .order_by(Photo.captured_at)
-    )
-    for photo in db.session.scalars(query):
-        by_parent[photo.parent_id].append(photo)
-    return by_parent
-
-
-def office_plans(user: User) -> list[Plan]:
-    return list(
-        db.session.scalars(
-            select(Plan).where(Plan.office_unit_id == user.unit_id).order_by(Plan.code.desc())
-        )
-    )
-
-
-def merge_targets(user: User, limit: int = 200) -> list[Finding]:
-    """Findings a duplicate may be merged into: the office's pending or itemized ones."""
-    query = (
-        office_findings(user)
-        .where(Finding.triage_status.in_(OPEN_TRIAGE))
-        .order_by(Finding.observed_at.desc())
-        .limit(limit)
-    )
-    return list(db.session.scalars(query))
-
-
-def queue_context(items: list[dict]) -> dict:
-    """Names the queue shows beside each finding: sites, photos, the items a finding went
-    into and the finding a duplicate was merged into."""
-    ids = [i["id"] for i in items]
-    site_ids = {i["site_id"] for i in items if i["site_id"]}
-    sites = {s.id: s for s in db.session.scalars(select(Site).where(Site.id.in_(site_ids)))}
-    linked = defaultdict(list)
-    rows = db.session.execute(
-        select(rectification_finding.c.finding_id, Rectification.id, Rectification.code)
-        .join(Rectification, Rectification.id == rectification_finding.c.rectification_id)
-        .where(rectification_finding.c.finding_id.in_(ids))
-        .order_by(Rectification.code)
-    )
-    for finding_id, item_id, code in rows:
-        linked[finding_id].append((item_id, code))
-    into_ids = {i["merged_into_id"] for i in items if i["merged_into_id"]}
-    titles = dict(
-        db.session.execute(select(Finding.id, Finding.title).where(Finding.id.in_(into_ids))).all()
-    )
-    return {
-        "sites": sites,
-        "photos": photos_of(PhotoParent.finding, ids),
-        "linked": linked,
-        "merged_titles": titles,
-    }
 
 
 def findings_by_ids(user: User, ids) -> list[Finding]:

@@ -9,8 +9,9 @@ import uuid
 from sqlalchemy import func, select
 
 from server.audit import changes_between, record_event
-from server.errors import ApiError, field_error
+from server.errors import ApiError, conflict, field_error
 from server.extensions import db
+from server.findings.operations import OPEN_TRIAGE
 from server.models import (
     Finding,
     Plan,
@@ -36,11 +37,6 @@ DEADLINE = ("deadline", "deadline_working_days")
 # What a supervisor may still change once the unit has the item; the deadline moves
 # only through an approved extension request.
 AFTER_ISSUE = ("lead_official_id", "responsible_person", "listed", "report_every_days")
-OPEN_TRIAGE = (TriageStatus.pending, TriageStatus.itemized)
-
-
-def conflict(message: str, code: str = "invalid_transition") -> ApiError:
-    return ApiError(409, code, message)
 
 
 def item_state(item: Rectification) -> dict:

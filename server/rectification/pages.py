@@ -13,9 +13,17 @@ import uuid
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from server.console.kit import Refusal, flat_messages, page, pages_blueprint, refusal
+from server.console.kit import (
+    Refusal,
+    flat_messages,
+    page,
+    pages_blueprint,
+    present,
+    refusal,
+)
 from server.console.session import console_login_required
 from server.errors import ApiError
+from server.evidence.queries import photos_of
 from server.findings import operations as triage
 from server.models import PhotoParent, Role
 from server.rectification import forms, operations, views, workflow
@@ -30,10 +38,10 @@ from server.rectification.schemas import (
     ExtensionDecisionSchema,
     ItemCreateSchema,
     ItemUpdateSchema,
-    ReasonSchema,
     VerificationCreateSchema,
     VerificationDecisionSchema,
 )
+from server.schemas import ReasonSchema
 from server.timeutil import local_today
 from server.workdays.calendar import add_working_days
 
@@ -139,10 +147,10 @@ def _render_detail(item, failed=None, message=None, status=200):
         open_item=item.status in verifying.OPEN_ITEM,
         active=active,
         inspectors=forms.inspectors(),
-        report_photos=forms.photos_of(PhotoParent.progress_report, reports),
-        check_photos=forms.photos_of(PhotoParent.verification, [v["id"] for v in verifications]),
+        report_photos=photos_of(PhotoParent.progress_report, reports),
+        check_photos=photos_of(PhotoParent.verification, [v["id"] for v in verifications]),
         findings=item.findings if "finding_ids" in view else [],
-        finding_photos=forms.photos_of(PhotoParent.finding, [f.id for f in item.findings]),
+        finding_photos=photos_of(PhotoParent.finding, [f.id for f in item.findings]),
         failed=failed,
         message=message,
     )
@@ -195,7 +203,7 @@ def rectification_delete(item_id: uuid.UUID):
 @console_login_required(Role.supervisor)
 def rectification_return(item_id: uuid.UUID):
     def run(item):
-        body = ReasonSchema().load(forms.present(request.form, "reason"))
+        body = ReasonSchema().load(present(request.form, "reason"))
         workflow.return_item(item, body["reason"], g.user)
         return "已退回,单位继续整改"
 
@@ -209,7 +217,7 @@ def rectification_verify(item_id: uuid.UUID):
 
     def run(item):
         names = ("method", "inspector_id", "instructions", "passed", "reason")
-        body = VerificationCreateSchema().load(forms.present(request.form, *names))
+        body = VerificationCreateSchema().load(present(request.form, *names))
         if body["method"] == "field":
             verifying.assign_field_verification(item, body, g.user)
             return "已安排实地复查(回头看)"
@@ -224,7 +232,7 @@ def rectification_verify(item_id: uuid.UUID):
 @console_login_required(Role.supervisor)
 def verification_decide(item_id: uuid.UUID, verification_id: uuid.UUID):
     def run(item):
-        body = VerificationDecisionSchema().load(forms.present(request.form, "passed", "reason"))
+        body = VerificationDecisionSchema().load(present(request.form, "passed", "reason"))
         verifying.decide(item, forms.verification_of(item, verification_id), body, g.user)
         return "复查通过,事项已销号" if body["passed"] else "复查未通过,已退回单位"
 
@@ -245,7 +253,7 @@ def verification_cancel(item_id: uuid.UUID, verification_id: uuid.UUID):
 @console_login_required(Role.supervisor)
 def extension_decide(item_id: uuid.UUID, extension_id: uuid.UUID):
     def run(item):
-        body = ExtensionDecisionSchema().load(forms.present(request.form, "approve", "reason"))
+        body = ExtensionDecisionSchema().load(present(request.form, "approve", "reason"))
         extension = forms.extension_of(extension_id)
         workflow.decide_extension(item, extension, body, g.user)
         if body["approve"]:

@@ -19,12 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from server.audit import record_event
+from server.errors import field_error
 from server.extensions import db
 from server.glossary import COLOURS, RED_REASONS
 from server.models import Rectification, RectificationStatus, Role, Summons, Unit, UnitKind, User
 from server.rectification.colour import RED, ColourRules, colour_of, red_reasons
 from server.rectification.notify import notify, responders_of, supervisors_of
-from server.rectification.operations import field_error
 from server.settings import get_setting
 from server.timeutil import local_today
 from server.workdays.calendar import add_working_days

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from server.models import RectificationStatus, Severity, TriageStatus
+from server.models import RectificationStatus
 from server.rectification.colour import COLOURS
-from server.schemas import BaseSchema, UpdateSchema
+from server.schemas import BaseSchema, PlanRefSchema, RefSchema, UpdateSchema
 from server.sync_api.fields import Accuracy, Lat, Lon
 from server.timeutil import local_today
 from server.workdays.calendar import MAX_DAYS
@@ -95,10 +95,6 @@ class ThreeListsArgsSchema(BaseSchema):
     status = fields.String(validate=validate.OneOf([s.value for s in RectificationStatus]))
 
 
-class ReasonSchema(BaseSchema):
-    reason = _text(required=True, minimum=2, maximum=2000)
-
-
 class ProgressSchema(BaseSchema):
     body = _text(required=True, minimum=2)
     percent = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
@@ -146,34 +142,11 @@ class SummonsCreateSchema(BaseSchema):
     reason = _text(required=True, minimum=2, maximum=2000)
 
 
-class TriageArgsSchema(BaseSchema):
-    status = fields.String(validate=validate.OneOf([s.value for s in TriageStatus]))
-    plan_id = fields.UUID()
-    severity = fields.String(validate=validate.OneOf([s.value for s in Severity]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-class MergeSchema(BaseSchema):
-    into_id = fields.UUID(required=True)
-
-
 # ---- responses ----
-
-
-class RefSchema(BaseSchema):
-    id = fields.UUID()
-    name = fields.String()
 
 
 class SiteRefSchema(RefSchema):
     address = fields.String()
-
-
-class PlanRefSchema(BaseSchema):
-    id = fields.UUID()
-    code = fields.String()
-    title = fields.String()
 
 
 class ItemFields(BaseSchema):
@@ -331,31 +304,6 @@ class SummonsSchema(BaseSchema):
     person = fields.String()
     reason = fields.String()
     created_at = fields.DateTime()
-
-
-class FindingQueueItemSchema(BaseSchema):
-    id = fields.UUID()
-    title = fields.String()
-    description = fields.String()
-    category = fields.String()
-    severity = fields.String()
-    plan = fields.Nested(PlanRefSchema)
-    site_id = fields.UUID(allow_none=True)
-    unit_id = fields.UUID(allow_none=True)
-    observed_at = fields.DateTime()
-    inspector = fields.String()
-    triage_status = fields.String()
-    triage_reason = fields.String()
-    merged_into_id = fields.UUID(allow_none=True)
-    photo_count = fields.Integer()
-    flags = fields.List(fields.String())
-
-
-class FindingQueueSchema(BaseSchema):
-    items = fields.List(fields.Nested(FindingQueueItemSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 class NotificationSchema(BaseSchema):

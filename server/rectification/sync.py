@@ -7,7 +7,7 @@ No payload names a plan, a finding or a verification to anyone the unit could be
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from server.errors import ApiError
@@ -15,15 +15,13 @@ from server.models import (
     ContentStatus,
     Photo,
     PhotoParent,
-    ProgressReport,
     Rectification,
-    RectificationStatus,
     Role,
     Verification,
-    VerificationStatus,
     rectification_finding,
 )
 from server.rectification import access
+from server.rectification.access import ACTIVE_VERIFICATION, ENDED, ENDED_MESSAGE
 from server.rectification.schemas import (
     ItemDeviceSchema,
     OriginalPhotoSchema,
@@ -32,15 +30,11 @@ from server.rectification.schemas import (
 )
 from server.rectification.verification import report_field_visit
 from server.sync_api.cache import cached_get
-from server.sync_api.principal import ADMINS, office_tag, unit_tag, user_tag
+from server.sync_api.principal import ADMINS, office_tag, user_tag
 from server.sync_api.reference import SimpleHandler
 from server.sync_api.registry import note_changed
 from sync import Rejected
 
-ACTIVE = (VerificationStatus.assigned, VerificationStatus.reported)
-DRAFT = RectificationStatus.draft
-ENDED = "verification_ended"
-ENDED_MESSAGE = "该复查已结束(督查室已作出结论或已撤销)"
 ORIGINAL_PHOTOS = OriginalPhotoSchema(many=True)
 
 
@@ -97,7 +91,7 @@ class VerificationHandler(SimpleHandler):
         return (
             user.role == Role.inspector
             and record.inspector_id == user.id
-            and record.status in ACTIVE
+            and record.status in ACTIVE_VERIFICATION
         )
 
     def refusal(self, session, principal, record):
@@ -127,7 +121,7 @@ class VerificationHandler(SimpleHandler):
             )
         elif user.role == Role.inspector:
             query = query.where(
-                Verification.inspector_id == user.id, Verification.status.in_(ACTIVE)
+                Verification.inspector_id == user.id, Verification.status.in_(ACTIVE_VERIFICATION)
             )
         elif user.role != Role.admin:
             return []
@@ -152,12 +146,13 @@ class VerificationHandler(SimpleHandler):
             raise Rejected(error.code, error.message) from None
 
 
-def refresh_visits_showing(session, photo: Photo) -> None:
-    """A finding's photo became viewable: the open visits whose item was made from that
-    finding list it among their original photos, so their devices hear of it."""
+def refresh_visits_showing(photo: Photo) -> None:
+    """A finding's photo became viewable (signals.photo_stored): the open visits whose item
+    was made from that finding list it among their original photos, so their devices hear
+    of it."""
     if photo.parent_type != PhotoParent.finding:
         return
-    visits = session.scalars(
+    visits = object_session(photo).scalars(
         select(Verification)
         .join(
             rectification_finding,
@@ -165,92 +160,9 @@ def refresh_visits_showing(session, photo: Photo) -> None:
         )
         .where(
             rectification_finding.c.finding_id == photo.parent_id,
-            Verification.status.in_(ACTIVE),
+            Verification.status.in_(ACTIVE_VERIFICATION),
             Verification.inspector_id.is_not(None),
         )
     )
     for visit in visits:
         note_changed("verification", visit)
-
-
-# ---- photos attached to items: progress reports (the unit) and verifications (回头看) ----
-
-
-def photo_item(session, photo: Photo) -> Rectification | None:
-    if photo.parent_type == PhotoParent.verification:
-        parent = cached_get(session, Verification, photo.parent_id)
-    elif photo.parent_type == PhotoParent.progress_report:
-        parent = cached_get(session, ProgressReport, photo.parent_id)
-    else:
-        return None
-    return cached_get(session, Rectification, parent.rectification_id) if parent else None
-
-
-def item_photo_visible(session, user, photo: Photo) -> bool:
-    """Who besides the author sees a photo attached to an item: the office; for progress
-    reports, the unit too. Never the unit for a verification's photos."""
-    item = photo_item(session, photo)
-    if item is None:
-        return False
-    if user.role == Role.supervisor and item.office_unit_id == user.unit_id:
-        return True
-    if photo.parent_type != PhotoParent.progress_report or item.status == DRAFT:
-        return False
-    if user.role == Role.leader:  # the lead official follows the items they lead
-        return item.lead_official_id == user.id
-    return user.role == Role.responder and user.unit_id == item.unit_id
-
-
-def item_photos_clause(user):
-    """The SQL form of item_photo_visible, for a snapshot of photos."""
-    if user.role == Role.supervisor:
-        items = select(Rectification.id).where(Rectification.office_unit_id == user.unit_id)
-        reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
-        visits = select(Verification.id).where(Verification.rectification_id.in_(items))
-        return or_(
-            and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports)),
-            and_(Photo.parent_type == PhotoParent.verification, Photo.parent_id.in_(visits)),
-        )
-    if user.role == Role.responder:
-        items = select(Rectification.id).where(
-            Rectification.unit_id == user.unit_id, Rectification.status != DRAFT
-        )
-        reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
-        return and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
-    if user.role == Role.leader:
-        items = select(Rectification.id).where(
-            Rectification.lead_official_id == user.id, Rectification.status != DRAFT
-        )
-        reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
-        return and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
-    return false()
-
-
-def item_photo_audience(session, photo: Photo) -> set[str]:
-    item = photo_item(session, photo)
-    if item is None:
-        return set()
-    tags = {office_tag(item.office_unit_id)}
-    if photo.parent_type == PhotoParent.progress_report:
-        tags.add(unit_tag(item.unit_id))
-        if item.lead_official_id:
-            tags.add(user_tag(item.lead_official_id))
-    return tags
-
-
-def sent_to_verify(session, user, photo: Photo) -> bool:
-    """An inspector sent back to an item sees the original photos of its findings."""
-    if user.role != Role.inspector or photo.parent_type != PhotoParent.finding:
-        return False
-    return bool(
-        session.scalar(
-            select(
-                exists().where(
-                    rectification_finding.c.finding_id == photo.parent_id,
-                    Verification.rectification_id == rectification_finding.c.rectification_id,
-                    Verification.inspector_id == user.id,
-                    Verification.status.in_(ACTIVE),
-                )
-            )
-        )
-    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from server.audit import record_event
-from server.errors import ApiError
+from server.errors import ApiError, conflict, field_error
 from server.extensions import db
 from server.models import (
     Rectification,
@@ -23,7 +23,6 @@ from server.models import (
     utcnow,
 )
 from server.rectification.access import ACTIVE_VERIFICATION
-from server.rectification.operations import conflict, field_error
 from server.rectification.workflow import close_item, return_item
 from server.sync_api.registry import audience_of, note_changed
 

@@ -4,16 +4,14 @@ behind an item — only what `unit_view` builds."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 
 from sqlalchemy import select
 
+from server.evidence.queries import photos_of
 from server.extensions import db
 from server.glossary import RECTIFICATION_STATUSES
 from server.models import (
-    Finding,
-    Photo,
     PhotoParent,
     Plan,
     ProgressReport,
@@ -55,25 +53,17 @@ def summary(item: Rectification, today: date) -> dict:
 
 
 def photo_refs(parent_type: PhotoParent, parent_ids, with_flags: bool = True) -> dict:
-    rows = db.session.scalars(
-        select(Photo)
-        .where(
-            Photo.parent_type == parent_type,
-            Photo.parent_id.in_(list(parent_ids)),
-            Photo.deleted_at.is_(None),
-        )
-        .order_by(Photo.captured_at)
-    )
-    by_parent = defaultdict(list)
-    for p in rows:
-        by_parent[p.parent_id].append(
+    return {
+        parent_id: [
             {
                 "id": str(p.id),
                 "content_status": p.content_status.value,
                 "flags": (p.flags or []) if with_flags else [],
             }
-        )
-    return by_parent
+            for p in photos
+        ]
+        for parent_id, photos in photos_of(parent_type, parent_ids).items()
+    }
 
 
 def progress_reports(item: Rectification, office_view: bool = False) -> list[dict]:
@@ -188,37 +178,3 @@ def office_fields(item: Rectification) -> dict:
             for v in verifications
         ],
     }
-
-
-def queue_items(findings: list[Finding]) -> list[dict]:
-    ids = [f.id for f in findings]
-    counts, flags = defaultdict(int), defaultdict(set)
-    for parent_id, photo_flags in db.session.execute(
-        select(Photo.parent_id, Photo.flags).where(
-            Photo.parent_type == PhotoParent.finding,
-            Photo.parent_id.in_(ids),
-            Photo.deleted_at.is_(None),  # a withdrawn photo neither counts nor flags
-        )
-    ):
-        counts[parent_id] += 1
-        flags[parent_id].update(photo_flags or [])
-    return [
-        {
-            "id": f.id,
-            "title": f.title,
-            "description": f.description,
-            "category": f.category,
-            "severity": f.severity.value,
-            "plan": f.plan,
-            "site_id": f.site_id,
-            "unit_id": f.unit_id,
-            "observed_at": f.observed_at,
-            "inspector": f.created_by.display_name,
-            "triage_status": f.triage_status.value,
-            "triage_reason": f.triage_reason,
-            "merged_into_id": f.merged_into_id,
-            "photo_count": counts.get(f.id, 0),
-            "flags": sorted(flags[f.id]),
-        }
-        for f in findings
-    ]

@@ -10,7 +10,7 @@ An item is closed only by a passed verification made after the closure request
 from __future__ import annotations
 
 from server.audit import record_event
-from server.errors import ApiError
+from server.errors import ApiError, conflict, field_error
 from server.extensions import db
 from server.glossary import AUDIT_ACTIONS, EXTENSION_STATUSES, RECTIFICATION_STATUSES
 from server.models import (
@@ -26,7 +26,6 @@ from server.models import (
 )
 from server.rectification.colour import refresh_red_from
 from server.rectification.notify import notify, responders_of, supervisors_of
-from server.rectification.operations import conflict, field_error
 from server.timeutil import local_today
 
 S = RectificationStatus
