@@ -152,8 +152,6 @@ def register_cli(app: Flask) -> None:
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def import_holidays_command(path: str) -> None:
         """Import a year's State Council holiday schedule (JSON; see docs/calendar.md)."""
-        import json
-
         from marshmallow import ValidationError
 
         from server.workdays.operations import import_year
