@@ -152,11 +152,9 @@ def register_cli(app: Flask) -> None:
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))
     def import_holidays_command(path: str) -> None:
         """Import a year's State Council holiday schedule (JSON; see docs/calendar.md)."""
-        import json
-
         from marshmallow import ValidationError
 
-        from server.workdays.operations import import_year
+        from server.workdays.operations import import_year, imported_message
         from server.workdays.schemas import YearImportSchema
 
         try:
@@ -167,10 +165,7 @@ def register_cli(app: Flask) -> None:
         begin_writes()
         summary = import_year(data, None)
         db.session.commit()
-        click.echo(
-            f"{summary['year']} 年日历已导入:放假 {summary['holidays']} 天,"
-            f"调休上班 {summary['workdays']} 天"
-        )
+        click.echo(imported_message(summary))
 
     @app.cli.command("send-reminders")
     @click.option("--date", "day", default=None, help="Run as of this day (YYYY-MM-DD).")

@@ -79,44 +79,15 @@ class Config:
 
 
 # Names that may be set from the environment as ZHICHA_<NAME>, with their types.
+def _flag(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes", "on")
+
+
+# ZHICHA_<NAME> is read as the type of the default (a flag: 1, true, yes or on).
 _ENV_TYPES = {
-    "ENV": str,
-    "INSTANCE_DIR": str,
-    "SECRETS_FILE": str,
-    "DATABASE_URL": str,
-    "SECRET_KEY": str,
-    "JWT_SECRET_KEY": str,
-    "ACCESS_TOKEN_MINUTES": int,
-    "REFRESH_TOKEN_DAYS": int,
-    "MAX_BODY_BYTES": int,
-    "PASSWORD_HASH_METHOD": str,
-    "SQLITE_BUSY_TIMEOUT_MS": int,
-    "PROXY_COUNT": int,
-    "LOGIN_WINDOW_SECONDS": int,
-    "LOGIN_MAX_FAILURES_PER_USER_ADDRESS": int,
-    "LOGIN_MAX_FAILURES_PER_USER": int,
-    "LOGIN_MAX_FAILURES_PER_ADDRESS": int,
-    "LOGIN_KNOWN_ADDRESS_DAYS": int,
-    "COOKIE_SECURE": lambda v: v.lower() in ("1", "true", "yes", "on"),
-    "STORAGE_DIR": str,
-    "UPLOAD_MAX_BYTES": int,
-    "SYNC_MAX_MUTATIONS": int,
-    "SYNC_MAX_BYTES": int,
-    "PULL_DEFAULT_LIMIT": int,
-    "PULL_MAX_LIMIT": int,
-    "REDIS_URL": str,
-    "JOBS_DB": str,
-    "JOBS_QUEUE": str,
-    "JOBS_IMMEDIATE": lambda v: v.lower() in ("1", "true", "yes", "on"),
-    "JOBS_WORKERS": int,
-    "PHOTO_PROCESSING_TIMEOUT_S": int,
-    "PHOTO_PROCESSING_MEMORY_BYTES": int,
-    "PHOTO_PROCESSING_MAX_ATTEMPTS": int,
-    "PHOTO_PROCESSING_RETRY_S": int,
-    "PHOTO_REQUEUE_AFTER_S": int,
-    "PHOTO_DECODER_MAX_JOBS": int,
-    "REMINDERS_HOUR": int,
-    "ANALYZE_HOUR": int,
+    name: _flag if isinstance(default, bool) else type(default)
+    for name, default in vars(Config).items()
+    if name.isupper()
 }
 
 

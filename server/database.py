@@ -54,8 +54,6 @@ def sqlite_on_connect(dbapi_connection, _record):
     transactions begun by SQLAlchemy (not the driver), so savepoints work."""
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
-    from flask import current_app, has_app_context
-
     timeout = current_app.config["SQLITE_BUSY_TIMEOUT_MS"] if has_app_context() else 5000
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()

@@ -125,36 +125,30 @@ def _read_accounts(path: Path) -> dict[str, str]:
         return {}
 
 
+def _ensure(model, key: str, value, **fields):
+    """The row whose natural key `key` is `value`; made with `fields` when there is none."""
+    row = db.session.scalar(select(model).where(getattr(model, key) == value))
+    if row is None:
+        row = model(**{key: value}, **fields)
+        db.session.add(row)
+    return row
+
+
 def _ensure_units() -> dict[str, Unit]:
     units: dict[str, Unit] = {}
     for code, name, kind, parent in UNITS:
-        unit = db.session.scalar(select(Unit).where(Unit.code == code))
-        if unit is None:
-            unit = Unit(
-                code=code, name=name, kind=kind, region_code=REGION, parent=units.get(parent)
-            )
-            db.session.add(unit)
-        units[code] = unit
+        fields = {"name": name, "kind": kind, "region_code": REGION, "parent": units.get(parent)}
+        units[code] = _ensure(Unit, "code", code, **fields)
     db.session.flush()
     return units
 
 
 def _ensure_sites(units: dict[str, Unit]) -> list[Site]:
+    radius = get_setting("geofence_radius_m")
     sites = []
     for name, address, lat, lon, unit_code in SITES:
-        site = db.session.scalar(select(Site).where(Site.name == name))
-        if site is None:
-            site = Site(
-                name=name,
-                address=address,
-                lat=lat,
-                lon=lon,
-                radius_m=get_setting("geofence_radius_m"),
-                unit=units[unit_code],
-                region_code=REGION,
-            )
-            db.session.add(site)
-        sites.append(site)
+        place = {"address": address, "lat": lat, "lon": lon, "unit": units[unit_code]}
+        sites.append(_ensure(Site, "name", name, radius_m=radius, region_code=REGION, **place))
     db.session.flush()
     return sites
 

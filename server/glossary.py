@@ -245,34 +245,9 @@ CALENDAR_SOURCES = {
 
 # ---- all of it ----
 
+# Every vocabulary above, under its name in lower case, in the order written here.
 GLOSSARY: dict[str, dict[str, str]] = {
-    "roles": ROLES,
-    "unit_kinds": UNIT_KINDS,
-    "plan_modes": PLAN_MODES,
-    "plan_kinds": PLAN_KINDS,
-    "plan_statuses": PLAN_STATUSES,
-    "draw_pools": DRAW_POOLS,
-    "records": RECORDS,
-    "severities": SEVERITIES,
-    "triage_statuses": TRIAGE_STATUSES,
-    "interviewee_kinds": INTERVIEWEE_KINDS,
-    "location_sources": LOCATION_SOURCES,
-    "content_statuses": CONTENT_STATUSES,
-    "photo_flags": PHOTO_FLAGS,
-    "photo_refusals": PHOTO_REFUSALS,
-    "mutation_ops": MUTATION_OPS,
-    "record_fields": RECORD_FIELDS,
-    "rectification_statuses": RECTIFICATION_STATUSES,
-    "colours": COLOURS,
-    "red_reasons": RED_REASONS,
-    "listed": LISTED,
-    "extension_statuses": EXTENSION_STATUSES,
-    "verification_methods": VERIFICATION_METHODS,
-    "verification_statuses": VERIFICATION_STATUSES,
-    "verification_opinions": VERIFICATION_OPINIONS,
-    "notification_kinds": NOTIFICATION_KINDS,
-    "audit_actions": AUDIT_ACTIONS,
-    "calendar_sources": CALENDAR_SOURCES,
+    name.lower(): labels for name, labels in list(globals().items()) if name.isupper()
 }
 
 # The vocabulary of each enum in server/models (by class name: the models import nothing

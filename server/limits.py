@@ -59,30 +59,20 @@ def _header_fields(environ: dict):
             yield len(name) + 2 + len(str(value).encode("latin-1", "replace"))
 
 
+def _over(status: int, code: str, message: str, limit: int) -> ApiError:
+    """A request over one of these limits; the message names the limit at {}."""
+    return ApiError(status, code, message.format(limit), {"limit": limit})
+
+
 def check_request_head() -> None:
     environ = request.environ
     if _request_line_length(environ) > MAX_REQUEST_LINE:
-        raise ApiError(
-            414,
-            "uri_too_long",
-            f"请求地址过长(最多 {MAX_REQUEST_LINE} 字节)",
-            {"limit": MAX_REQUEST_LINE},
-        )
+        raise _over(414, "uri_too_long", "请求地址过长(最多 {} 字节)", MAX_REQUEST_LINE)
     sizes = list(_header_fields(environ))
     if len(sizes) > MAX_HEADER_FIELDS:
-        raise ApiError(
-            431,
-            "too_many_headers",
-            f"请求头过多(最多 {MAX_HEADER_FIELDS} 个)",
-            {"limit": MAX_HEADER_FIELDS},
-        )
+        raise _over(431, "too_many_headers", "请求头过多(最多 {} 个)", MAX_HEADER_FIELDS)
     if sizes and max(sizes) > MAX_HEADER_FIELD:
-        raise ApiError(
-            431,
-            "header_too_large",
-            f"请求头过大(每个最多 {MAX_HEADER_FIELD} 字节)",
-            {"limit": MAX_HEADER_FIELD},
-        )
+        raise _over(431, "header_too_large", "请求头过大(每个最多 {} 字节)", MAX_HEADER_FIELD)
 
 
 def check_body() -> None:
@@ -95,12 +85,7 @@ def check_body() -> None:
         return
     body = request.get_data(cache=True) if request.is_json and request.content_length else b""
     if body and json_depth(body) > MAX_JSON_DEPTH:
-        raise ApiError(
-            400,
-            "json_too_deep",
-            f"JSON 嵌套层数过多(最多 {MAX_JSON_DEPTH} 层)",
-            {"limit": MAX_JSON_DEPTH},
-        )
+        raise _over(400, "json_too_deep", "JSON 嵌套层数过多(最多 {} 层)", MAX_JSON_DEPTH)
     found = any("\x00" in value for value in request.args.values())
     if not found and request.mimetype in _FORMS:
         found = any("\x00" in value for value in request.form.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Integer, Uuid
+from sqlalchemy import Column, Enum, ForeignKey, Integer, Table, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, registry
 
 from sync.models import metadata as sync_metadata
@@ -43,3 +43,19 @@ class Versioned:
     @declared_attr.directive
     def __mapper_args__(cls):
         return {"version_id_col": cls.__table__.c.version}
+
+
+def enum_type(cls) -> Enum:
+    """A StrEnum kept as its value in a VARCHAR(20), checked on write (no database enum)."""
+    return Enum(cls, native_enum=False, length=20, validate_strings=True)
+
+
+def link_table(name: str, owner: str, column: str, target: str, index: bool | None = True):
+    """A many-to-many table keyed by (<owner>_id, `column`), its rows removed with their
+    owner; `column` refers to `target`.id."""
+    return Table(
+        name,
+        Base.metadata,
+        Column(f"{owner}_id", ForeignKey(f"{owner}.id", ondelete="CASCADE"), primary_key=True),
+        Column(column, ForeignKey(f"{target}.id"), primary_key=True, index=index),
+    )

@@ -7,27 +7,13 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    CheckConstraint,
-    Enum,
-    ForeignKey,
-    Index,
-    String,
-    Text,
-    and_,
-)
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, and_
 from sqlalchemy.orm import Mapped, foreign, mapped_column, relationship
 
-from server.models.base import Base, Timestamps, UUIDKey, Versioned
+from server.models.base import Base, Timestamps, UUIDKey, Versioned, enum_type
 from server.models.plan import Plan
 from server.models.site import Site
 from server.models.user import User
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=20, validate_strings=True)
 
 
 class Severity(enum.StrEnum):
@@ -126,7 +112,7 @@ class Finding(FieldRecord, Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     category: Mapped[str] = mapped_column(String(40))
-    severity: Mapped[Severity] = mapped_column(_enum(Severity))
+    severity: Mapped[Severity] = mapped_column(enum_type(Severity))
     unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("unit.id"))
     lat: Mapped[float | None]
     lon: Mapped[float | None]
@@ -135,7 +121,7 @@ class Finding(FieldRecord, Base):
     # Set when a supervisor triages it: from then on its inspector may not change it.
     triaged_at: Mapped[datetime | None]
     triage_status: Mapped[TriageStatus] = mapped_column(
-        _enum(TriageStatus), default=TriageStatus.pending, server_default="pending", index=True
+        enum_type(TriageStatus), default=TriageStatus.pending, server_default="pending", index=True
     )
     triage_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     merged_into_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("finding.id"))
@@ -163,7 +149,7 @@ class Interview(FieldRecord, Base):
     __tablename__ = "interview"
 
     visit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("visit.id"), index=True)
-    interviewee_kind: Mapped[IntervieweeKind] = mapped_column(_enum(IntervieweeKind))
+    interviewee_kind: Mapped[IntervieweeKind] = mapped_column(enum_type(IntervieweeKind))
     summary: Mapped[str] = mapped_column(Text)
 
     visit: Mapped[Visit] = relationship()
@@ -176,7 +162,7 @@ class Photo(FieldTruth, FieldRecord, Base):
         Index("ix_photo_processing_queue", "content_status", "processing_queued_at"),
     )
 
-    parent_type: Mapped[PhotoParent] = mapped_column(_enum(PhotoParent))
+    parent_type: Mapped[PhotoParent] = mapped_column(enum_type(PhotoParent))
     parent_id: Mapped[uuid.UUID] = mapped_column(index=True)
     # Derived from the parent on creation; decides who may see the photo.
     plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plan.id"), index=True)
@@ -187,9 +173,9 @@ class Photo(FieldTruth, FieldRecord, Base):
     lat: Mapped[float | None]
     lon: Mapped[float | None]
     accuracy_m: Mapped[float | None]
-    location_source: Mapped[LocationSource] = mapped_column(_enum(LocationSource))
+    location_source: Mapped[LocationSource] = mapped_column(enum_type(LocationSource))
     content_status: Mapped[ContentStatus] = mapped_column(
-        _enum(ContentStatus), default=ContentStatus.pending
+        enum_type(ContentStatus), default=ContentStatus.pending
     )
     content_error: Mapped[str | None] = mapped_column(String(300))
     storage_path: Mapped[str | None] = mapped_column(String(300))  # relative to storage root

@@ -11,17 +11,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Column,
-    Enum,
     ForeignKey,
     String,
-    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models.base import Base, Timestamps, UUIDKey, Versioned
+from server.models.base import Base, Timestamps, UUIDKey, Versioned, enum_type, link_table
 from server.models.rectification import Rectification
 from server.models.site import Site
 from server.models.unit import Unit
@@ -54,39 +51,15 @@ class PlanStatus(enum.StrEnum):
     findings_issued = "findings_issued"
 
 
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=20, validate_strings=True)
+plan_member = link_table("plan_member", "plan", "user_id", "user_account")
 
-
-plan_member = Table(
-    "plan_member",
-    Base.metadata,
-    Column("plan_id", ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True),
-    Column("user_id", ForeignKey("user_account.id"), primary_key=True, index=True),
-)
-
-plan_site = Table(
-    "plan_site",
-    Base.metadata,
-    Column("plan_id", ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True),
-    Column("site_id", ForeignKey("site.id"), primary_key=True, index=True),
-)
+plan_site = link_table("plan_site", "plan", "site_id", "site")
 
 # Target units: named directly, or the units responsible for the target sites.
-plan_unit = Table(
-    "plan_unit",
-    Base.metadata,
-    Column("plan_id", ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True),
-    Column("unit_id", ForeignKey("unit.id"), primary_key=True, index=True),
-)
+plan_unit = link_table("plan_unit", "plan", "unit_id", "unit")
 
 # The rectification items a follow-up (回头看) plan re-checks.
-plan_rectification = Table(
-    "plan_rectification",
-    Base.metadata,
-    Column("plan_id", ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True),
-    Column("rectification_id", ForeignKey("rectification.id"), primary_key=True, index=True),
-)
+plan_rectification = link_table("plan_rectification", "plan", "rectification_id", "rectification")
 
 
 class Plan(UUIDKey, Timestamps, Versioned, Base):
@@ -103,11 +76,11 @@ class Plan(UUIDKey, Timestamps, Versioned, Base):
     matter_category_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("category.id"), index=True
     )
-    mode: Mapped[PlanMode] = mapped_column(_enum(PlanMode))
-    kind: Mapped[PlanKind] = mapped_column(_enum(PlanKind))
+    mode: Mapped[PlanMode] = mapped_column(enum_type(PlanMode))
+    kind: Mapped[PlanKind] = mapped_column(enum_type(PlanKind))
     window_start: Mapped[date]  # inclusive, Asia/Shanghai calendar dates
     window_end: Mapped[date]
-    status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus), default=PlanStatus.draft)
+    status: Mapped[PlanStatus] = mapped_column(enum_type(PlanStatus), default=PlanStatus.draft)
     # The supervising office: its supervisors may see the plan while it is secret.
     office_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("unit.id"), index=True)
     created_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
@@ -153,7 +126,7 @@ class Draw(UUIDKey, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     algorithm: Mapped[str] = mapped_column(String(40))
     seed: Mapped[str] = mapped_column(String(128))
-    pool: Mapped[DrawPool] = mapped_column(_enum(DrawPool))
+    pool: Mapped[DrawPool] = mapped_column(enum_type(DrawPool))
     # Candidates after exclusions, the exclusions with their reasons, N and M.
     inputs: Mapped[dict] = mapped_column(JSON)
     result: Mapped[dict] = mapped_column(JSON)  # {"target_ids": [...], "inspector_ids": [...]}

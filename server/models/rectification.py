@@ -11,28 +11,21 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
-    Column,
-    Enum,
     ForeignKey,
     Index,
     String,
-    Table,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models.base import Base, Timestamps, UUIDKey, Versioned
+from server.models.base import Base, Timestamps, UUIDKey, Versioned, enum_type, link_table
 from server.models.site import Site
 from server.models.unit import Unit
 from server.models.user import User
 
 if TYPE_CHECKING:
     from server.models.field import Finding
-
-
-def _enum(cls, length=20):
-    return Enum(cls, native_enum=False, length=length, validate_strings=True)
 
 
 class RectificationStatus(enum.StrEnum):
@@ -52,26 +45,12 @@ OPEN_FOR_RECHECK = (
     RectificationStatus.closure_requested,
 )
 
-rectification_finding = Table(
-    "rectification_finding",
-    Base.metadata,
-    Column(
-        "rectification_id",
-        ForeignKey("rectification.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("finding_id", ForeignKey("finding.id"), primary_key=True, index=True),
+rectification_finding = link_table(
+    "rectification_finding", "rectification", "finding_id", "finding"
 )
 
-rectification_supporting_unit = Table(
-    "rectification_supporting_unit",
-    Base.metadata,
-    Column(
-        "rectification_id",
-        ForeignKey("rectification.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("unit_id", ForeignKey("unit.id"), primary_key=True),
+rectification_supporting_unit = link_table(
+    "rectification_supporting_unit", "rectification", "unit_id", "unit", index=None
 )
 
 
@@ -99,7 +78,7 @@ class Rectification(UUIDKey, Timestamps, Versioned, Base):
     responsible_person: Mapped[str] = mapped_column(String(60), default="")  # 责任人
     listed: Mapped[bool] = mapped_column(Boolean, default=False)  # 挂牌督办
     status: Mapped[RectificationStatus] = mapped_column(
-        _enum(RectificationStatus), default=RectificationStatus.draft, index=True
+        enum_type(RectificationStatus), default=RectificationStatus.draft, index=True
     )
     # Either a date, or N working days counted from the day it is issued.
     deadline: Mapped[date | None] = mapped_column(index=True)

@@ -7,17 +7,13 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Enum, ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models.base import Base, Timestamps, UUIDKey, Versioned
+from server.models.base import Base, Timestamps, UUIDKey, Versioned, enum_type
 from server.models.rectification import Rectification
 from server.models.unit import Unit
 from server.models.user import User
-
-
-def _enum(cls):
-    return Enum(cls, native_enum=False, length=20, validate_strings=True)
 
 
 class ProgressReport(UUIDKey, Timestamps, Base):
@@ -48,7 +44,7 @@ class ExtensionRequest(UUIDKey, Timestamps, Base):
     previous_deadline: Mapped[date | None]
     requested_deadline: Mapped[date]
     status: Mapped[ExtensionStatus] = mapped_column(
-        _enum(ExtensionStatus), default=ExtensionStatus.pending
+        enum_type(ExtensionStatus), default=ExtensionStatus.pending
     )
     decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime | None]
@@ -77,8 +73,8 @@ class Verification(UUIDKey, Timestamps, Versioned, Base):
     __tablename__ = "verification"
 
     rectification_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rectification.id"), index=True)
-    method: Mapped[VerificationMethod] = mapped_column(_enum(VerificationMethod))
-    status: Mapped[VerificationStatus] = mapped_column(_enum(VerificationStatus))
+    method: Mapped[VerificationMethod] = mapped_column(enum_type(VerificationMethod))
+    status: Mapped[VerificationStatus] = mapped_column(enum_type(VerificationStatus))
     assigned_by_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("user_account.id"))
     inspector_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("user_account.id"), index=True

@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 import uuid
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from server.models.base import Base, Timestamps, UUIDKey, Versioned
+from server.models.base import Base, Timestamps, UUIDKey, Versioned, enum_type
 
 
 class UnitKind(enum.StrEnum):
@@ -28,9 +28,7 @@ class Unit(UUIDKey, Timestamps, Versioned, Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("unit.id"), index=True)
-    kind: Mapped[UnitKind] = mapped_column(
-        Enum(UnitKind, native_enum=False, length=20, validate_strings=True)
-    )
+    kind: Mapped[UnitKind] = mapped_column(enum_type(UnitKind))
     active: Mapped[bool] = mapped_column(default=True)
 
     parent: Mapped[Unit | None] = relationship(remote_side="Unit.id")

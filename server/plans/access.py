@@ -32,46 +32,49 @@ NOT_FOUND = "督查计划不存在"
 LIVE = (PlanStatus.approved, PlanStatus.active)
 
 
-def can_see(user: User, plan: Plan) -> bool:
-    if user.role == Role.admin:
-        return True
-    if user.role == Role.supervisor and plan.office_unit_id == user.unit_id:
-        return True
-    if plan.status == PlanStatus.draft:
-        return False
-    return plan.leader_id == user.id or any(m.id == user.id for m in plan.team)
-
-
 def can_manage(user: User, plan: Plan) -> bool:
     return user.role == Role.supervisor and plan.office_unit_id == user.unit_id
 
 
-def visible_clause(user: User):
-    if user.role == Role.admin:
-        return Plan.id.is_not(None)
-    on_team = exists().where(plan_member.c.plan_id == Plan.id, plan_member.c.user_id == user.id)
-    clause = (Plan.status != PlanStatus.draft) & or_(on_team, Plan.leader_id == user.id)
-    if user.role == Role.supervisor:
-        clause = or_(clause, Plan.office_unit_id == user.unit_id)
-    return clause
+def _on_team(user: User, plan: Plan) -> bool:
+    return any(member.id == user.id for member in plan.team)
+
+
+def can_see(user: User, plan: Plan) -> bool:
+    if user.role == Role.admin or can_manage(user, plan):
+        return True
+    if plan.status == PlanStatus.draft:
+        return False
+    return plan.leader_id == user.id or _on_team(user, plan)
 
 
 def reaches_device(user: User, plan: Plan) -> bool:
+    if user.role == Role.admin or can_manage(user, plan):
+        return True
+    return plan.status in LIVE and _on_team(user, plan)
+
+
+def _clause(user: User, clause):
+    """The SQL forms: every plan for an admin; `clause` or the office's for a supervisor;
+    `clause` for anyone else."""
     if user.role == Role.admin:
-        return True
-    if user.role == Role.supervisor and plan.office_unit_id == user.unit_id:
-        return True
-    return plan.status in LIVE and any(member.id == user.id for member in plan.team)
+        return Plan.id.is_not(None)
+    if user.role == Role.supervisor:
+        return or_(clause, Plan.office_unit_id == user.unit_id)
+    return clause
+
+
+def _team_clause(user: User):
+    return exists().where(plan_member.c.plan_id == Plan.id, plan_member.c.user_id == user.id)
+
+
+def visible_clause(user: User):
+    team_or_leader = or_(_team_clause(user), Plan.leader_id == user.id)
+    return _clause(user, (Plan.status != PlanStatus.draft) & team_or_leader)
 
 
 def device_clause(user: User):
-    if user.role == Role.admin:
-        return Plan.id.is_not(None)
-    on_team = exists().where(plan_member.c.plan_id == Plan.id, plan_member.c.user_id == user.id)
-    clause = Plan.status.in_(LIVE) & on_team
-    if user.role == Role.supervisor:
-        clause = or_(clause, Plan.office_unit_id == user.unit_id)
-    return clause
+    return _clause(user, Plan.status.in_(LIVE) & _team_clause(user))
 
 
 def device_audience(plan: Plan) -> frozenset[str]:

@@ -81,16 +81,18 @@ def _recently_inspected(plan: Plan, pool: DrawPool) -> dict[str, str]:
 def _draw_inputs(plan: Plan, data: dict) -> dict:
     pool = DrawPool(data["pool"])
     if pool == DrawPool.site:
-        rows = _candidates(Site, data.get("target_ids"), [Site.active], "target_ids", "点位")
-        targets = [
-            {"id": str(s.id), "unit_id": str(s.unit_id), "region_code": s.region_code} for s in rows
-        ]
+        model, conditions, label = Site, [Site.active], "点位"
     else:
-        conditions = [Unit.active, Unit.kind.in_(TARGET_UNIT_KINDS)]
-        rows = _candidates(Unit, data.get("target_ids"), conditions, "target_ids", "单位")
-        targets = [
-            {"id": str(u.id), "unit_id": str(u.id), "region_code": u.region_code} for u in rows
-        ]
+        model, conditions, label = Unit, [Unit.active, Unit.kind.in_(TARGET_UNIT_KINDS)], "单位"
+    rows = _candidates(model, data.get("target_ids"), conditions, "target_ids", label)
+    targets = [
+        {
+            "id": str(t.id),
+            "unit_id": str(t.unit_id if model is Site else t.id),
+            "region_code": t.region_code,
+        }
+        for t in rows
+    ]
     users = _candidates(
         User,
         data.get("inspector_ids"),

@@ -70,14 +70,7 @@ def assign_field_verification(item: Rectification, data: dict, actor: User) -> V
     )
     db.session.add(verification)
     db.session.flush()
-    record_event(
-        "verification.assigned",
-        "rectification",
-        item.id,
-        actor.id,
-        verification_id=str(verification.id),
-        inspector_id=str(inspector.id),
-    )
+    _audit("assigned", verification, actor, inspector_id=str(inspector.id))
     # The inspector can now see the item: it reaches their device with the visit. Only
     # who sees it changed: the unit and its leader must not hear that anything moved.
     note_changed("rectification", item, before, sight_only=True)
@@ -91,13 +84,7 @@ def cancel_verification(item: Rectification, verification: Verification, actor: 
     before = audience_of("rectification", item)
     verification.status = V.cancelled
     db.session.flush()
-    record_event(
-        "verification.cancelled",
-        "rectification",
-        item.id,
-        actor.id,
-        verification_id=str(verification.id),
-    )
+    _audit("cancelled", verification, actor)
     note_changed("rectification", item, before, sight_only=True)
 
 
@@ -138,12 +125,10 @@ def decide(item: Rectification, verification: Verification, data: dict, actor: U
     verification.decided_by_id, verification.decided_at = actor.id, utcnow()
     verification.decision_reason = reason
     db.session.flush()
-    record_event(
-        "verification.decided",
-        "rectification",
-        item.id,
-        actor.id,
-        verification_id=str(verification.id),
+    _audit(
+        "decided",
+        verification,
+        actor,
         method=str(verification.method),
         passed=passed,
         reason=reason,
@@ -174,15 +159,25 @@ def report_field_visit(verification: Verification, values: dict, inspector: User
         verification.status = V.reported
         verification.reported_at = verification.reported_at or utcnow()
     if changed:  # the office decides on this report: who wrote what, and when
-        record_event(
-            "verification.reported",
-            "rectification",
-            verification.rectification_id,
-            inspector.id,
-            verification_id=str(verification.id),
+        _audit(
+            "reported",
+            verification,
+            inspector,
             fields=sorted(changed),
             opinion=verification.opinion,
         )
+
+
+def _audit(action: str, verification: Verification, actor: User, **details) -> None:
+    """A step of a verification, in its item's history (办理记录)."""
+    record_event(
+        f"verification.{action}",
+        "rectification",
+        verification.rectification_id,
+        actor.id,
+        verification_id=str(verification.id),
+        **details,
+    )
 
 
 def _own(item: Rectification, verification: Verification) -> None:

@@ -43,6 +43,13 @@ def import_year(data: dict, actor: User | None) -> dict:
     return year_summary(year)
 
 
+def imported_message(summary: dict) -> str:
+    return (
+        f"{summary['year']} 年日历已导入:放假 {summary['holidays']} 天,"
+        f"调休上班 {summary['workdays']} 天"
+    )
+
+
 def year_summary(year: int) -> dict:
     source = known_source(year)
     if source == "imported":

@@ -132,8 +132,5 @@ def calendar_import():
     if errors:
         return _page(values, errors, 422)
     summary = operations.import_year(data, g.user)
-    flash(
-        f"{summary['year']} 年日历已导入:放假 {summary['holidays']} 天,"
-        f"调休上班 {summary['workdays']} 天"
-    )
+    flash(operations.imported_message(summary))
     return redirect(url_for("calendar_pages.calendar_years"), 303)

@@ -70,24 +70,16 @@ def exif_of(im: Image.Image, fmt: str) -> ExifInfo:
         except Exception:
             return {}
 
-    def tag(mapping: dict, key: int):
-        try:
-            return mapping.get(key)
-        except Exception:
-            return None
-
-    ifd0 = {}
-    for key in (0x010F, 0x0110, 0x0112):
-        ifd0[key] = _safely(exif.get, key)
+    ifd0 = {key: _safely(exif.get, key) for key in (0x010F, 0x0110, 0x0112)}
     exif_ifd = ifd(0x8769)
     gps = ifd(0x8825)
 
-    lat = _safely(_gps_coordinate, tag(gps, 2), tag(gps, 1), "NS", 90)
-    lon = _safely(_gps_coordinate, tag(gps, 4), tag(gps, 3), "EW", 180)
+    lat = _safely(_gps_coordinate, gps.get(2), gps.get(1), "NS", 90)
+    lon = _safely(_gps_coordinate, gps.get(4), gps.get(3), "EW", 180)
     if lat is None or lon is None or (lat == 0 and lon == 0):
         lat = lon = None
-    altitude = _safely(_gps_altitude, tag(gps, 6), tag(gps, 5))
-    taken_at = _safely(_exif_datetime, tag(exif_ifd, 0x9003), tag(exif_ifd, 0x9011))
+    altitude = _safely(_gps_altitude, gps.get(6), gps.get(5))
+    taken_at = _safely(_exif_datetime, exif_ifd.get(0x9003), exif_ifd.get(0x9011))
 
     xmp = _safely(_xmp_text, im.info)
     if xmp and taken_at is None:
