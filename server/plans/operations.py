@@ -275,13 +275,8 @@ def merge_into_plan(plan_id: uuid.UUID, data: dict, actor: User) -> Plan:
     plan = get_managed_plan(actor, plan_id)
     _check_editable(plan)
     before, audiences = plan_state(plan), Audiences(plan)
-    add_to_plan(
-        plan,
-        team_ids=data.get("team_ids", []),
-        site_ids=data.get("site_ids", []),
-        unit_ids=data.get("unit_ids", []),
-        rectification_ids=data.get("rectification_ids", []),
-    )
+    lists = ("team_ids", "site_ids", "unit_ids", "rectification_ids")
+    add_to_plan(plan, **{name: data.get(name, []) for name in lists})
     changes = changes_between(before, plan_state(plan))
     # Merging is the remedy for a repeated matter, not a new filing of one.
     rules.check_plan(plan, local_today(), changed=set(changes) - {"unit_ids"})

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 import uuid
 
+from werkzeug.datastructures import MultiDict
+
 from server.console.kit import keep
 from server.errors import ApiError, not_found
 from server.extensions import db
@@ -109,18 +111,13 @@ def new_values(findings: list[Finding]) -> dict:
     lines = [f"{f.title}:{f.description}" if f.description else f.title for f in findings]
     site = next((f.site for f in findings if f.site_id), None)
     unit_id = next((f.unit_id for f in findings if f.unit_id), None) or (site and site.unit_id)
-    values = {k: "" for k in (*TEXTS, "unit_id", *OPTIONAL_REFS, *NUMBERS, "deadline")}
-    values.update(
-        problem="\n".join(lines),
-        unit_id=str(unit_id) if unit_id else "",
-        site_id=str(site.id) if site else "",
-        deadline_kind="date",
-        supporting_unit_ids=set(),
-        listed=False,
-        finding_ids=[str(f.id) for f in findings],
-        version="",
-    )
-    return values
+    return {
+        **form_values(MultiDict()),  # an empty form
+        "problem": "\n".join(lines),
+        "unit_id": str(unit_id) if unit_id else "",
+        "site_id": str(site.id) if site else "",
+        "finding_ids": [str(f.id) for f in findings],
+    }
 
 
 def verification_of(item: Rectification, verification_id) -> Verification:

@@ -128,11 +128,10 @@ def _apply(item: Rectification, data: dict) -> None:
         item.supporting_units = units
     if "lead_official_id" in data:
         item.lead_official_id = getattr(_lead_official(data["lead_official_id"]), "id", None)
-    for name in ("problem", "measures", "requirements", "responsible_person", "listed"):
+    plain = ("problem", "measures", "requirements", "responsible_person", "listed")
+    for name in (*plain, "report_every_days"):
         if name in data:
             setattr(item, name, data[name])
-    if "report_every_days" in data:
-        item.report_every_days = data["report_every_days"]
     if "deadline" in data or "deadline_working_days" in data:
         item.deadline = data.get("deadline")
         item.deadline_working_days = data.get("deadline_working_days")

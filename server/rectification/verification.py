@@ -13,6 +13,7 @@ from server.audit import record_event
 from server.errors import ApiError, conflict, field_error
 from server.extensions import db
 from server.models import (
+    OPEN_FOR_RECHECK,
     Rectification,
     RectificationStatus,
     Role,
@@ -27,12 +28,7 @@ from server.rectification.workflow import close_item, return_item
 from server.sync_api.registry import audience_of, note_changed
 
 V = VerificationStatus
-OPEN_ITEM = (
-    RectificationStatus.issued,
-    RectificationStatus.acknowledged,
-    RectificationStatus.in_progress,
-    RectificationStatus.closure_requested,
-)
+OPEN_ITEM = OPEN_FOR_RECHECK  # issued and not closed
 
 
 def verifications_of(item: Rectification) -> list[Verification]:
