@@ -177,7 +177,7 @@ def _retry_or_fail(photo_id: uuid.UUID, reason: str) -> None:
 def _fail(photo: Photo, reason: str) -> None:
     photo.content_status = ContentStatus.failed
     photo.processing_claimed_by = None
-    photo.content_error = f"照片处理失败,已尝试 {photo.processing_attempts} 次:{reason}"[:300]
+    photo.content_error = f"已尝试 {photo.processing_attempts} 次:{reason}"[:300]
     photo.processed_at = utcnow()
     record_event("photo.failed", "photo", photo.id, reason=reason[:200])
 

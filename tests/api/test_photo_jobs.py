@@ -84,7 +84,7 @@ def test_passing_failures_are_retried_with_backoff_then_failed(
     assert failing.calls == 3
     failed = record(photo)
     assert failed.content_status == ContentStatus.failed
-    assert failed.content_error.startswith("照片处理失败,已尝试 3 次:图片处理进程异常退出")
+    assert failed.content_error.startswith("已尝试 3 次:图片处理进程异常退出")
     # Out of attempts: another message does not try again.
     operations.process_photo_content(failed.id)
     assert failing.calls == 3

@@ -73,7 +73,7 @@ def failed_on_server(decoders) -> str:
         lambda: db.session.execute(select(Photo.content_status, Photo.content_error)).one()
     )
     assert status.value == "failed" and decoders.calls == 1
-    assert reason.startswith("照片处理失败,已尝试 1 次:读写照片文件出错")
+    assert reason.startswith("已尝试 1 次:读写照片文件出错")
     return reason
 
 
