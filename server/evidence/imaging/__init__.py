@@ -63,45 +63,22 @@ the copies, written side by side). The names below are the package's interface.
 
 from server.evidence.imaging.captions import (
     EVIDENCE_MIN_WIDTH,
-    SHANGHAI,
     Caption,
     caption_lines,
     render_evidence,
 )
 from server.evidence.imaging.decoding import (
-    BOMB_PIXELS_PER_BYTE,
-    DEFAULT_MAX_PIXELS,
-    FORMATS,
-    MESSAGES,
     ImageRefused,
     format_of,
     near_memory_limit,
     sniff_format,
 )
-from server.evidence.imaging.derivatives import (
-    DISPLAY_QUALITY,
-    NAMES,
-    THUMBNAIL_MAX,
-    THUMBNAIL_QUALITY,
-    Processed,
-    process_photo,
-)
+from server.evidence.imaging.derivatives import Processed, process_photo
 from server.evidence.imaging.metadata import ExifInfo, read_exif
-from server.evidence.imaging.pixels import DISPLAY_DRAFT_MIN, DISPLAY_MAX, _draft_size
+from server.evidence.imaging.pixels import _draft_size
 
 __all__ = [
-    "BOMB_PIXELS_PER_BYTE",
-    "DEFAULT_MAX_PIXELS",
-    "DISPLAY_DRAFT_MIN",
-    "DISPLAY_MAX",
-    "DISPLAY_QUALITY",
     "EVIDENCE_MIN_WIDTH",
-    "FORMATS",
-    "MESSAGES",
-    "NAMES",
-    "SHANGHAI",
-    "THUMBNAIL_MAX",
-    "THUMBNAIL_QUALITY",
     "Caption",
     "ExifInfo",
     "ImageRefused",

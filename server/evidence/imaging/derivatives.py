@@ -20,12 +20,7 @@ from server.evidence.imaging.pixels import decode, fit
 THUMBNAIL_MAX = 400
 THUMBNAIL_QUALITY = 80
 DISPLAY_QUALITY = 85
-NAMES = {
-    "thumbnail": "thumbnail.jpg",
-    "display": "display.jpg",
-    "evidence": "evidence.jpg",
-    "public": "public.jpg",
-}
+NAMES = {copy: f"{copy}.jpg" for copy in ("thumbnail", "display", "evidence", "public")}
 
 
 @dataclass(frozen=True)
@@ -82,12 +77,7 @@ def process_photo(
             rotate = None if fmt == "HEIF" else exif.orientation
             decoded = decode(im, fmt, max_pixels)
     transpose = _TRANSPOSE.get(rotate or 1)
-    if transpose in (
-        Image.Transpose.TRANSPOSE,
-        Image.Transpose.TRANSVERSE,
-        Image.Transpose.ROTATE_90,
-        Image.Transpose.ROTATE_270,
-    ):
+    if rotate in (5, 6, 7, 8):  # the orientations that turn the image a quarter
         width, height = height, width
     out_dir.mkdir(parents=True, exist_ok=True)
     decoded.info = {}  # no EXIF, XMP, ICC profile or comment carried over
