@@ -46,10 +46,15 @@ def create_user(data: dict, actor: User | None) -> User:
     return user
 
 
-def update_user(user_id: uuid.UUID, changes: dict, actor: User) -> User:
+def _user(user_id: uuid.UUID) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise not_found("用户不存在")
+    return user
+
+
+def update_user(user_id: uuid.UUID, changes: dict, actor: User) -> User:
+    user = _user(user_id)
     if user.id == actor.id and (
         changes.get("active") is False or changes.get("role", Role.admin) != Role.admin
     ):
@@ -77,9 +82,7 @@ def update_user(user_id: uuid.UUID, changes: dict, actor: User) -> User:
 def unlock_login(user_id: uuid.UUID, actor: User) -> dict:
     """Lift the failed-login limits on an account (audited); the failures themselves stay
     in the audit trail."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise not_found("用户不存在")
+    user = _user(user_id)
     cleared = clear_login_failures(user.username)
     record_event(
         "user.unlock_login",

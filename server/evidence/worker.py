@@ -49,6 +49,7 @@ from datetime import datetime
 from pathlib import Path
 
 from server.evidence.imaging import Caption, ExifInfo, ImageRefused, Processed
+from server.evidence.imaging.captions import check_caption
 
 log = logging.getLogger(__name__)
 
@@ -143,8 +144,7 @@ class Decoder:
     def process(
         self, original: Path, out_dir: Path, caption: Caption, max_pixels: int, timeout_s: float
     ) -> Processed:
-        if caption.captured_at.utcoffset() is None:
-            raise ValueError("Caption.captured_at must be timezone-aware")
+        check_caption(caption)
         original, out_dir = Path(original).resolve(), Path(out_dir).resolve()
         request = {
             "original": str(original),

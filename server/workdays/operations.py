@@ -52,6 +52,7 @@ def imported_message(summary: dict) -> str:
 
 def year_summary(year: int) -> dict:
     source = known_source(year)
+    summary = {"year": year, "source": source, "holidays": 0, "workdays": 0, "note": ""}
     if source == "imported":
         counts = dict(
             db.session.execute(
@@ -62,26 +63,22 @@ def year_summary(year: int) -> dict:
         )
         entry = db.session.get(CalendarYear, year)
         by = db.session.get(User, entry.imported_by_id) if entry.imported_by_id else None
-        return {
-            "year": year,
-            "source": source,
-            "holidays": counts.get(False, 0),
-            "workdays": counts.get(True, 0),
-            "note": entry.note,
-            "imported_at": entry.imported_at,
-            "imported_by": by.display_name if by else None,  # None: the command line
-        }
-    if source == "package":
-        holidays = sum(1 for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5)
-        workdays = sum(1 for d in chinese_calendar.workdays if d.year == year)
-        return {
-            "year": year,
-            "source": source,
-            "holidays": holidays,
-            "workdays": workdays,
-            "note": "chinese-calendar",
-        }
-    return {"year": year, "source": source, "holidays": 0, "workdays": 0, "note": ""}
+        summary.update(
+            holidays=counts.get(False, 0),
+            workdays=counts.get(True, 0),
+            note=entry.note,
+            imported_at=entry.imported_at,
+            imported_by=by.display_name if by else None,  # None: the command line
+        )
+    elif source == "package":
+        summary.update(
+            holidays=sum(
+                1 for d in chinese_calendar.holidays if d.year == year and d.weekday() < 5
+            ),
+            workdays=sum(1 for d in chinese_calendar.workdays if d.year == year),
+            note="chinese-calendar",
+        )
+    return summary
 
 
 def calendar_years(today: date) -> list[dict]:
