@@ -23,13 +23,8 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
-START_TEMPLATES = {
-    Role.supervisor: "start_supervisor.html",
-    Role.responder: "start_responder.html",
-    Role.leader: "start_leader.html",
-    Role.admin: "start_admin.html",
-    Role.inspector: "start_inspector.html",
-}
+# Each role's start page: templates/start_<role>.html.
+START_TEMPLATES = {role: f"start_{role.value}.html" for role in Role}
 
 
 @bp.app_template_filter("china_time")
