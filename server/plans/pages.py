@@ -19,7 +19,7 @@ from server.errors import ApiError
 from server.models import PlanStatus, Role
 from server.plans import draws as plan_draws
 from server.plans import operations, queries, rules
-from server.plans.access import audit_plan_read, can_manage, get_visible_plan
+from server.plans.access import audit_plan_read, can_manage, get_managed_plan, get_visible_plan
 from server.plans.draw import ALGORITHM
 from server.plans.forms import (
     LISTS,
@@ -195,6 +195,7 @@ def plan_edit(plan_id: uuid.UUID):
 @bp.route("/plans/<uuid:plan_id>/merge", methods=["POST"])
 @console_login_required(Role.supervisor)
 def plan_merge(plan_id: uuid.UUID):
+    get_managed_plan(g.user, plan_id)  # a foreign plan is a 404 whatever the form holds
     raw = {k: request.form.getlist(k) for k in LISTS}
     if request.form.get("note", "").strip():
         raw["note"] = request.form["note"].strip()

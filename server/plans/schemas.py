@@ -51,12 +51,20 @@ class PlanUpdateSchema(PlanFieldsSchema, UpdateSchema):
     version = fields.Integer(required=True, metadata={"description": "The version you edited"})
 
 
+MERGED = ("team_ids", "site_ids", "unit_ids", "rectification_ids")
+
+
 class PlanMergeSchema(BaseSchema):
     team_ids = _ids()
     site_ids = _ids()
     unit_ids = _ids()
     rectification_ids = _ids()
     note = fields.String(validate=validate.Length(max=2000))
+
+    @validates_schema
+    def something_to_merge(self, data, **kwargs):
+        if not any(data.get(name) for name in MERGED):
+            raise ValidationError("请至少选择一名人员或一个点位、单位、整改事项")
 
 
 class StatusChangeSchema(BaseSchema):

@@ -37,7 +37,15 @@ from __future__ import annotations
 import pytest
 
 from server.extensions import db
-from tests.api.access_matrix import ANY, Route, api_routes, check_role, console_routes, r
+from tests.api.access_matrix import (
+    ANY,
+    UNKNOWN_ID,
+    Route,
+    api_routes,
+    check_role,
+    console_routes,
+    r,
+)
 from tests.api.access_matrix_world import ROLES
 
 A, S, L, R, INS = "admin", "supervisor", "leader", "responder", "inspector"
@@ -84,7 +92,7 @@ API: dict[tuple[str, str], Route] = {
     ("GET", "/api/plans/figures"): r({A, S}, 200, office_id="query:office"),
     ("GET", "/api/plans/{plan_id}"): r(ANY, 200),
     ("PATCH", "/api/plans/{plan_id}"): r({S}, body=PLAN_EDIT),
-    ("POST", "/api/plans/{plan_id}/merge"): r({S}, body={"note": "并入"}),
+    ("POST", "/api/plans/{plan_id}/merge"): r({S}, body={"site_ids": [UNKNOWN_ID]}),
     ("POST", "/api/plans/{plan_id}/status"): r({S}, body={"status": "approved", "version": 1}),
     ("POST", "/api/plans/{plan_id}/draws"): r({S}, body={"pool": "site", "targets": 1}),
     ("GET", "/api/plans/{plan_id}/draws/{draw_id}/check"): r(ANY, 200),
@@ -238,6 +246,7 @@ VALIDATES_FIRST: set[tuple[str, str]] = {
     ("PATCH", "/api/users/{user_id}"),
     ("PATCH", "/api/plans/{plan_id}"),
     ("POST", "/api/plans/{plan_id}/status"),
+    ("POST", "/api/plans/{plan_id}/merge"),
     ("POST", "/api/plans/{plan_id}/draws"),
     ("POST", "/api/findings/{finding_id}/reject"),
     ("POST", "/api/findings/{finding_id}/merge"),

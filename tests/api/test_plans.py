@@ -271,6 +271,15 @@ def test_merge_adds_targets_to_the_existing_plan(client, pw):
     )
 
 
+def test_a_merge_with_nothing_to_merge_is_refused(client, pw):
+    earlier = existing_plan(client, pw, 1)
+    for body in ({}, {"site_ids": [], "team_ids": []}, {"note": "只有说明"}):
+        response = client.post(f"/api/plans/{earlier['id']}/merge", json=body, headers=pw.headers)
+        assert response.status_code == 422, body
+        assert "请至少选择" in str(response.get_json()["error"])
+    assert events("plan.merged") == []
+
+
 # ---- editing and status ----
 
 
@@ -337,7 +346,7 @@ def test_another_office_gets_404_on_every_write(client, pw, auth):
     for path, method, body in [
         ("", "patch", {"version": 1, "title": "偷看"}),
         ("/status", "post", {"status": "approved", "version": 1}),
-        ("/merge", "post", {}),
+        ("/merge", "post", {"site_ids": [str(pw.sites[0].id)]}),
         ("/draws", "post", {"pool": "site", "targets": 1}),
     ]:
         foreign = getattr(client, method)(url + path, json=body, headers=headers)
