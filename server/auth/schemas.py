@@ -1,6 +1,6 @@
 from marshmallow import fields, validate
 
-from server.schemas import BaseSchema
+from server.schemas import BaseSchema, RefSchema
 
 
 class LoginSchema(BaseSchema):
@@ -10,9 +10,7 @@ class LoginSchema(BaseSchema):
     )
 
 
-class UnitRefSchema(BaseSchema):
-    id = fields.UUID()
-    name = fields.String()
+class UnitRefSchema(RefSchema):
     code = fields.String()
     region_code = fields.String()
 

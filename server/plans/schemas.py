@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from server.models import DrawPool, PlanKind, PlanMode, PlanStatus
-from server.schemas import BaseSchema, UpdateSchema
+from server.schemas import BaseSchema, RefSchema, UpdateSchema
 
 MAX_IDS = 500  # per list in one request: a plan is not a bulk import
 ID_LIST = {"validate": validate.Length(max=MAX_IDS)}
@@ -110,11 +110,6 @@ class FiguresArgsSchema(BaseSchema):
 
 
 # ---- responses ----
-
-
-class OfficeRefSchema(BaseSchema):
-    id = fields.UUID()
-    name = fields.String()
 
 
 class MemberSchema(BaseSchema):
@@ -233,7 +228,7 @@ class ShareSchema(BaseSchema):
 
 class FiguresSchema(BaseSchema):
     year = fields.Integer()
-    office = fields.Nested(OfficeRefSchema)
+    office = fields.Nested(RefSchema)
     plans = fields.Integer()
     unannounced = fields.Nested(ShareSchema)
     routine_special = fields.Nested(ShareSchema)
