@@ -23,7 +23,7 @@ from server.models import (
     User,
     Verification,
 )
-from server.plans.queries import active_sites, inspectors, leaders, rows  # noqa: F401 (pages)
+from server.plans.queries import active_sites, leaders, rows
 from server.rectification.operations import AFTER_ISSUE, CONTENT, DEADLINE
 from server.timeutil import local_today
 from server.workdays.calendar import MAX_DAYS, add_working_days

@@ -22,6 +22,7 @@ from server.console.session import console_login_required
 from server.errors import ApiError
 from server.models import Rectification, Role, User
 from server.plans.access import load_plan
+from server.plans.queries import target_units
 from server.rectification import queries, reminders, views
 from server.rectification.colour import COLOURS, RED, ColourRules
 from server.rectification.colour import red_reasons as reasons_of
@@ -251,7 +252,7 @@ def _summons_page(values: dict, errors=None, message=None, status=200):
     recorders = queries.names_by_id(User.id, User.display_name, {s.recorded_by_id for s in records})
     units, items = [], []
     if user.role == Role.supervisor:
-        units = queries.target_units()
+        units = target_units()
         unit_id = _uuid(values.get("unit_id", ""))
         items = queries.open_items_for_summons(user, unit_id, SUMMONS_ITEMS_MAX)
     return page(

@@ -25,7 +25,8 @@ from server.console.session import console_login_required
 from server.errors import ApiError
 from server.evidence.queries import photos_of
 from server.findings import operations as triage
-from server.models import PhotoParent, Role
+from server.models import OPEN_FOR_RECHECK, PhotoParent, Role
+from server.plans.queries import inspectors
 from server.rectification import forms, operations, views, workflow
 from server.rectification import verification as verifying
 from server.rectification.access import (
@@ -144,9 +145,9 @@ def _render_detail(item, failed=None, message=None, status=200):
         item=item,
         view=view,
         manage=manages(g.user, item),
-        open_item=item.status in verifying.OPEN_ITEM,
+        open_item=item.status in OPEN_FOR_RECHECK,
         active=active,
-        inspectors=forms.inspectors(),
+        inspectors=inspectors(),
         report_photos=photos_of(PhotoParent.progress_report, reports),
         check_photos=photos_of(PhotoParent.verification, [v["id"] for v in verifications]),
         findings=item.findings if "finding_ids" in view else [],

@@ -28,7 +28,6 @@ from server.rectification.workflow import close_item, return_item
 from server.sync_api.registry import audience_of, note_changed
 
 V = VerificationStatus
-OPEN_ITEM = OPEN_FOR_RECHECK  # issued and not closed
 
 
 def verifications_of(item: Rectification) -> list[Verification]:
@@ -46,7 +45,7 @@ def _active(item: Rectification) -> Verification | None:
 
 
 def assign_field_verification(item: Rectification, data: dict, actor: User) -> Verification:
-    if item.status not in OPEN_ITEM:
+    if item.status not in OPEN_FOR_RECHECK:  # issued and not closed
         raise conflict("只有已交办且未销号的事项可以安排复查")
     if _active(item) is not None:
         raise conflict("该事项已有进行中的复查", "verification_open")
