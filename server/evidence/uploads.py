@@ -33,8 +33,14 @@ class PhotoGate:
 
     def content_arrived(self, session, principal, photo_id, path: Path) -> None:
         """Keep the verified original (immutable, private; removed again if the request
-        rolls back); process it after commit."""
-        photo = session.get(Photo, photo_id)
+        rolls back); process it after commit. The photo's row is locked first: of two
+        requests finishing the same upload at once (a PATCH and a HEAD's settle), the
+        second finds the original kept and leaves it alone; it must not replace it, nor
+        remove it if its own transaction rolls back."""
+        photo = session.get(Photo, photo_id, with_for_update=True, populate_existing=True)
+        if photo.content_status != ContentStatus.pending:
+            path.unlink(missing_ok=True)
+            return
         key = original_key(photo.id, photo.captured_at, photo.mime_type)
         keep_original(path, key)
         photo.storage_path = key

@@ -401,3 +401,27 @@ def test_a_finished_upload_goes_through_the_evidence_storage(client, device, pho
     location = create(client, device, photo).headers["Location"]
     assert patch(client, device, location, 0, JPEG).status_code == 204
     assert kept == [stored_photo(photo).storage_path]
+
+
+def test_a_second_finish_of_the_same_photo_keeps_the_first_original(
+    app, client, device, photo, world, tmp_path
+):
+    """Two requests finishing one upload at once: the one that comes second (after the
+    first committed) finds the photo no longer pending and neither replaces nor removes
+    the original it kept."""
+    from server.evidence.uploads import PhotoGate
+    from sync.registry import Principal
+
+    location = create(client, device, photo).headers["Location"]
+    assert patch(client, device, location, 0, JPEG).status_code == 204
+    stored = stored_photo(photo)
+    original = Path(app.config["STORAGE_DIR"]) / stored.storage_path
+    late = tmp_path / "late-partial"
+    late.write_bytes(b"other bytes that arrived late")
+    with app.test_request_context(method="PATCH"):
+        principal = Principal(world.inspector.id, frozenset(), world.inspector)
+        PhotoGate().content_arrived(db.session, principal, UUID(photo), late)
+        db.session.rollback()  # even a rollback of the late request removes nothing
+    assert original.read_bytes() == JPEG
+    assert not late.exists()
+    assert stored_photo(photo).content_status.value == "stored"
