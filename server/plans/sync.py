@@ -21,9 +21,6 @@ from server.sync_api.reference import SimpleHandler
 class PlanHandler(SimpleHandler):
     name, model, pulled = "plan", Plan, PlanDeviceSchema
 
-    def is_deleted(self, record):
-        return False
-
     def visible(self, session, principal, record):
         return reaches_device(principal.user, record)
 

@@ -30,6 +30,7 @@ from server.rectification.schemas import (
 )
 from server.rectification.verification import report_field_visit
 from server.sync_api.cache import cached_get
+from server.sync_api.handlers import load_data
 from server.sync_api.principal import ADMINS, office_tag, user_tag
 from server.sync_api.reference import SimpleHandler
 from server.sync_api.registry import note_changed
@@ -40,9 +41,6 @@ ORIGINAL_PHOTOS = OriginalPhotoSchema(many=True)
 
 class RectificationHandler(SimpleHandler):
     name, model, pulled = "rectification", Rectification, ItemDeviceSchema
-
-    def is_deleted(self, record):
-        return False
 
     def visible(self, session, principal, record):
         return access.can_see(principal.user, record, session)
@@ -75,9 +73,6 @@ def original_photos(session, item_id) -> list[Photo]:
 class VerificationHandler(SimpleHandler):
     name, model, pulled = "verification", Verification, VerificationDeviceSchema
     pushable = True
-
-    def is_deleted(self, record):
-        return False
 
     def visible(self, session, principal, record):
         user = principal.user
@@ -134,12 +129,7 @@ class VerificationHandler(SimpleHandler):
         raise Rejected("forbidden", "复查任务不能删除")
 
     def update(self, ctx, record, data):
-        from marshmallow import ValidationError
-
-        try:
-            values = VerificationReportData().load(data, partial=True)
-        except ValidationError as error:
-            raise Rejected("validation_error", "提交的数据未通过校验", error.messages) from None
+        values = load_data(VerificationReportData(), data, partial=True)
         try:
             report_field_visit(record, values, ctx.principal.user)
         except ApiError as error:
