@@ -158,16 +158,11 @@ def acknowledge(item_id: uuid.UUID):
 def report_progress(body, item_id: uuid.UUID):
     """A progress report (整改进展); add photos with …/progress/<report_id>/photos."""
     item = get_responded_item(current_user, item_id)
-    report = workflow.report_progress(item, body, current_user)
-    return _report(report)
+    return _report(item, workflow.report_progress(item, body, current_user))
 
 
-def _report(report: ProgressReport) -> dict:
-    return next(r for r in views.progress_reports(report_item(report)) if r["id"] == report.id)
-
-
-def report_item(report):
-    return db.session.get(Rectification, report.rectification_id)
+def _report(item: Rectification, report: ProgressReport) -> dict:
+    return next(r for r in views.progress_reports(item) if r["id"] == report.id)
 
 
 class PhotoFileSchema(BaseSchema):
@@ -199,7 +194,7 @@ def add_report_photo(files, item_id: uuid.UUID, report_id: uuid.UUID):
         )
     (received,) = received_photos()  # the schema requires the one file
     accept_photo(received, PhotoParent.progress_report, report.id, current_user)
-    return _report(report)
+    return _report(item, report)
 
 
 @blp.route("/<uuid:item_id>/extensions", methods=["POST"])

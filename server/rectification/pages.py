@@ -48,8 +48,6 @@ from server.workdays.calendar import add_working_days
 
 bp = pages_blueprint("rectification_pages", __name__)
 
-FORM_ERROR = "表单有误,请按提示修改"
-QUEUE_FILTERS = ("status", "plan_id", "severity", "page")
 ITEM = "/rectifications/<uuid:item_id>"
 
 

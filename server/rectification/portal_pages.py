@@ -217,10 +217,10 @@ def portal_acknowledge(item_id: uuid.UUID):
     return _done(item_id, "acknowledged")
 
 
-def _report_with_photos(item_id, form: str, names: tuple, schema, action):
-    """A progress report or a closure request, each with its photos: the schema, the
-    workflow action, then every photo through the evidence pipeline; on a refusal nothing
-    of it is kept."""
+def _submit(item_id, form: str, names: tuple, schema, action):
+    """One of the unit's forms: the schema, the workflow action, then every photo sent
+    with it (a progress report's, a closure request's) through the evidence pipeline; on a
+    refusal nothing of it is kept."""
     item = get_responded_item(g.user, item_id)
     values, raw = _form(*names)
     uploads = received_photos()  # an empty file input sends a part with no file name
@@ -239,7 +239,7 @@ def _report_with_photos(item_id, form: str, names: tuple, schema, action):
 @receives_photos("photos")
 @console_login_required(R)
 def portal_progress(item_id: uuid.UUID):
-    return _report_with_photos(
+    return _submit(
         item_id, "progress", ("body", "percent"), ProgressSchema(), workflow.report_progress
     )
 
@@ -247,16 +247,8 @@ def portal_progress(item_id: uuid.UUID):
 @bp.route("/unit/items/<uuid:item_id>/extension", methods=["POST"])
 @console_login_required(R)
 def portal_extension(item_id: uuid.UUID):
-    item = get_responded_item(g.user, item_id)
-    values, raw = _form("requested_deadline", "reason")
-    data, errors = _load(ExtensionCreateSchema(), raw, [])
-    if errors:
-        return _refused(item_id, "extension", values, errors=errors)
-    try:
-        workflow.request_extension(item, data, g.user)
-    except ApiError as error:
-        return _refused(item_id, "extension", values, error)
-    return _done(item_id, "extension")
+    names = ("requested_deadline", "reason")
+    return _submit(item_id, "extension", names, ExtensionCreateSchema(), workflow.request_extension)
 
 
 @bp.route("/unit/items/<uuid:item_id>/closure", methods=["POST"])
@@ -264,9 +256,7 @@ def portal_extension(item_id: uuid.UUID):
 @receives_photos("photos")
 @console_login_required(R)
 def portal_closure(item_id: uuid.UUID):
-    return _report_with_photos(
-        item_id, "closure", ("body",), ClosureRequestSchema(), workflow.request_closure
-    )
+    return _submit(item_id, "closure", ("body",), ClosureRequestSchema(), workflow.request_closure)
 
 
 # ---- photos, summons and notifications ----

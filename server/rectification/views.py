@@ -94,13 +94,7 @@ def progress_reports(item: Rectification, office_view: bool = False) -> list[dic
 
 def _history(item: Rectification, office_view: bool) -> list[dict]:
     events = queries.history(item, office_view)
-    names = dict(
-        db.session.execute(
-            select(User.id, User.display_name).where(
-                User.id.in_({e.actor_id for e in events if e.actor_id})
-            )
-        ).all()
-    )
+    names = queries.names_by_id(User.id, User.display_name, {e.actor_id for e in events})
     return [
         {
             "action": e.action,
