@@ -1,9 +1,11 @@
-"""Factories for units, users, sites and plans, and an auth helper."""
+"""Factories for units, users, sites, plans, findings, photos and items, and an auth
+helper."""
 
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+import uuid
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,6 +14,10 @@ from server.auth.passwords import hash_password
 from server.extensions import db
 from server.models import (
     Category,
+    ContentStatus,
+    Finding,
+    LocationSource,
+    Photo,
     Plan,
     PlanKind,
     PlanMode,
@@ -19,6 +25,7 @@ from server.models import (
     Rectification,
     RectificationStatus,
     Role,
+    Severity,
     Site,
     Unit,
     UnitKind,
@@ -115,6 +122,38 @@ class Factory:
         db.session.flush()
         return plan
 
+    def finding(self, plan, author, **fields) -> Finding:
+        values = {
+            "title": "工地未设置安全围挡",
+            "description": "现场发现",
+            "category": "other",
+            "severity": Severity.medium,
+            "observed_at": datetime.now(UTC),
+            **fields,
+        }
+        return _added(Finding(id=uuid.uuid4(), created_by_id=author.id, plan_id=plan.id, **values))
+
+    def photo(self, author, parent_type, parent_id, plan_id=None, **fields) -> Photo:
+        """A photo record (content pending unless said otherwise); its sha256 is unique."""
+        values = {
+            "sha256": uuid.uuid4().hex * 2,
+            "size_bytes": 1000,
+            "mime_type": "image/jpeg",
+            "captured_at": datetime.now(UTC),
+            "location_source": LocationSource.geolocation,
+            "content_status": ContentStatus.pending,
+            **fields,
+        }
+        photo = Photo(
+            id=uuid.uuid4(),
+            created_by_id=author.id,
+            parent_type=parent_type,
+            parent_id=parent_id,
+            plan_id=plan_id,
+            **values,
+        )
+        return _added(photo)
+
     def rectification(self, office, unit, status=RectificationStatus.issued, plan=None):
         n = next(_seq)
         item = Rectification(
@@ -128,6 +167,12 @@ class Factory:
         db.session.add(item)
         db.session.flush()
         return item
+
+
+def _added(row):
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 @pytest.fixture

@@ -18,9 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from server.extensions import db
 from server.models import (
-    ContentStatus,
     ExtensionRequest,
-    LocationSource,
     Notification,
     Photo,
     PhotoParent,
@@ -38,6 +36,7 @@ from server.plans.schemas import DrawRequestSchema
 from server.timeutil import local_today
 from sync.models import Upload
 from tests.api.rect_helpers import make_finding
+from tests.factories import Factory
 
 ROLES = ("admin", "supervisor", "leader", "responder", "inspector")
 UNKNOWN = "unknown"  # an id that was never used, of every kind
@@ -154,22 +153,7 @@ def _side(factory, ids, side, people, office, unit) -> None:
 
 
 def _photo(author, parent_type, parent_id, plan_id) -> Photo:
-    photo = Photo(
-        id=uuid.uuid4(),
-        created_by_id=author.id,
-        parent_type=parent_type,
-        parent_id=parent_id,
-        plan_id=plan_id,
-        sha256=uuid.uuid4().hex * 2,
-        size_bytes=1000,
-        mime_type="image/jpeg",
-        captured_at=datetime.now(UTC),
-        location_source=LocationSource.geolocation,
-        content_status=ContentStatus.pending,
-    )
-    db.session.add(photo)
-    db.session.flush()
-    return photo
+    return Factory().photo(author, parent_type, parent_id, plan_id)
 
 
 def _notification(user) -> Notification:

@@ -13,7 +13,6 @@ import pytest
 from server.extensions import db
 from server.models import (
     ExtensionRequest,
-    Finding,
     Rectification,
     RectificationStatus,
     Role,
@@ -26,6 +25,7 @@ from server.models import (
     VerificationStatus,
 )
 from server.timeutil import CHINA, local_today
+from tests.factories import Factory
 
 __all__ = ["RectWorld", "rw", "make_finding", "at_noon"]
 _codes = itertools.count(1)
@@ -39,20 +39,8 @@ def at_noon(day: date) -> datetime:
 
 
 def make_finding(plan, author, site=None, title="工地未设置安全围挡", severity=Severity.medium):
-    finding = Finding(
-        id=uuid.uuid4(),
-        created_by_id=author.id,
-        plan_id=plan.id,
-        site_id=site.id if site else None,
-        title=title,
-        description="现场发现",
-        category="other",
-        severity=severity,
-        observed_at=datetime.now(UTC),
-    )
-    db.session.add(finding)
-    db.session.flush()
-    return finding
+    site_id = site.id if site else None
+    return Factory().finding(plan, author, site_id=site_id, title=title, severity=severity)
 
 
 @dataclass
@@ -232,8 +220,6 @@ class RectWorld:
         return db.session.get(Rectification, uuid.UUID(str(item_id)))
 
     def user(self, role, unit=None) -> User:
-        from tests.factories import Factory
-
         user = Factory().user(role, unit or self.office)
         db.session.commit()
         return user

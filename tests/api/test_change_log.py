@@ -11,12 +11,10 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import (
     ContentStatus,
-    Finding,
     LocationSource,
     Photo,
     PhotoParent,
     Role,
-    Severity,
 )
 from sync.models import Change, ChangeAudience
 
@@ -34,15 +32,7 @@ def test_a_row_written_without_a_note_reaches_the_feed(factory):
     supervisor = factory.user(Role.supervisor, office)
     inspector = factory.user(Role.inspector, office)
     plan = factory.plan(office, supervisor, team=[inspector])
-    finding = Finding(
-        plan_id=plan.id,
-        title="工地未设置围挡",
-        category="project_quality",
-        severity=Severity.medium,
-        observed_at=NOW,
-        created_by_id=inspector.id,
-    )
-    db.session.add(finding)
+    finding = factory.finding(plan, inspector, observed_at=NOW)  # the ORM alone: no note
     db.session.commit()
     [created] = changes_of(finding.id)
     assert (created.entity, created.op, created.version) == ("finding", "upsert", 1)

@@ -16,7 +16,6 @@ from server.models import (
     ExtensionRequest,
     ExtensionStatus,
     Finding,
-    LocationSource,
     Photo,
     PhotoParent,
     Rectification,
@@ -28,6 +27,7 @@ from server.models import (
 )
 from tests.api.rect_helpers import make_finding
 from tests.api.test_console import console_login
+from tests.factories import Factory
 
 REQUIRED = '<p class="field-error" role="alert">必填</p>'
 NEXT_YEAR = date.today().replace(year=date.today().year + 1).isoformat()
@@ -79,22 +79,16 @@ def follow(client, response) -> str:
 
 
 def add_photo(finding, flags=(), stored=True) -> Photo:
-    photo = Photo(
-        id=uuid.uuid4(),
-        created_by_id=finding.created_by_id,
-        parent_type=PhotoParent.finding,
-        parent_id=finding.id,
-        plan_id=finding.plan_id,
+    photo = Factory().photo(
+        finding.created_by,
+        PhotoParent.finding,
+        finding.id,
+        finding.plan_id,
         sha256="a" * 64,
-        size_bytes=1000,
-        mime_type="image/jpeg",
-        captured_at=datetime.now(UTC),
-        location_source=LocationSource.geolocation,
         content_status=ContentStatus.stored if stored else ContentStatus.pending,
         derived={"thumbnail": "derived/x/thumbnail.jpg"} if stored else {},
         flags=list(flags),
     )
-    db.session.add(photo)
     db.session.commit()
     return photo
 

@@ -11,7 +11,6 @@ No HTTP here: the rules are called directly."""
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -20,10 +19,8 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import (
     ContentStatus,
-    Finding,
     Interview,
     IntervieweeKind,
-    LocationSource,
     Photo,
     PhotoParent,
     Plan,
@@ -32,7 +29,6 @@ from server.models import (
     Rectification,
     RectificationStatus,
     Role,
-    Severity,
     User,
     Verification,
     VerificationMethod,
@@ -94,19 +90,10 @@ def world(factory):
                     created_by_id=member.id,
                 )
             )
-            finding = Finding(
-                plan_id=plan.id,
-                site_id=plan.sites[0].id,
-                visit_id=visit.id,
-                title="发现的问题",
-                category="project_quality",
-                severity=Severity.medium,
-                observed_at=NOW,
-                created_by_id=member.id,
+            finding = factory.finding(
+                plan, member, site_id=plan.sites[0].id, visit_id=visit.id, observed_at=NOW
             )
-            db.session.add(finding)
-            db.session.flush()
-            db.session.add(_photo(PhotoParent.finding, finding.id, plan.id, member))
+            _photo(factory, PhotoParent.finding, finding.id, plan.id, member)
     for office, supervisor in zip(offices, supervisors, strict=True):
         for status in RectificationStatus:
             for unit in units:
@@ -119,7 +106,7 @@ def world(factory):
                     )
                     db.session.add(report)
                     db.session.flush()
-                    db.session.add(_photo(PhotoParent.progress_report, report.id, None, responder))
+                    _photo(factory, PhotoParent.progress_report, report.id, None, responder)
                 if status != RectificationStatus.draft and rng.random() < 0.6:
                     db.session.add(
                         Verification(
@@ -134,18 +121,14 @@ def world(factory):
     return users
 
 
-def _photo(parent_type, parent_id, plan_id, author) -> Photo:
-    return Photo(
-        parent_type=parent_type,
-        parent_id=parent_id,
-        plan_id=plan_id,
-        sha256=uuid.uuid4().hex * 2,
-        size_bytes=1,
-        mime_type="image/jpeg",
+def _photo(factory, parent_type, parent_id, plan_id, author) -> Photo:
+    return factory.photo(
+        author,
+        parent_type,
+        parent_id,
+        plan_id,
         captured_at=NOW,
-        location_source=LocationSource.geolocation,
         content_status=ContentStatus.stored,
-        created_by_id=author.id,
     )
 
 
