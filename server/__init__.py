@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib import import_module
 
 from flask import Flask
 from flask_smorest import Api
@@ -66,58 +67,43 @@ def _repo_path(name: str) -> str:
     return str(Path(__file__).resolve().parent.parent / name)
 
 
-def _register_blueprints(app: Flask) -> None:
-    from server.accounts.api import blp as accounts_blp
-    from server.auth.api import blp as auth_blp
-    from server.console.shell import bp as console_bp
-    from server.evidence.api import blp as photos_blp
-    from server.evidence.pages import bp as evidence_pages
-    from server.evidence.uploads_api import blp as uploads_blp
-    from server.findings.api import blp as findings_blp
-    from server.findings.pages import bp as finding_pages
-    from server.openapi import document_common_parts
-    from server.plans.api import blp as plans_blp
-    from server.plans.pages import bp as plan_pages
-    from server.rectification.api import blp as rectifications_blp
-    from server.rectification.ledger_pages import bp as ledger_pages
-    from server.rectification.notifications_api import blp as notifications_blp
-    from server.rectification.pages import bp as rectification_pages
-    from server.rectification.portal_pages import bp as portal_pages
-    from server.sync_api.api import blp as sync_blp
-    from server.system.api import blp as system_blp
-    from server.web import bp as web_bp
-    from server.workdays.api import blp as calendar_blp
-    from server.workdays.pages import bp as calendar_pages
+# The API's blueprints (`blp`), then the console's and the field app's (`bp`), each named
+# once by its module under server/, in the order they are registered.
+API_BLUEPRINTS = (
+    "auth.api",
+    "system.api",
+    "accounts.api",
+    "plans.api",
+    "workdays.api",
+    "sync_api.api",
+    "evidence.uploads_api",
+    "evidence.api",
+    "findings.api",
+    "rectification.api",
+    "rectification.notifications_api",
+)
+PAGE_BLUEPRINTS = (
+    "console.shell",
+    "plans.pages",
+    "findings.pages",
+    "rectification.pages",
+    "rectification.ledger_pages",
+    "rectification.portal_pages",
+    "workdays.pages",
+    "evidence.pages",
+    "web",
+)
 
-    console_pages = (
-        plan_pages,
-        finding_pages,
-        rectification_pages,
-        ledger_pages,
-        portal_pages,
-        calendar_pages,
-        evidence_pages,
-    )
+
+def _register_blueprints(app: Flask) -> None:
+    from server.openapi import document_common_parts
+
     api = ZhichaApi(app)
     document_common_parts(api)
-    for blp in (
-        auth_blp,
-        system_blp,
-        accounts_blp,
-        plans_blp,
-        calendar_blp,
-        sync_blp,
-        uploads_blp,
-        photos_blp,
-        findings_blp,
-        rectifications_blp,
-        notifications_blp,
-    ):
-        api.register_blueprint(blp)
-    app.register_blueprint(console_bp)
-    for pages in console_pages:
-        app.register_blueprint(pages)
-    app.register_blueprint(web_bp)
+    for name in API_BLUEPRINTS:
+        api.register_blueprint(import_module(f"server.{name}").blp)
+    for name in PAGE_BLUEPRINTS:
+        app.register_blueprint(import_module(f"server.{name}").bp)
     app.extensions["zhicha_api"] = api
 
 
