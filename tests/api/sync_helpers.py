@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +22,9 @@ class World:
     plan: Plan
     site: Site
     other_site: Site
+
+
+TUS = {"Tus-Resumable": "1.0.0"}
 
 
 def now_iso() -> str:
@@ -126,3 +131,17 @@ class Device:
 
 def of(changes, entity, op="upsert"):
     return {c["id"]: c for c in changes if c["entity"] == entity and c["op"] == op}
+
+
+def tus_headers(photo_id: str, content: bytes) -> tuple[dict, dict]:
+    """The headers of a tus creation for a photo's whole content, and of the one PATCH
+    that sends it (without the caller's authorization)."""
+    sha256 = hashlib.sha256(content).hexdigest()
+    meta = f"photo_id {_b64(photo_id)},sha256 {_b64(sha256)}"
+    creation = {**TUS, "Upload-Length": str(len(content)), "Upload-Metadata": meta}
+    sending = {**TUS, "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    return creation, sending
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()

@@ -4,7 +4,6 @@ and the visit leaves the device once the office has decided or called it off."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from uuid import UUID
 
@@ -14,41 +13,20 @@ from sqlalchemy import select
 from server.evidence.operations import process_photo_content
 from server.extensions import db
 from server.models import ContentStatus, Photo, PhotoParent, Role, Verification
-from tests.api.sync_helpers import Device, mutation, of, photo_data
+from tests.api.sync_helpers import Device, mutation, of, photo_data, tus_headers
 from tests.conftest import PHOTOS
 
-TUS = {"Tus-Resumable": "1.0.0"}
 BEFORE_JPEG = (PHOTOS / "jpg_gps_DSCN0010.jpg").read_bytes()
 AFTER_JPEG = (PHOTOS / "jpg_gps_DSCN0021.jpg").read_bytes()
 
 
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
 def upload(device: Device, photo_id: str, content: bytes) -> None:
     """The whole file in one tus PATCH."""
-    created = device.client.post(
-        "/api/uploads",
-        headers={
-            **device.headers,
-            **TUS,
-            "Upload-Length": str(len(content)),
-            "Upload-Metadata": f"photo_id {b64(photo_id)},"
-            f"sha256 {b64(hashlib.sha256(content).hexdigest())}",
-        },
-    )
+    creation, sending = tus_headers(photo_id, content)
+    created = device.client.post("/api/uploads", headers={**device.headers, **creation})
     assert created.status_code == 201, created.get_json()
-    patched = device.client.patch(
-        created.headers["Location"],
-        data=content,
-        headers={
-            **device.headers,
-            **TUS,
-            "Upload-Offset": "0",
-            "Content-Type": "application/offset+octet-stream",
-        },
-    )
+    location = created.headers["Location"]
+    patched = device.client.patch(location, data=content, headers={**device.headers, **sending})
     assert patched.status_code == 204, patched.get_json()
 
 

@@ -9,7 +9,6 @@ browser context's request API), as their own clients would; the test thread only
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 import uuid
@@ -23,6 +22,7 @@ from sqlalchemy import func, select
 from server.extensions import db
 from server.models import Photo, PhotoParent, Rectification, Role, UnitKind, Verification
 from tests.api.rect_helpers import make_finding
+from tests.api.sync_helpers import tus_headers
 from tests.conftest import PHOTOS
 from tests.e2e.test_field_app_e2e import (
     log_in,
@@ -41,11 +41,6 @@ PROBLEM = "保障房工地未按要求设置施工围挡"
 INSTRUCTIONS = "核实东侧围挡是否已设置到位,并拍摄整改后照片"
 REPORT = "东侧围挡已按标准设置,现场已清理,与整改报告一致。"
 ADDENDUM = "补充:西侧材料堆放已规范。"
-TUS = {"Tus-Resumable": "1.0.0"}
-
-
-def b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 class Api:
@@ -109,25 +104,12 @@ class Api:
             },
         )["results"][0]
         assert result["status"] == "applied", result
-        created = self.request.post(
-            "/api/uploads",
-            headers={
-                **self.headers(user),
-                **TUS,
-                "Upload-Length": str(len(content)),
-                "Upload-Metadata": f"photo_id {b64(photo_id)},sha256 {b64(sha256)}",
-            },
-        )
+        creation, sending = tus_headers(photo_id, content)
+        created = self.request.post("/api/uploads", headers={**self.headers(user), **creation})
         assert created.status == 201, created.text()
+        location = created.headers["location"]
         patched = self.request.patch(
-            created.headers["location"],
-            data=content,
-            headers={
-                **self.headers(user),
-                **TUS,
-                "Upload-Offset": "0",
-                "Content-Type": "application/offset+octet-stream",
-            },
+            location, data=content, headers={**self.headers(user), **sending}
         )
         assert patched.status == 204, patched.text()
         return photo_id
