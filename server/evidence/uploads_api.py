@@ -25,13 +25,15 @@ blp = Blueprint(
 TUS_HEADERS = {"Tus-Resumable": tus.TUS_VERSION}
 # The largest value a header may carry; the server's own limit (Tus-Max-Size) is lower.
 HEADER_INT = {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}
-OFFSET_DOC = {"in": "header", "name": "Upload-Offset", "required": True, "schema": HEADER_INT}
-RESUMABLE_DOC = {
-    "in": "header",
-    "name": "Tus-Resumable",
-    "required": True,
-    "schema": {"type": "string", "enum": [tus.TUS_VERSION]},
-}
+TEXT = {"type": "string"}
+
+
+def _header(name: str, schema: dict = HEADER_INT, required: bool = True, **description) -> dict:
+    """A request header as the OpenAPI document names it."""
+    return {"in": "header", "name": name, "required": required, "schema": schema, **description}
+
+
+RESUMABLE_DOC = _header("Tus-Resumable", {"type": "string", "enum": [tus.TUS_VERSION]})
 
 
 def _response(code: str, text: str) -> dict:
@@ -107,14 +109,8 @@ def capabilities():
 @blp.route("", methods=["POST"])
 @api_login_required(blp)
 @_doc(
-    {"in": "header", "name": "Upload-Length", "required": True, "schema": HEADER_INT},
-    {
-        "in": "header",
-        "name": "Upload-Metadata",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": "photo_id, sha256 (base64 values)",
-    },
+    _header("Upload-Length"),
+    _header("Upload-Metadata", TEXT, description="photo_id, sha256 (base64 values)"),
     _201="Created, or the existing upload of this photo_id (see Location)",
     _400="Upload-Length or Upload-Metadata missing or invalid",
     _404="No such photo of the caller",
@@ -174,14 +170,8 @@ def _settle_full(principal, upload_id: str) -> int:
 @body_limit("UPLOAD_MAX_BYTES", streamed=True)
 @api_login_required(blp)
 @_doc(
-    OFFSET_DOC,
-    {
-        "in": "header",
-        "name": "Upload-Checksum",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "sha1 or sha256, base64",
-    },
+    _header("Upload-Offset"),
+    _header("Upload-Checksum", TEXT, required=False, description="sha1 or sha256, base64"),
     _204="Appended; Upload-Offset is the new offset",
     _400="Upload-Offset missing or invalid, or Upload-Checksum unreadable",
     _413="More bytes than Upload-Length",
