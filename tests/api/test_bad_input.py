@@ -130,7 +130,7 @@ def test_long_page_address_gets_the_html_page(client):
 # ---- tokens ----
 
 
-def _forged(app, user, session_id, drop: str) -> str:
+def _forged(app, user, session_id, drop: str | None = None) -> str:
     claims = {
         "sub": str(user.id),
         "sid": str(session_id),
@@ -141,7 +141,7 @@ def _forged(app, user, session_id, drop: str) -> str:
         "nbf": 1_700_000_000,
         "exp": 4_000_000_000,
     }
-    del claims[drop]
+    claims.pop(drop, None)
     return pyjwt.encode(claims, app.config["JWT_SECRET_KEY"], algorithm="HS256")
 
 
@@ -150,11 +150,6 @@ def test_token_missing_a_claim_is_401(app, client, factory, auth, drop):
     user = factory.user(Role.inspector)
     access = auth.login(user)["access_token"]
     sid = pyjwt.decode(access, options={"verify_signature": False})["sid"]
-    complete = _forged(app, user, sid, drop="jti")  # control: the forger's key is right
-    assert client.get("/api/me", headers={"Authorization": f"Bearer {complete}"}).status_code in (
-        200,
-        401,
-    )
     token = _forged(app, user, sid, drop=drop)
     response = client.get("/api/me", headers={"Authorization": f"Bearer {token}"})
     assert_envelope(response, 401, "token_invalid")
@@ -164,17 +159,7 @@ def test_token_with_every_claim_and_the_right_key_is_accepted(app, client, facto
     """The forging above is realistic: a complete token with the key is accepted."""
     user = factory.user(Role.inspector)
     sid = pyjwt.decode(auth.login(user)["access_token"], options={"verify_signature": False})["sid"]
-    claims = {
-        "sub": str(user.id),
-        "sid": sid,
-        "type": "access",
-        "fresh": False,
-        "jti": "forged",
-        "iat": 1_700_000_000,
-        "nbf": 1_700_000_000,
-        "exp": 4_000_000_000,
-    }
-    token = pyjwt.encode(claims, app.config["JWT_SECRET_KEY"], algorithm="HS256")
+    token = _forged(app, user, sid)
     assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
