@@ -277,11 +277,7 @@ def requeue(photo_ids: list[uuid.UUID]) -> int:
 
 def retry_failed(limit: int) -> list[uuid.UUID]:
     """Failed photos back to `processing` with fresh attempts (an admin's retry)."""
-    ids = list(
-        db.session.scalars(
-            select(Photo.id).where(Photo.content_status == ContentStatus.failed).limit(limit)
-        )
-    )
+    ids = _ids_in(ContentStatus.failed, limit)
     for photo_id in ids:
         photo = db.session.get(Photo, photo_id)
         photo.content_status = ContentStatus.processing
@@ -293,17 +289,18 @@ def retry_failed(limit: int) -> list[uuid.UUID]:
 
 def process_pending(limit: int = 100) -> int:
     """Process photos left in `processing` here and now (`flask evidence process`)."""
-    ids = list(
-        db.session.scalars(
-            select(Photo.id).where(Photo.content_status == ContentStatus.processing).limit(limit)
-        )
-    )
+    ids = _ids_in(ContentStatus.processing, limit)
     db.session.rollback()
     for photo_id in ids:
         # RetryLater: the reason is kept on the photo; the sweeper tries again later
         with contextlib.suppress(RetryLater):
             process_photo_content(photo_id)
     return len(ids)
+
+
+def _ids_in(status: ContentStatus, limit: int) -> list[uuid.UUID]:
+    query = select(Photo.id).where(Photo.content_status == status).limit(limit)
+    return list(db.session.scalars(query))
 
 
 def caption_for(photo: Photo) -> Caption:

@@ -16,7 +16,7 @@ from datetime import date
 from flask import abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from server.console.kit import field_errors, pages_blueprint, refusal
+from server.console.kit import field_errors, pages_blueprint, present, refusal
 from server.console.session import console_login_required
 from server.errors import ApiError
 from server.evidence.intake import accept_photo, received_photos, receives_photos
@@ -179,14 +179,6 @@ def _done(item_id, what: str):
     return redirect(url, 303)
 
 
-def _form(*names) -> tuple[dict, dict]:
-    """The form's values as typed (to show again) and as the schema loads them (empty
-    fields left out, so a missing one is '必填')."""
-    values = {name: request.form.get(name, "") for name in names}
-    raw = {name: value.strip() for name, value in values.items() if value.strip()}
-    return values, raw
-
-
 def _load(schema, raw: dict, uploads: list) -> tuple[dict | None, dict]:
     errors = {}
     try:
@@ -222,9 +214,9 @@ def _submit(item_id, form: str, names: tuple, schema, action):
     with it (a progress report's, a closure request's) through the evidence pipeline; on a
     refusal nothing of it is kept."""
     item = get_responded_item(g.user, item_id)
-    values, raw = _form(*names)
+    values = {name: request.form.get(name, "") for name in names}  # as typed, to show again
     uploads = received_photos()  # an empty file input sends a part with no file name
-    data, errors = _load(schema, raw, uploads)
+    data, errors = _load(schema, present(request.form, *names), uploads)
     if errors:
         return _refused(item_id, form, values, errors=errors)
     try:
