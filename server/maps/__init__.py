@@ -1,0 +1,1 @@
+"""The map of sites, check-ins, findings and items (issue 14)."""
