@@ -10,7 +10,7 @@ import { CONNECTIVITY_LABELS, events, setState, state } from "./state.js";
 import {
   installTriggers, refreshCounts, requestBackgroundSync, stopSync, syncNow,
 } from "./sync.js";
-import { $, busy } from "./views/dom.js";
+import { $, busy, show as showText } from "./views/dom.js";
 import { renderFinding } from "./views/finding.js";
 import { renderHome } from "./views/home.js";
 import { renderInterview } from "./views/interview.js";
@@ -39,8 +39,7 @@ function show(view) {
 
 function flash(text) {
   const el = $("flash");
-  el.textContent = text;
-  el.hidden = false;
+  showText(el, text);
   clearTimeout(flashTimer);
   flashTimer = setTimeout(() => { el.hidden = true; }, 4000);
 }
@@ -123,11 +122,9 @@ async function showLogin() {
   const note = $("login-note");
   note.hidden = true;
   if (state.sessionExpired) {
-    note.textContent = "登录已过期,请重新登录。未同步的数据已保留,登录后会继续同步。";
-    note.hidden = false;
+    showText(note, "登录已过期,请重新登录。未同步的数据已保留,登录后会继续同步。");
   } else if (summary?.unsynced) {
-    note.textContent = `本机有 ${summary.unsynced} 项${last.display_name}的未同步数据,该账号登录后会继续同步。`;
-    note.hidden = false;
+    showText(note, `本机有 ${summary.unsynced} 项${last.display_name}的未同步数据,该账号登录后会继续同步。`);
   }
   $("login-cancel").hidden = !(state.user && state.sessionExpired);
   const form = $("login-form");
@@ -147,11 +144,7 @@ async function onLogin(event) {
   const password = form.password.value;
   const error = $("login-error");
   error.hidden = true;
-  if (!username || !password) {
-    error.textContent = "请输入用户名和密码";
-    error.hidden = false;
-    return;
-  }
+  if (!username || !password) return showText(error, "请输入用户名和密码");
   const restore = busy($("login-button"), "正在登录…");
   try {
     const result = await api("/api/auth/login", { method: "POST", body: { username, password } });
@@ -172,8 +165,7 @@ async function onLogin(event) {
       location.assign(safeNext());
     }
   } catch (err) {
-    error.textContent = err.status ? err.message : "无法连接服务器,请检查网络";
-    error.hidden = false;
+    showText(error, err.status ? err.message : "无法连接服务器,请检查网络");
   } finally {
     restore();
   }
@@ -293,6 +285,5 @@ window.zhicha = {
 
 start().catch((err) => {
   console.error(err);
-  $("loading").textContent = `应用启动失败:${err.message}`;
-  $("loading").hidden = false;
+  showText($("loading"), `应用启动失败:${err.message}`);
 });

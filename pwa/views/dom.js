@@ -101,6 +101,12 @@ export function busy(button, label) {
   };
 }
 
+/** A message in a hidden element (an error line, a note), shown. */
+export function show(el, text) {
+  el.textContent = text;
+  el.hidden = false;
+}
+
 /** A field's validation message under it (role=alert so screen readers announce it). */
 export function fieldError(field, message) {
   const holder = field.closest("label, fieldset") || field.parentElement;

@@ -8,7 +8,7 @@ import { uuid } from "../hash.js";
 import { capture } from "../outbox/capture.js";
 import { nowIso } from "../outbox/mutations.js";
 import { state } from "../state.js";
-import { busy, fieldError, h, replace } from "./dom.js";
+import { busy, fieldError, h, replace, show } from "./dom.js";
 import { photoChanges, photoPicker } from "./photos.js";
 import { currentVisit } from "./site.js";
 
@@ -78,11 +78,7 @@ export async function renderFinding(root, [planId, siteId], { navigate, afterCap
       title.focus();
       return;
     }
-    if (picker.pending()) {
-      error.textContent = "照片仍在处理中,请稍候";
-      error.hidden = false;
-      return;
-    }
+    if (picker.pending()) return show(error, "照片仍在处理中,请稍候");
     const restore = busy(save, "正在保存…");
     try {
       const latest = await positionOrNull({ timeout: 8000, maximumAge: 30000 });
@@ -106,8 +102,7 @@ export async function renderFinding(root, [planId, siteId], { navigate, afterCap
         replace: true, flash: `问题已保存${count ? `(含 ${count} 张照片)` : ""},等待同步`,
       });
     } catch (err) {
-      error.textContent = `保存失败:${err.message}`;
-      error.hidden = false;
+      show(error, `保存失败:${err.message}`);
       restore();
     }
   });

@@ -5,7 +5,7 @@ import { getRecord } from "../db.js";
 import { uuid } from "../hash.js";
 import { capture } from "../outbox/capture.js";
 import { state } from "../state.js";
-import { busy, fieldError, h, replace } from "./dom.js";
+import { busy, fieldError, h, replace, show } from "./dom.js";
 
 export async function renderInterview(root, [visitId], { navigate, afterCapture }) {
   const visit = await getRecord("visit", visitId);
@@ -46,8 +46,7 @@ export async function renderInterview(root, [visitId], { navigate, afterCapture 
       afterCapture();
       navigate(back, { replace: true, flash: "走访记录已保存,等待同步" });
     } catch (err) {
-      error.textContent = `保存失败:${err.message}`;
-      error.hidden = false;
+      show(error, `保存失败:${err.message}`);
       restore();
     }
   });

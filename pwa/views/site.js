@@ -10,7 +10,7 @@ import { capture } from "../outbox/capture.js";
 import { nowIso } from "../outbox/mutations.js";
 import { recordStates } from "../outbox/status.js";
 import { state } from "../state.js";
-import { busy, fmtTime, h, replace, stateBadge } from "./dom.js";
+import { busy, fmtTime, h, replace, show, stateBadge } from "./dom.js";
 import { photoChanges, photoPicker } from "./photos.js";
 
 const CURRENT_VISIT_MS = 12 * 3600 * 1000;
@@ -86,8 +86,7 @@ export async function renderSite(root, [planId, siteId], { navigate, afterCaptur
       inside.className = `geofence ${within ? "inside" : "outside"}`;
     } catch (err) {
       fix = null;
-      geoError.textContent = err.message;
-      geoError.hidden = false;
+      show(geoError, err.message);
       inside.textContent = "未取得位置";
       inside.className = "geofence";
     } finally {
@@ -109,11 +108,7 @@ export async function renderSite(root, [planId, siteId], { navigate, afterCaptur
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     checkinError.hidden = true;
-    if (picker.pending()) {
-      checkinError.textContent = "照片仍在处理中,请稍候";
-      checkinError.hidden = false;
-      return;
-    }
+    if (picker.pending()) return show(checkinError, "照片仍在处理中,请稍候");
     if (!fix && !window.confirm("尚未取得位置。没有位置的签到无法证明到场,仍要签到吗?")) return;
     const restore = busy(checkin, "正在保存…");
     try {
@@ -130,8 +125,7 @@ export async function renderSite(root, [planId, siteId], { navigate, afterCaptur
       afterCapture();
       navigate(`#/site/${planId}/${siteId}`, { replace: true, flash: "已签到,等待同步" });
     } catch (err) {
-      checkinError.textContent = `保存失败:${err.message}`;
-      checkinError.hidden = false;
+      show(checkinError, `保存失败:${err.message}`);
       restore();
     }
   });

@@ -12,7 +12,7 @@ import { state } from "../state.js";
 import {
   afterPhotos, cachedPhoto, isEnded, saveReport,
 } from "../verifications.js";
-import { busy, fmtTime, h, opinionLabel, replace, stateBadge } from "./dom.js";
+import { busy, fmtTime, h, opinionLabel, replace, show, stateBadge } from "./dom.js";
 import { taskStatus } from "./home.js";
 import { photoChanges, photoPicker } from "./photos.js";
 
@@ -169,18 +169,12 @@ export async function renderVerification(root, [id], { navigate, afterCapture })
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
-    if (picker.pending()) {
-      error.textContent = "照片仍在处理中,请稍候";
-      error.hidden = false;
-      return;
-    }
+    if (picker.pending()) return show(error, "照片仍在处理中,请稍候");
     const text = report.value.trim();
     const opinion = form.opinion.value || null;
     const changed = text !== (d.report || "").trim() || opinion !== (d.opinion ?? null);
     if (!changed && !picker.photos.length) {
-      error.textContent = text ? "没有新的修改" : "请填写复查情况或添加整改后照片";
-      error.hidden = false;
-      return;
+      return show(error, text ? "没有新的修改" : "请填写复查情况或添加整改后照片");
     }
     const restore = busy(save, "正在保存…");
     try {
@@ -201,8 +195,7 @@ export async function renderVerification(root, [id], { navigate, afterCapture })
         flash: `${data ? "复查报告已保存" : "照片已保存"}${count ? `(含 ${count} 张照片)` : ""},等待同步`,
       });
     } catch (err) {
-      error.textContent = `保存失败:${err.message}`;
-      error.hidden = false;
+      show(error, `保存失败:${err.message}`);
       restore();
     }
   });
