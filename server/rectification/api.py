@@ -14,14 +14,12 @@ from server.errors import ApiError
 from server.evidence.intake import accept_photo, received_photos, receives_photos
 from server.extensions import db
 from server.models import (
-    ExtensionRequest,
     PhotoParent,
     ProgressReport,
     Rectification,
     Role,
-    Verification,
 )
-from server.rectification import operations, queries, reminders, views, workflow
+from server.rectification import forms, operations, queries, reminders, views, workflow
 from server.rectification import verification as verifying
 from server.rectification.access import get_managed_item, get_responded_item, get_visible_item
 from server.rectification.schemas import (
@@ -215,10 +213,7 @@ def request_extension(body, item_id: uuid.UUID):
 def decide_extension(body, item_id: uuid.UUID, extension_id: uuid.UUID):
     """Approve (the deadline moves) or refuse with a reason."""
     item = get_managed_item(current_user, item_id)
-    request = db.session.get(ExtensionRequest, extension_id)
-    if request is None:
-        raise ApiError(404, "not_found", "延期申请不存在")
-    return workflow.decide_extension(item, request, body, current_user)
+    return workflow.decide_extension(item, forms.extension_of(extension_id), body, current_user)
 
 
 @blp.route("/<uuid:item_id>/closure-request", methods=["POST"])
@@ -257,13 +252,6 @@ def verify(body, item_id: uuid.UUID):
     return _detail(item)
 
 
-def _verification(item, verification_id) -> Verification:
-    verification = db.session.get(Verification, verification_id)
-    if verification is None or verification.rectification_id != item.id:
-        raise ApiError(404, "not_found", "复查记录不存在")
-    return verification
-
-
 @blp.route("/<uuid:item_id>/verifications/<uuid:verification_id>/decision", methods=["POST"])
 @api_login_required(blp, S)
 @blp.arguments(VerificationDecisionSchema)
@@ -271,7 +259,7 @@ def _verification(item, verification_id) -> Verification:
 def decide_verification(body, item_id: uuid.UUID, verification_id: uuid.UUID):
     """Pass → closed (销号); fail → returned with the reason."""
     item = get_managed_item(current_user, item_id)
-    verifying.decide(item, _verification(item, verification_id), body, current_user)
+    verifying.decide(item, forms.verification_of(item, verification_id), body, current_user)
     return _detail(item)
 
 
@@ -281,7 +269,7 @@ def decide_verification(body, item_id: uuid.UUID, verification_id: uuid.UUID):
 def cancel_verification(item_id: uuid.UUID, verification_id: uuid.UUID):
     """Call off a field verification not yet decided."""
     item = get_managed_item(current_user, item_id)
-    verifying.cancel_verification(item, _verification(item, verification_id), current_user)
+    verifying.cancel_verification(item, forms.verification_of(item, verification_id), current_user)
     return _detail(item)
 
 
