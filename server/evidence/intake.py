@@ -80,25 +80,20 @@ def receive_photo(stream, filename: str | None) -> Received:
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     tmp = evidence_storage().staging_dir() / f"intake-{uuid.uuid4()}"
     digest, size, head = hashlib.sha256(), 0, b""
-    with open(tmp, "wb") as out:
-        while chunk := stream.read(1 << 20):
-            if len(head) < HEAD_BYTES:
-                head += chunk[: HEAD_BYTES - len(head)]
-            size += len(chunk)
-            if size > limit:
-                out.close()
-                tmp.unlink(missing_ok=True)
-                return Received(
-                    None,
-                    filename,
-                    refusal=ApiError(413, "too_large", f"照片超过上限 {limit // (1024 * 1024)} MB"),
-                )
-            digest.update(chunk)
-            out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
-    received = Received(tmp, filename, digest.hexdigest(), size)
+    received = Received(tmp, filename)
     try:
+        with open(tmp, "wb") as out:
+            while chunk := stream.read(1 << 20):
+                if len(head) < HEAD_BYTES:
+                    head += chunk[: HEAD_BYTES - len(head)]
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, "too_large", f"照片超过上限 {limit // (1024 * 1024)} MB")
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        received.sha256, received.size = digest.hexdigest(), size
         if size == 0:
             raise ApiError(
                 422, "validation_error", "照片文件为空", {"fields": {"photos": ["文件为空"]}}
