@@ -16,7 +16,7 @@ from datetime import date
 from flask import abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from server.console.kit import field_errors, pages_blueprint, present, refusal
+from server.console.kit import field_errors, page, pages_blueprint, present, refusal
 from server.console.session import console_login_required
 from server.errors import ApiError
 from server.evidence.intake import accept_photo, received_photos, receives_photos
@@ -95,9 +95,9 @@ def portal_overview(user) -> dict:
 def _tab_items(user, filters) -> tuple[list[dict], int]:
     rows, total, today = [], 0, local_today()
     for args in filters:
-        page = queries.ledger(user, {**args, "per_page": LIST_LIMIT}, today)
-        rows += page["items"]
-        total += page["total"]
+        found = queries.ledger(user, {**args, "per_page": LIST_LIMIT}, today)
+        rows += found["items"]
+        total += found["total"]
     # The ledger's own order (listed first, then by deadline) across merged filters.
     rows.sort(key=lambda i: (not i.listed, i.deadline is None, i.deadline or date.max, i.code))
     return [views.summary(i, today) for i in rows], total
@@ -111,9 +111,8 @@ def portal_items():
     if tab not in TABS:
         tab = "issued" if counts["issued"] or not counts["working"] else "working"
     items, total = _tab_items(g.user, TABS[tab][1])
-    return render_template(
+    return page(
         "portal/items.html",
-        user=g.user,
         tabs=TABS,
         tab=tab,
         counts=counts,
@@ -134,9 +133,9 @@ def _page(item, status: int = 200, failed: dict | None = None):
         # A refusal whose form is no longer offered (the item moved on) is shown on top.
         form = failed["form"]
         failed["orphan"] = not can[FORMS[form]] or (form == "extension" and pending)
-    return render_template(
+    return page(
         "portal/item.html",
-        user=g.user,
+        status,
         item=view,
         can=can,
         pending_extension=pending,
@@ -145,7 +144,7 @@ def _page(item, status: int = 200, failed: dict | None = None):
         history_labels=HISTORY_LABELS,
         max_photos=get_setting("max_photos_per_report"),
         today=local_today(),
-    ), status
+    )
 
 
 @bp.route("/unit/items/<uuid:item_id>")
@@ -268,9 +267,7 @@ def portal_photo(photo_id: uuid.UUID, variant: str):
 @bp.route("/unit/summons")
 @console_login_required(R)
 def portal_summons():
-    return render_template(
-        "portal/summons.html", user=g.user, summons=summons_for(g.user), notes=inbox(g.user)
-    )
+    return page("portal/summons.html", summons=summons_for(g.user), notes=inbox(g.user))
 
 
 @bp.route("/unit/portal.js")
