@@ -31,24 +31,23 @@ def ref(obj, name="name"):
     return {"id": obj.id, "name": getattr(obj, name)} if obj is not None else None
 
 
+def columns(obj, names: str) -> dict:
+    """The attributes of `obj` named in `names` (split on spaces), as they are."""
+    return {name: getattr(obj, name) for name in names.split()}
+
+
 def summary(item: Rectification, today: date) -> dict:
     return {
-        "id": item.id,
-        "code": item.code,
-        "problem": item.problem,
+        **columns(
+            item,
+            "id code problem region_code listed deadline deadline_confirmed return_count "
+            "progress_percent last_progress_at version",
+        ),
         "unit": ref(item.unit),
-        "region_code": item.region_code,
         "lead_official": ref(item.lead_official, "display_name"),
-        "listed": item.listed,
         "status": item.status.value,
         "status_label": RECTIFICATION_STATUSES[item.status],
-        "deadline": item.deadline,
-        "deadline_confirmed": item.deadline_confirmed,
         "colour": colour_of(item, today),
-        "return_count": item.return_count,
-        "progress_percent": item.progress_percent,
-        "last_progress_at": item.last_progress_at,
-        "version": item.version,
     }
 
 
@@ -80,12 +79,8 @@ def progress_reports(item: Rectification, office_view: bool = False) -> list[dic
     photos = photo_refs(PhotoParent.progress_report, [r.id for r in reports], office_view)
     return [
         {
-            "id": r.id,
-            "body": r.body,
-            "percent": r.percent,
-            "closure": r.closure,
+            **columns(r, "id body percent closure created_at"),
             "author": ref(r.author, "display_name"),
-            "created_at": r.created_at,
             "photos": photos.get(r.id, []),
         }
         for r in reports
@@ -113,23 +108,18 @@ def detail(item: Rectification, user: User, today: date | None = None) -> dict:
     office_view = sees_office_view(user, item)
     view = {
         **summary(item, today),
-        "measures": item.measures,
-        "requirements": item.requirements,
+        **columns(
+            item,
+            "measures requirements responsible_person deadline_working_days report_every_days "
+            "issued_at acknowledged_at closure_requested_at closed_at created_at",
+        ),
         "site": (
             {"id": item.site.id, "name": item.site.name, "address": item.site.address}
             if item.site
             else None
         ),
         "supporting_units": [ref(u) for u in item.supporting_units],
-        "responsible_person": item.responsible_person,
-        "deadline_working_days": item.deadline_working_days,
-        "report_every_days": item.report_every_days,
         "red_reasons": red_reasons(item, today, ColourRules.current()),
-        "issued_at": item.issued_at,
-        "acknowledged_at": item.acknowledged_at,
-        "closure_requested_at": item.closure_requested_at,
-        "closed_at": item.closed_at,
-        "created_at": item.created_at,
         "progress_reports": progress_reports(item, office_view),
         "extension_requests": extensions_of(item),
         "history": _history(item, office_view),
@@ -154,20 +144,15 @@ def office_fields(item: Rectification) -> dict:
         "finding_ids": [f.id for f in item.findings],
         "verifications": [
             {
-                "id": v.id,
+                **columns(
+                    v,
+                    "id instructions report opinion reported_at lat lon decision_reason "
+                    "decided_at version",
+                ),
                 "method": v.method.value,
                 "status": v.status.value,
                 "inspector": ref(v.inspector, "display_name"),
-                "instructions": v.instructions,
-                "report": v.report,
-                "opinion": v.opinion,
-                "reported_at": v.reported_at,
-                "lat": v.lat,
-                "lon": v.lon,
-                "decision_reason": v.decision_reason,
-                "decided_at": v.decided_at,
                 "photos": photos.get(v.id, []),
-                "version": v.version,
             }
             for v in verifications
         ],
