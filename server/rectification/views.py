@@ -113,11 +113,7 @@ def detail(item: Rectification, user: User, today: date | None = None) -> dict:
             "measures requirements responsible_person deadline_working_days report_every_days "
             "issued_at acknowledged_at closure_requested_at closed_at created_at",
         ),
-        "site": (
-            {"id": item.site.id, "name": item.site.name, "address": item.site.address}
-            if item.site
-            else None
-        ),
+        "site": columns(item.site, "id name address") if item.site else None,
         "supporting_units": [ref(u) for u in item.supporting_units],
         "red_reasons": red_reasons(item, today, ColourRules.current()),
         "progress_reports": progress_reports(item, office_view),
