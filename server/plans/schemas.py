@@ -38,13 +38,13 @@ class PlanFieldsSchema(BaseSchema):
 
 
 class PlanCreateSchema(PlanFieldsSchema):
-    title = fields.String(required=True, validate=validate.Length(min=2, max=200))
-    matter = fields.String(required=True, validate=validate.Length(min=2, max=2000))
-    matter_category = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    mode = fields.String(required=True, validate=validate.OneOf([m.value for m in PlanMode]))
-    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in PlanKind]))
-    window_start = fields.Date(required=True)
-    window_end = fields.Date(required=True)
+    """The same fields; a new plan must name these."""
+
+    REQUIRED = ("title", "matter", "matter_category", "mode", "kind", "window_start", "window_end")
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        super().on_bind_field(field_name, field_obj)
+        field_obj.required = field_obj.required or field_name in self.REQUIRED
 
 
 class PlanUpdateSchema(PlanFieldsSchema, UpdateSchema):
