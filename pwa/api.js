@@ -62,16 +62,22 @@ export async function readJson(response) {
   return response.json().catch(() => null);
 }
 
-/** JSON request; resolves with the parsed body or throws HttpError / NetworkError. */
-export async function api(path, { method = "GET", body, token, timeout } = {}) {
+/** A JSON body and answer over `send` (request or authed): the parsed answer, or throws
+ * HttpError / NetworkError. */
+async function sendJson(send, path, { method = "GET", body, token, timeout } = {}) {
   const headers = { Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await request(path, {
+  const response = await send(path, {
     method, headers, token, timeout, body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await readJson(response);
   if (!response.ok) throw new HttpError(response.status, data);
   return data;
+}
+
+/** JSON request; resolves with the parsed body or throws HttpError / NetworkError. */
+export function api(path, options) {
+  return sendJson(request, path, options);
 }
 
 // ---- tokens ---------------------------------------------------------------------------
@@ -153,13 +159,6 @@ export async function authed(path, options = {}) {
 }
 
 /** authed() for JSON bodies and answers. */
-export async function authedJson(path, { method = "GET", body, timeout } = {}) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await authed(path, {
-    method, headers, timeout, body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = await readJson(response);
-  if (!response.ok) throw new HttpError(response.status, data);
-  return data;
+export function authedJson(path, options) {
+  return sendJson(authed, path, options);
 }
