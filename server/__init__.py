@@ -91,6 +91,8 @@ PAGE_BLUEPRINTS = (
     "rectification.portal_pages",
     "workdays.pages",
     "evidence.pages",
+    "dashboards.pages",
+    "maps.pages",
     "web",
 )
 

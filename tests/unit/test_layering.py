@@ -19,6 +19,8 @@ DOMAINS = {
     "accounts": "accounts",
     "auth": "accounts",
     "system": "system",
+    "dashboards": "dashboards",
+    "maps": "maps",
 }
 PUBLIC = {"operations", "queries", "access"}
 # Public by name, each a domain's face to the others: the route guard every door uses;
