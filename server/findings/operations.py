@@ -6,6 +6,7 @@ further edits from the device."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -13,7 +14,9 @@ from sqlalchemy.orm import selectinload
 from server.audit import record_event
 from server.errors import ApiError, conflict, field_error, not_found
 from server.extensions import db
+from server.findings.schemas import ANY_STATUS
 from server.models import Finding, Plan, TriageStatus, User, utcnow
+from server.timeutil import CHINA
 
 QUEUE_DEFAULT = TriageStatus.pending
 # Findings still open to work: what a duplicate may be merged into, what an item is made of.
@@ -28,13 +31,26 @@ def office_findings(user: User):
     )
 
 
+def _day_start(day, later: int = 0) -> datetime:
+    """The first moment (UTC) of the China day `later` days after `day`."""
+    return datetime.combine(day + timedelta(days=later), time(), tzinfo=CHINA).astimezone(UTC)
+
+
 def triage_queue(user: User, args: dict) -> dict:
     status = args.get("status") or QUEUE_DEFAULT
-    query = office_findings(user).where(Finding.triage_status == status)
+    query = office_findings(user)
+    if status != ANY_STATUS:
+        query = query.where(Finding.triage_status == status)
     if args.get("plan_id"):
         query = query.where(Finding.plan_id == args["plan_id"])
     if args.get("severity"):
         query = query.where(Finding.severity == args["severity"])
+    if args.get("plan_kind"):
+        query = query.where(Plan.kind == args["plan_kind"])  # office_findings joins Plan
+    if args.get("observed_from"):
+        query = query.where(Finding.observed_at >= _day_start(args["observed_from"]))
+    if args.get("observed_to"):
+        query = query.where(Finding.observed_at < _day_start(args["observed_to"], 1))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page, per_page = args.get("page", 1), args.get("per_page", 50)
     rows = db.session.scalars(

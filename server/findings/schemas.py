@@ -3,11 +3,13 @@ queue (问题分办)."""
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from server.models import Severity, TriageStatus
+from server.models import PlanKind, Severity, TriageStatus
 from server.schemas import BaseSchema, PlanRefSchema
 from server.sync_api.fields import Accuracy, FieldRecordFields, Lat, Lon, _choice
+
+ANY_STATUS = "all"  # the triage list's every status at once (the dashboards' links)
 
 
 class FindingData(BaseSchema):
@@ -55,11 +57,24 @@ class FindingQueueSchema(BaseSchema):
 
 
 class TriageArgsSchema(BaseSchema):
-    status = fields.String(validate=_choice(TriageStatus))
+    status = fields.String(
+        validate=validate.OneOf([s.value for s in TriageStatus] + [ANY_STATUS]),
+        metadata={"description": "a triage status, or `all` (default: pending)"},
+    )
     plan_id = fields.UUID()
     severity = fields.String(validate=_choice(Severity))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    # The dashboards' drill-down (docs/dashboards.md). Days are China Standard Time.
+    observed_from = fields.Date()
+    observed_to = fields.Date()
+    plan_kind = fields.String(validate=_choice(PlanKind))
+
+    @validates_schema
+    def observed_range(self, data, **kwargs):
+        start, end = data.get("observed_from"), data.get("observed_to")
+        if start and end and start > end:
+            raise ValidationError("结束日期不能早于开始日期", "observed_to")
 
 
 class MergeSchema(BaseSchema):

@@ -3,29 +3,35 @@ and an item's history. Everything is scoped by access.visible_clause first."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Date, case, exists, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.functions import FunctionElement
 
 from server.errors import ApiError
 from server.extensions import db
 from server.models import (
     OPEN_FOR_RECHECK,
     AuditEvent,
+    ExtensionRequest,
+    ExtensionStatus,
     Plan,
     Rectification,
     RectificationStatus,
     Role,
     Unit,
     User,
+    Verification,
+    VerificationStatus,
     plan_rectification,
 )
 from server.plans.queries import target_units
 from server.rectification.access import visible_clause
-from server.rectification.colour import COLOURS, colour_clause
+from server.rectification.colour import COLOURS, OPEN_STATUSES, colour_clause
 from server.search import contains_text
-from server.timeutil import local_today
+from server.timeutil import CHINA, local_today
 
 THREE_LISTS_MAX = 5000
 
@@ -57,18 +63,129 @@ def _filtered(user: User, args: dict, today: date):
         query = query.where(Rectification.listed.is_(args["listed"]))
     if args.get("q"):
         query = query.where(contains_text((Rectification.code, Rectification.problem), args["q"]))
-    return query
+    return query.where(*_drill_down(args, office_view, today))
 
 
-def _page_order(args: dict) -> tuple:
-    """Listed items first, then by deadline and code: the order of the page indexes
+class local_day(FunctionElement):
+    """The China Standard Time day of a stored UTC moment, in SQL (SQLite stores UTC text,
+    PostgreSQL timestamptz)."""
+
+    type = Date()
+    inherit_cache = True
+    name = "local_day"
+
+
+@compiles(local_day)
+def _local_day_default(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"date({column}, '+8 hours')"
+
+
+@compiles(local_day, "postgresql")
+def _local_day_pg(element, compiler, **kw):
+    column = compiler.process(element.clauses, **kw)
+    return f"CAST(({column}) AT TIME ZONE 'Asia/Shanghai' AS DATE)"
+
+
+def day_start(day: date) -> datetime:
+    """The first moment of a China day, in UTC (what the columns store)."""
+    return datetime.combine(day, time(), tzinfo=CHINA).astimezone(UTC)
+
+
+def between_days(column, start: date | None, end: date | None) -> list:
+    """`column` (a UTC moment) on the China days start..end, both included."""
+    where = []
+    if start:
+        where.append(column >= day_start(start))
+    if end:
+        where.append(column < day_start(end + timedelta(days=1)))
+    return where
+
+
+# Not closed, and the unit has not asked to close it yet: what "overdue" counts.
+STILL_WORKING = (
+    RectificationStatus.issued,
+    RectificationStatus.acknowledged,
+    RectificationStatus.in_progress,
+)
+
+
+def closed_on_time():
+    return (Rectification.status == RectificationStatus.closed) & (
+        local_day(Rectification.closed_at) <= Rectification.deadline
+    )
+
+
+def overdue_clause(today: date):
+    return Rectification.status.in_(STILL_WORKING) & (Rectification.deadline < today)
+
+
+def _drill_down(args: dict, office_view: bool, today: date) -> list:
+    """The dashboards' filters (docs/dashboards.md); each only when named."""
+    where = []
+    if args.get("open") is not None:
+        open_ = Rectification.status.in_(OPEN_STATUSES)
+        where.append(open_ if args["open"] else Rectification.status == RectificationStatus.closed)
+    if args.get("overdue") is not None:
+        clause = overdue_clause(today)
+        where.append(clause if args["overdue"] else ~clause)
+    if args.get("on_time") is not None:
+        where.append(closed_on_time() if args["on_time"] else ~closed_on_time())
+    if args.get("extension_pending") is not None:
+        waiting = exists().where(
+            ExtensionRequest.rectification_id == Rectification.id,
+            ExtensionRequest.status == ExtensionStatus.pending,
+        )
+        where.append(waiting if args["extension_pending"] else ~waiting)
+    where += between_days(Rectification.issued_at, args.get("issued_from"), args.get("issued_to"))
+    where += between_days(Rectification.closed_at, args.get("closed_from"), args.get("closed_to"))
+    if args.get("deadline_from"):
+        where.append(Rectification.deadline >= args["deadline_from"])
+    if args.get("deadline_to"):
+        where.append(Rectification.deadline <= args["deadline_to"])
+    office_only = ("plan_kind", "verification", "verified_from", "verified_to")
+    if any(args.get(name) for name in office_only) and not office_view:
+        raise ApiError(403, "forbidden", "无权按督查计划或复查结果筛选")
+    if args.get("plan_kind"):
+        kinds = select(Plan.id).where(Plan.kind == args["plan_kind"])
+        where.append(Rectification.source_plan_id.in_(kinds))
+    if args.get("verification") or args.get("verified_from") or args.get("verified_to"):
+        decided = [Verification.rectification_id == Rectification.id]
+        decided.append(
+            Verification.status == args["verification"]
+            if args.get("verification")
+            else Verification.status.in_(DECIDED)
+        )
+        decided += between_days(
+            Verification.decided_at, args.get("verified_from"), args.get("verified_to")
+        )
+        where.append(exists().where(*decided))
+    return where
+
+
+DECIDED = (VerificationStatus.passed, VerificationStatus.failed)
+
+
+def urgency(today: date):
+    """The ledger's first key (issue 14): open items that are red or 挂牌督办 first, the
+    other open items next, closed items last."""
+    return case(
+        (Rectification.status == RectificationStatus.closed, 2),
+        (Rectification.listed | (Rectification.red_from <= today), 0),
+        else_=1,
+    )
+
+
+def _page_order(args: dict, today: date) -> tuple:
+    """By urgency (open red and listed items first, closed items last), then listed items
+    first, then by deadline and code: after the urgency, the order of the page indexes
     (server/models/rectification.py). Only drafts may lack a deadline (N working days
     from an issue that has not happened); where they are shown, they come last (NULLS
     LAST is PostgreSQL's index order; SQLite sorts for it)."""
     deadline = Rectification.deadline
     if args.get("include_drafts") or args.get("status") == RectificationStatus.draft:
         deadline = deadline.asc().nulls_last()
-    return (Rectification.listed.desc(), deadline, Rectification.code)
+    return (urgency(today), Rectification.listed.desc(), deadline, Rectification.code)
 
 
 def ledger(user: User, args: dict, today: date | None = None) -> dict:
@@ -76,7 +193,7 @@ def ledger(user: User, args: dict, today: date | None = None) -> dict:
     today = today or local_today()
     query = _filtered(user, args, today)
     page, per_page = args.get("page", 1), args.get("per_page", 50)
-    order, first = _page_order(args), (page - 1) * per_page
+    order, first = _page_order(args, today), (page - 1) * per_page
     if args.get("q"):
         # A text search reads every row: read them once for the count and the page.
         keys = db.session.scalars(query.with_only_columns(Rectification.id).order_by(*order))

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from server.models import RectificationStatus
+from server.models import PlanKind, RectificationStatus
 from server.rectification.colour import COLOURS
 from server.schemas import BaseSchema, PlanRefSchema, RefSchema, UpdateSchema
 from server.sync_api.fields import Accuracy, Lat, Lon
@@ -87,6 +87,35 @@ class LedgerArgsSchema(BaseSchema):
     q = fields.String(validate=validate.Length(max=100))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    # The dashboards' drill-down (docs/dashboards.md): each optional, none changes a list
+    # that does not name it. Days are China Standard Time, both ends included.
+    open = fields.Boolean(metadata={"description": "true: issued and not closed yet"})
+    overdue = fields.Boolean(metadata={"description": "true: past the deadline, not closed"})
+    on_time = fields.Boolean(metadata={"description": "true: closed on or before its deadline"})
+    extension_pending = fields.Boolean(metadata={"description": "true: an extension waits"})
+    issued_from = fields.Date()
+    issued_to = fields.Date()
+    closed_from = fields.Date()
+    closed_to = fields.Date()
+    deadline_from = fields.Date()
+    deadline_to = fields.Date()
+    plan_kind = fields.String(
+        validate=validate.OneOf([k.value for k in PlanKind]),
+        metadata={"description": "Office only: the kind of the source plan"},
+    )
+    verification = fields.String(
+        validate=validate.OneOf(["passed", "failed"]),
+        metadata={"description": "Office only: items with a 回头看 decided so"},
+    )
+    verified_from = fields.Date()
+    verified_to = fields.Date()
+
+    @validates_schema
+    def ranges(self, data, **kwargs):
+        for name in ("issued", "closed", "deadline", "verified"):
+            start, end = data.get(f"{name}_from"), data.get(f"{name}_to")
+            if start and end and start > end:
+                raise ValidationError("结束日期不能早于开始日期", f"{name}_to")
 
 
 class ThreeListsArgsSchema(BaseSchema):
