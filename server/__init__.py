@@ -109,15 +109,32 @@ def _register_blueprints(app: Flask) -> None:
     app.extensions["zhicha_api"] = api
 
 
+# The Content-Security-Policy of every answer. A view may answer with a wider one for
+# itself (the header is only set where it is missing): the map page adds the origin of an
+# online tile server (ZHICHA_MAP_TILE_URL) to img-src and connect-src.
+CSP = {
+    "default-src": ("'self'",),
+    "img-src": ("'self'", "data:", "blob:"),
+    "object-src": ("'none'",),
+    "frame-ancestors": ("'none'",),
+    "base-uri": ("'self'",),
+    "form-action": ("'self'",),
+}
+
+
+def content_security_policy(extra: dict | None = None) -> str:
+    directives = {name: list(sources) for name, sources in CSP.items()}
+    for name, sources in (extra or {}).items():
+        current = directives.setdefault(name, list(CSP["default-src"]))
+        current += [s for s in sources if s not in current]
+    return "; ".join(f"{name} {' '.join(sources)}" for name, sources in directives.items())
+
+
 def _add_security_headers(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; "
-            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-        )
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         return response

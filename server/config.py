@@ -20,6 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 
 ENVIRONMENTS = ("production", "development", "test")
+MAP_DATUMS = ("wgs84", "gcj02")
 MIN_SECRET_LENGTH = 32
 # Placeholders people paste from examples; never acceptable as a real secret.
 KNOWN_BAD_SECRETS = {"change-me", "changeme", "secret", "dev", "development", "test"}
@@ -76,6 +77,13 @@ class Config:
     PHOTO_DECODER_MAX_JOBS = 200  # a decoder process is replaced after this many photos
     REMINDERS_HOUR = 8  # daily reminders, hour in China Standard Time
     ANALYZE_HOUR = 3  # daily planner statistics (SQLite), hour in China Standard Time
+    # The console's map (docs/map.md): the datum of the base map the points are drawn on
+    # ("wgs84": 天地图, a PMTiles base map or none; "gcj02": a provider using the offset),
+    # the PMTiles file served as the offline base map (empty: instance/basemap.pmtiles),
+    # and online raster tiles ({z}/{x}/{y} template) used instead of it when set.
+    MAP_DATUM = "wgs84"
+    MAP_PMTILES = ""
+    MAP_TILE_URL = ""
 
 
 # Names that may be set from the environment as ZHICHA_<NAME>, with their types.
@@ -121,6 +129,10 @@ def load_config(overrides: dict | None = None, environ: dict | None = None) -> d
     cfg["INSTANCE_DIR"] = str(instance)
     cfg["STORAGE_DIR"] = str(Path(cfg["STORAGE_DIR"] or instance / "storage").resolve())
     cfg["JOBS_DB"] = str(Path(cfg["JOBS_DB"] or instance / "jobs.sqlite3").resolve())
+    if cfg["MAP_DATUM"] not in MAP_DATUMS:
+        raise ConfigError(f"ZHICHA_MAP_DATUM must be one of {', '.join(MAP_DATUMS)}")
+    if cfg["MAP_TILE_URL"] and not re.fullmatch(r"https?://[^/\s]+/\S*", cfg["MAP_TILE_URL"]):
+        raise ConfigError("ZHICHA_MAP_TILE_URL must be an http(s) URL with {z}, {x} and {y}")
     if not cfg["DATABASE_URL"]:
         cfg["DATABASE_URL"] = f"sqlite:///{instance / 'zhicha.sqlite3'}"
     cfg["DATABASE_URL"] = normalise_database_url(cfg["DATABASE_URL"])
