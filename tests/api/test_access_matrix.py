@@ -204,6 +204,8 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("GET", "/console/unit/summons"): r({R}, 200),
     ("GET", "/console/unit/portal.js"): r(PUBLIC, 200),
     ("GET", "/console/calendar"): r({A, S}, 200),
+    ("GET", "/console/dashboard"): r({S, L, R, A}, 200),
+    ("GET", "/console/dashboard/items"): r({R}, 200),
     ("GET", "/console/map"): r({S, L, R, A}, 200, plan_id=FILTER),
     ("GET", "/console/map/features"): r({S, L, R, A}, 200, plan_id=FILTER),
     ("GET", "/console/map/basemap.pmtiles"): r({S, L, R, A}, 404),  # no base map placed
