@@ -345,3 +345,9 @@ def open_items_for_summons(user: User, unit_id, limit: int) -> list[Rectificatio
         .limit(limit)
     )
     return list(db.session.scalars(query))
+
+
+def item_clause(user: User, args: dict, today: date | None = None):
+    """The WHERE of the ledger for these filters (LedgerArgsSchema's), for counts read
+    elsewhere (the dashboards): the same items the ledger lists."""
+    return _filtered(user, args, today or local_today()).whereclause

@@ -1,0 +1,406 @@
+"""The dashboards' figures: counts in SQL (one statement per chart, grouped in the
+database; only the groups come back), each scoped by the access rule of what it counts.
+
+Items are counted through the ledger's own WHERE (rectification.queries.item_clause: the
+reader's visible_clause and the ledger's filters), so every number comes with the ledger
+filters (`filters`) that list exactly the items behind it; findings through the triage
+queue's office scope (findings.operations.office_findings) and the triage filters.
+docs/dashboards.md says what each figure means."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.findings.operations import office_findings
+from server.models import (
+    ContentStatus,
+    Finding,
+    Photo,
+    Plan,
+    Rectification,
+    RectificationStatus,
+    Role,
+    TriageStatus,
+    Unit,
+    User,
+    Visit,
+)
+from server.plans import queries as plan_queries
+from server.rectification import queries as items
+
+WEEKS = 52  # the default period: this week and the 52 before it
+STATUSES = tuple(s for s in RectificationStatus if s != RectificationStatus.draft)
+CLOSED = RectificationStatus.closed
+COMPLIANCE = ("unannounced", "routine_special", "random_targets")
+TOP_GROUPS = 200  # units or regions in one chart (the table has them all)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    chosen: bool  # named by the reader (then it also narrows the items to those issued in it)
+
+    def weeks(self) -> list[tuple[date, date]]:
+        """Monday-to-Sunday weeks, the first and last cut to the period."""
+        monday = self.start - timedelta(days=self.start.weekday())
+        weeks = []
+        while monday <= self.end:
+            weeks.append((max(monday, self.start), min(monday + timedelta(days=6), self.end)))
+            monday += timedelta(days=7)
+        return weeks
+
+
+def period_of(args: dict, today: date) -> Period:
+    end = args.get("date_to") or today
+    start = args.get("date_from") or (end - timedelta(days=end.weekday(), weeks=WEEKS))
+    return Period(start, end, bool(args.get("date_from") or args.get("date_to")))
+
+
+def is_office(user: User) -> bool:
+    return user.role in (Role.supervisor, Role.admin)
+
+
+def item_filters(args: dict, period: Period) -> dict:
+    """The ledger filters the dashboard's filters stand for (the state charts')."""
+    filters = {k: args[k] for k in ("unit_id", "region_code", "plan_id") if args.get(k)}
+    if args.get("kind"):
+        filters["plan_kind"] = args["kind"]
+    if period.chosen:
+        filters.update(issued_from=period.start, issued_to=period.end)
+    return filters
+
+
+def _trend(filters: dict) -> dict:
+    """The trends count events in the period, whenever the items were issued."""
+    return {k: v for k, v in filters.items() if k not in ("issued_from", "issued_to")}
+
+
+def _count_row(user: User, filters: dict, today: date, columns: list) -> tuple:
+    where = items.item_clause(user, filters, today)
+    return db.session.execute(select(*columns).select_from(Rectification).where(where)).one()
+
+
+def _cell(count: int, filters: dict | None, target: str = "ledger") -> dict:
+    return {"count": count, "filters": filters, "target": target if filters is not None else None}
+
+
+# ---- items (every role, each within its own sight) ----
+
+
+def colours(user: User, filters: dict, today: date) -> dict:
+    """By colour, all and 挂牌督办, and by status: one statement."""
+    colour_of = {c: items.colour_clause(c, today) for c in items.COLOURS}
+    columns = [func.count().filter(colour_of[c]) for c in items.COLOURS]
+    columns += [func.count().filter(colour_of[c] & Rectification.listed) for c in items.COLOURS]
+    columns += [func.count().filter(Rectification.status == s) for s in STATUSES]
+    row = list(_count_row(user, filters, today, columns))
+    n = len(items.COLOURS)
+    return {
+        "colours": {
+            c: {
+                "all": _cell(row[i], {**filters, "colour": c}),
+                "listed": _cell(row[n + i], {**filters, "colour": c, "listed": True}),
+            }
+            for i, c in enumerate(items.COLOURS)
+        },
+        "statuses": {
+            s.value: _cell(row[2 * n + i], {**filters, "status": s.value})
+            for i, s in enumerate(STATUSES)
+        },
+    }
+
+
+def by_group(user: User, filters: dict, today: date, key: str) -> list[dict]:
+    """Per responsible unit (`unit_id`) or township (`region_code`): items, closed,
+    closed on time, overdue; the closure and on-time rates."""
+    column = getattr(Rectification, key)
+    where = items.item_clause(user, filters, today)
+    rows = db.session.execute(
+        select(
+            column,
+            func.count(),
+            func.count().filter(Rectification.status == CLOSED),
+            func.count().filter(items.closed_on_time()),
+            func.count().filter(items.overdue_clause(today)),
+        )
+        .where(where)
+        .group_by(column)
+    ).all()
+    names = items.names_by_id(Unit.id, Unit.name, [r[0] for r in rows]) if key == "unit_id" else {}
+    groups = []
+    for value, total, closed, on_time, overdue in rows:
+        own = {**filters, key: value}
+        groups.append(
+            {
+                "key": value,
+                "label": names.get(value, str(value)) if key == "unit_id" else (value or "—"),
+                "total": _cell(total, own),
+                "closed": _cell(closed, {**own, "status": CLOSED.value}),
+                "on_time": _cell(on_time, {**own, "on_time": True}),
+                "overdue": _cell(overdue, {**own, "overdue": True}),
+                "closure_rate": closed / total if total else None,
+                "on_time_rate": on_time / closed if closed else None,
+            }
+        )
+    groups.sort(key=lambda g: (-g["overdue"]["count"], -g["total"]["count"], g["label"]))
+    return groups
+
+
+def _per_week(rows, weeks) -> list[int]:
+    """(day, count) rows folded into the weeks."""
+    counts = [0] * len(weeks)
+    for day, count in rows:
+        day = date.fromisoformat(day) if isinstance(day, str) else day
+        for i, (start, end) in enumerate(weeks):
+            if start <= day <= end:
+                counts[i] += count
+                break
+    return counts
+
+
+def closed_per_week(user: User, filters: dict, period: Period, today: date) -> dict:
+    weeks, base = period.weeks(), _trend(filters)
+    day = items.local_day(Rectification.closed_at)
+    where = items.item_clause(
+        user, {**base, "closed_from": period.start, "closed_to": period.end}, today
+    )
+    rows = db.session.execute(select(day, func.count()).where(where).group_by(day)).all()
+    counts = _per_week(rows, weeks)
+    return {
+        "weeks": weeks,
+        "closed": [
+            _cell(n, {**base, "closed_from": a, "closed_to": b})
+            for n, (a, b) in zip(counts, weeks, strict=True)
+        ],
+    }
+
+
+def verifications(user: User, filters: dict, period: Period, today: date) -> dict:
+    """回头看 decided in the period: items with a verification passed, items with one
+    failed (returned to the unit). The office's only: the unit never learns of them."""
+    base = {**_trend(filters), "verified_from": period.start, "verified_to": period.end}
+    found = {}
+    for outcome in ("passed", "failed"):
+        own = {**base, "verification": outcome}
+        found[outcome] = _cell(_count_row(user, own, today, [func.count()])[0], own)
+    return found
+
+
+def waiting_for_leader(user: User, filters: dict, today: date) -> dict:
+    """What the lead official follows up: red, 挂牌督办 still open, closure requests and
+    extension requests waiting for the office's decision."""
+    asks = {
+        "red": {"colour": "red"},
+        "listed_open": {"listed": True, "open": True},
+        "closure_requested": {"status": RectificationStatus.closure_requested.value},
+        "extension_pending": {"extension_pending": True},
+        "overdue": {"overdue": True},
+    }
+    columns, cells = [], {}
+    for name, extra in asks.items():
+        own = {**filters, **extra}
+        columns.append(func.count().filter(items.item_clause(user, own, today)))
+        cells[name] = own
+    row = _count_row(user, filters, today, columns)
+    return {name: _cell(n, cells[name]) for name, n in zip(asks, row, strict=True)}
+
+
+def due_soon(user: User, filters: dict, today: date) -> dict:
+    """Open items due this week and next (Monday to Sunday), and those already overdue."""
+    monday = today - timedelta(days=today.weekday())
+    spans = {
+        "this_week": (monday, monday + timedelta(days=6)),
+        "next_week": (monday + timedelta(days=7), monday + timedelta(days=13)),
+    }
+    cells, columns = {}, []
+    for name, (start, end) in spans.items():
+        own = {**filters, "open": True, "deadline_from": start, "deadline_to": end}
+        cells[name] = own
+        columns.append(func.count().filter(items.item_clause(user, own, today)))
+    cells["overdue"] = {**filters, "overdue": True}
+    columns.append(func.count().filter(items.item_clause(user, cells["overdue"], today)))
+    row = _count_row(user, filters, today, columns)
+    found = {name: _cell(n, cells[name]) for name, n in zip(cells, row, strict=True)}
+    found["spans"] = spans
+    return found
+
+
+# ---- the office's own figures: findings, field activity, plans ----
+
+
+def _findings(user: User, args: dict):
+    """The findings the reader's triage queue holds (the office's; every one for an
+    admin), narrowed by plan and kind."""
+    if user.role == Role.admin:
+        query = select(Finding).join(Plan, Plan.id == Finding.plan_id)
+        query = query.where(Finding.deleted_at.is_(None))
+    else:
+        query = office_findings(user)
+    if args.get("plan_id"):
+        query = query.where(Finding.plan_id == args["plan_id"])
+    if args.get("kind"):
+        query = query.where(Plan.kind == args["kind"])
+    return query
+
+
+def findings_per_week(user: User, args: dict, period: Period) -> dict:
+    """New findings per week (by when they were observed), by triage status."""
+    weeks = period.weeks()
+    day = items.local_day(Finding.observed_at)
+    scope = _findings(user, args).where(
+        *items.between_days(Finding.observed_at, period.start, period.end)
+    )
+    rows = db.session.execute(
+        scope.with_only_columns(day, Finding.triage_status, func.count()).group_by(
+            day, Finding.triage_status
+        )
+    ).all()
+    by_status = defaultdict(list)
+    for d, status, n in rows:
+        by_status[str(status)].append((d, n))
+    triage = {k: args[k] for k in ("plan_id",) if args.get(k)}
+    if args.get("kind"):
+        triage["plan_kind"] = args["kind"]
+    target = "triage" if user.role == Role.supervisor else None
+    series = {}
+    for status in TriageStatus:
+        counts = _per_week(by_status.get(status.value, []), weeks)
+        series[status.value] = [
+            {
+                "count": n,
+                "filters": {**triage, "status": status.value, "observed_from": a, "observed_to": b},
+                "target": target,
+            }
+            for n, (a, b) in zip(counts, weeks, strict=True)
+        ]
+    totals = [
+        {
+            "count": sum(series[s.value][i]["count"] for s in TriageStatus),
+            "filters": {**triage, "status": "all", "observed_from": a, "observed_to": b},
+            "target": target,
+        }
+        for i, (a, b) in enumerate(weeks)
+    ]
+    return {"weeks": weeks, "by_status": series, "total": totals}
+
+
+def _office_plans(user: User, args: dict):
+    query = select(Plan.id)
+    if user.role != Role.admin:
+        query = query.where(Plan.office_unit_id == user.unit_id)
+    if args.get("plan_id"):
+        query = query.where(Plan.id == args["plan_id"])
+    if args.get("kind"):
+        query = query.where(Plan.kind == args["kind"])
+    return query
+
+
+def field_activity(user: User, args: dict, period: Period, findings: dict) -> dict:
+    """Per week: check-ins (签到), findings (from findings_per_week), photos taken and
+    photos whose processing failed, of the office's plans."""
+    weeks, plans = period.weeks(), _office_plans(user, args)
+    visit_day = items.local_day(Visit.arrived_at)
+    visits = db.session.execute(
+        select(visit_day, func.count())
+        .where(
+            Visit.plan_id.in_(plans),
+            Visit.deleted_at.is_(None),
+            *items.between_days(Visit.arrived_at, period.start, period.end),
+        )
+        .group_by(visit_day)
+    ).all()
+    photo_day = items.local_day(Photo.captured_at)
+    photos = db.session.execute(
+        select(
+            photo_day,
+            func.count(),
+            func.count().filter(Photo.content_status == ContentStatus.failed),
+        )
+        .where(
+            Photo.plan_id.in_(plans),
+            Photo.deleted_at.is_(None),
+            *items.between_days(Photo.captured_at, period.start, period.end),
+        )
+        .group_by(photo_day)
+    ).all()
+    return {
+        "weeks": weeks,
+        "visits": _per_week(visits, weeks),
+        "findings": [c["count"] for c in findings["total"]],
+        "photos": _per_week([(d, n) for d, n, _ in photos], weeks),
+        "photos_failed": _per_week([(d, f) for d, _, f in photos], weeks),
+    }
+
+
+def compliance(user: User, year: int) -> dict:
+    """The year's inspection ratios against the policy floors, as the plans domain counts
+    them (plans.queries.yearly_figures), with the shortfall: how many more plans (or
+    drawn targets) at that total would meet the floor."""
+    figures = plan_queries.yearly_figures(plan_queries.figures_office(user, None), year)
+    for key in COMPLIANCE:
+        share = figures[key]
+        needed = math.ceil(share["goal"] * share["total"] - 1e-9)
+        share["shortfall"] = max(0, needed - share["count"])
+    return figures
+
+
+# ---- per role ----
+
+
+def supervisor_dashboard(user: User, args: dict, today: date) -> dict:
+    period = period_of(args, today)
+    filters = item_filters(args, period)
+    findings = findings_per_week(user, args, period)
+    return {
+        "period": period,
+        "filters": filters,
+        **colours(user, filters, today),
+        "units": by_group(user, filters, today, "unit_id"),
+        "regions": by_group(user, filters, today, "region_code"),
+        "closed": closed_per_week(user, filters, period, today),
+        "findings": findings,
+        "verifications": verifications(user, filters, period, today),
+        "activity": field_activity(user, args, period, findings),
+        "compliance": compliance(user, period.end.year),
+    }
+
+
+def leader_dashboard(user: User, args: dict, today: date) -> dict:
+    period = period_of(args, today)
+    filters = item_filters(args, period)
+    return {
+        "period": period,
+        "filters": filters,
+        "waiting": waiting_for_leader(user, filters, today),
+        **colours(user, filters, today),
+        "units": by_group(user, filters, today, "unit_id"),
+        "closed": closed_per_week(user, filters, period, today),
+    }
+
+
+def responder_dashboard(user: User, today: date) -> dict:
+    """The unit's own items only (its sight is the ledger's: issued items of its unit)."""
+    return {
+        **colours(user, {}, today),
+        "due": due_soon(user, {}, today),
+    }
+
+
+def headline(user: User, today: date) -> dict:
+    """A few counts for the start pages: by colour, overdue, due this week."""
+    figures = colours(user, {}, today)
+    due = due_soon(user, {}, today)
+    return {
+        "colours": {c: figures["colours"][c]["all"]["count"] for c in items.COLOURS},
+        "listed": sum(figures["colours"][c]["listed"]["count"] for c in items.COLOURS),
+        "overdue": due["overdue"]["count"],
+        "this_week": due["this_week"]["count"],
+        "week": due["spans"]["this_week"],
+    }
