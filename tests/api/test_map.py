@@ -291,6 +291,7 @@ def test_the_default_base_map_is_in_the_instance_folder(app, client, auth, mw):
     missing = client.get("/console/map/basemap.pmtiles")
     assert missing.status_code == 404
     assert "底图文件不存在" in missing.get_data(as_text=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)  # PostgreSQL: not made yet
     Path(app.instance_path, "basemap.pmtiles").write_bytes(BASEMAP)
     ranged = client.get("/console/map/basemap.pmtiles", headers={"Range": "bytes=0-9"})
     assert ranged.status_code == 206 and ranged.data == BASEMAP[:10]

@@ -34,6 +34,7 @@ def build_pmtiles(path: Path) -> int:
     from pmtiles.tile import Compression, TileType, zxy_to_tileid
     from pmtiles.writer import Writer
 
+    path.parent.mkdir(parents=True, exist_ok=True)  # the instance folder (PostgreSQL: not made)
     tiles = {}
     for z in range(MAX_ZOOM + 1):
         image = Image.new("RGB", (256, 256), (224 - 20 * z, 236, 216 + 8 * z))
