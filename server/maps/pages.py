@@ -46,11 +46,9 @@ def basemap_path() -> Path:
 
 
 def tile_origin(url: str) -> str:
-    parts = urlsplit(url.replace("{s}", "a"))
-    host = parts.netloc
-    if "{s}" in url:  # subdomains: t0…t7.tianditu.gov.cn
-        host = "*." + host.split(".", 1)[1] if "." in host else host
-    return f"{parts.scheme}://{host}"
+    """The scheme and host (with its port) the tiles come from, for this page's CSP."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _base_map() -> dict:
