@@ -21,7 +21,6 @@ from server.dashboards import queries
 from server.dashboards.schemas import DashboardArgsSchema
 from server.models import Role
 from server.rectification import queries as items
-from server.rectification.schemas import LedgerArgsSchema
 from server.timeutil import local_today
 
 bp = pages_blueprint("dashboard_pages", __name__)
@@ -323,7 +322,7 @@ def dashboard():
 def unit_items():
     """The responsible unit's drill-down: its own items behind a number of its dashboard,
     through the ledger's query and filters (its sight: its unit's issued items)."""
-    raw, args, errors = query_args(LedgerArgsSchema())
+    raw, args, errors = query_args(items.ledger_filters_schema())
     result, rows = None, []
     if args is not None:
         result = items.ledger(g.user, {**args, "per_page": UNIT_LIST_MAX})

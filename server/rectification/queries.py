@@ -351,3 +351,11 @@ def item_clause(user: User, args: dict, today: date | None = None):
     """The WHERE of the ledger for these filters (LedgerArgsSchema's), for counts read
     elsewhere (the dashboards): the same items the ledger lists."""
     return _filtered(user, args, today or local_today()).whereclause
+
+
+def ledger_filters_schema():
+    """The ledger's filters (LedgerArgsSchema), for another domain's page that lists the
+    same items (the responsible unit's drill-down from its dashboard)."""
+    from server.rectification.schemas import LedgerArgsSchema
+
+    return LedgerArgsSchema()
