@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from server.auth.passwords import hash_password
+from server.demo_county import site_id
 from server.extensions import db
 from server.models import (
     Category,
@@ -43,6 +44,13 @@ UNITS = [
     ("LL-GJZ", "谷脚镇人民政府", UnitKind.township, "LL-GOV"),
     ("LL-XSZ", "醒狮镇人民政府", UnitKind.township, "LL-GOV"),
     ("LL-XMZ", "洗马镇人民政府", UnitKind.township, "LL-GOV"),
+    # The rest of the county, for the year of work (server/demo_county.py).
+    ("LL-JTJ", "龙里县交通运输局", UnitKind.department, "LL-GOV"),
+    ("LL-SWJ", "龙里县水务局", UnitKind.department, "LL-GOV"),
+    ("LL-SJJ", "龙里县市场监督管理局", UnitKind.department, "LL-GOV"),
+    ("LL-STJ", "龙里县生态环境保护综合行政执法大队", UnitKind.department, "LL-GOV"),
+    ("LL-GSJ", "冠山街道办事处", UnitKind.township, "LL-GOV"),
+    ("LL-WTH", "湾滩河镇人民政府", UnitKind.township, "LL-GOV"),
 ]
 
 USERS = [
@@ -148,6 +156,7 @@ def _ensure_sites(units: dict[str, Unit]) -> list[Site]:
     sites = []
     for name, address, lat, lon, unit_code in SITES:
         place = {"address": address, "lat": lat, "lon": lon, "unit": units[unit_code]}
+        place["id"] = site_id(name)
         sites.append(_ensure(Site, "name", name, radius_m=radius, region_code=REGION, **place))
     db.session.flush()
     return sites

@@ -1,6 +1,7 @@
 """Demo findings and rectification items, so the triage queue, the ledger and the unit
-portal have something to show: one item in each state, one of them red. Made through the
-same operations as real work (audited); skipped once the office has any item."""
+portal have something to show: the county's past year (server/demo_county.py), then
+today's plan's items, one in each state, one of them red. Made through the same
+operations as real work (audited); skipped once the office has any item."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from server.demo_county import seed_county_year
 from server.extensions import db
 from server.models import (
     Finding,
@@ -39,7 +41,11 @@ FINDINGS = [
     ),
     (
         "施工现场扬尘治理不到位",
-        "裸露土方未覆盖,出入口无车辆冲洗设施。",
+        # Long on purpose: the triage page folds descriptions this long.
+        "裸露土方未覆盖,出入口无车辆冲洗设施。工地东侧约2000平方米裸露土方未按要求覆盖防尘网,"
+        "现场无雾炮、喷淋等降尘设施;出入口未设置车辆冲洗平台,运输车辆带泥上路,冠山大道约"
+        "300米路段路面污染明显。走访周边商户和居民5人,均反映晴天扬尘大、雨天路面泥泞,曾多次"
+        "向社区反映但未见改善。项目部称降尘设备已采购尚未到货,但未能提供采购合同。",
         "龙山镇保障性住房项目工地",
         Severity.medium,
     ),
@@ -58,8 +64,10 @@ def seed_rectification_demo(plan_code: str) -> None:
         select(Rectification.id).where(Rectification.office_unit_id == plan.office_unit_id)
     ):
         return
-    users = {u.username: u for u in db.session.scalars(select(User))}
     units = {u.code: u for u in db.session.scalars(select(Unit))}
+    # The county's past year first, so today's items are numbered after it.
+    seed_county_year(plan.office_unit, units, {plan_code})
+    users = {u.username: u for u in db.session.scalars(select(User))}
     sites = {s.name: s for s in db.session.scalars(select(Site))}
     supervisor, inspector = users["supervisor"], users["inspector"]
     findings = []

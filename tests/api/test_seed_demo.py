@@ -3,12 +3,36 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from server.audit_chain import verify_chain
 from server.extensions import db
-from server.models import Plan, PlanMode, PlanStatus, Role, Site, Unit, User
+from server.models import (
+    Draw,
+    Finding,
+    Plan,
+    PlanMode,
+    PlanStatus,
+    Rectification,
+    RectificationStatus,
+    Role,
+    Severity,
+    Site,
+    TriageStatus,
+    Unit,
+    User,
+    Verification,
+    VerificationMethod,
+    VerificationStatus,
+    Visit,
+)
+from server.plans.queries import yearly_figures
+from server.rectification.colour import ColourRules, colour_of, red_reasons
+from server.timeutil import local_today
+from tests.conftest import _empty_all_tables
 
 
 def counts():
@@ -48,7 +72,7 @@ def test_seed_is_idempotent_and_accounts_work(app, client):
 
 def test_seed_has_an_active_unannounced_plan_with_the_demo_inspector(app):
     run(app)
-    plan = db.session.scalars(select(Plan)).one()
+    plan = db.session.scalars(select(Plan).where(Plan.code == "DC-2026-001")).one()
     assert plan.status == PlanStatus.active and plan.mode != PlanMode.open
     assert "inspector" in {u.username for u in plan.team}
     target_units = {s.unit_id for s in plan.sites}
@@ -123,3 +147,101 @@ def test_first_admin_from_the_command_line(app, client):
         "/api/auth/login", json={"username": "root.admin", "password": "long-password-1"}
     )
     assert login.status_code == 200
+
+
+def months(values) -> set[str]:
+    """The months of dates, or of times (counted in China)."""
+    return {
+        (v if isinstance(v, date) and not isinstance(v, datetime) else local_today(v)).strftime(
+            "%Y-%m"
+        )
+        for v in values
+        if v is not None
+    }
+
+
+def test_seed_gives_the_county_a_year_of_work(app):
+    run(app)
+    today = local_today()
+    year_ago = {(today - timedelta(days=d)).strftime("%Y-%m") for d in range(0, 366, 28)}
+    assert len(year_ago) >= 12
+
+    sites = db.session.scalars(select(Site)).all()
+    assert len(sites) >= 36
+    for site in sites:  # inside 龙里县, under its county code
+        assert 26.25 < site.lat < 26.65 and 106.8 < site.lon < 107.2, site.name
+        assert site.region_code == "522730"
+    units = db.session.scalars(select(Unit)).all()
+    assert {u.region_code for u in units} == {"522730"}
+
+    plans = db.session.scalars(select(Plan)).all()
+    assert len(plans) >= 24
+    assert months(p.window_start for p in plans) >= year_ago - {today.strftime("%Y-%m")}
+    assert db.session.scalar(select(func.count()).select_from(Draw)) >= 8
+    for year in {p.window_start.year for p in plans}:
+        office = plans[0].office_unit
+        figures = yearly_figures(office, year)
+        if figures["plans"] >= 10:  # a whole year's worth meets the policy floors
+            assert figures["unannounced"]["met"] and figures["routine_special"]["met"]
+            assert figures["random_targets"]["met"]
+
+    visits = db.session.scalars(select(Visit)).all()
+    findings = db.session.scalars(select(Finding)).all()
+    assert len(visits) >= 50 and len(findings) >= 60
+    assert len(months(f.observed_at for f in findings)) >= 12
+    assert {f.severity for f in findings} == set(Severity)
+    assert len({f.category for f in findings}) >= 7
+    assert {f.triage_status for f in findings} == set(TriageStatus)
+    assert any(len(f.description) > 120 for f in findings)  # triage folds these
+    for visit in visits:
+        assert visit.distance_to_site_m < 100
+
+    items = db.session.scalars(select(Rectification)).all()
+    assert len(items) >= 50
+    assert len(months(i.issued_at for i in items)) >= 12
+    colours = [colour_of(i, today) for i in items]
+    for colour in ("red", "yellow", "green"):
+        assert colours.count(colour) >= 3, colours
+    rules = ColourRules.current()
+    for item, colour in zip(items, colours, strict=True):  # stored red_from agrees
+        assert (colour == "red") == bool(red_reasons(item, today, rules)), item.code
+    reasons = {r for i in items for r in red_reasons(i, today, rules)}
+    assert {"overdue", "returned"} <= reasons
+    assert sum(i.listed for i in items) >= 5
+    assert len({i.unit_id for i in items}) >= 10
+    closed = [i for i in items if i.status == RectificationStatus.closed]
+    assert sum(local_today(i.closed_at) <= i.deadline for i in closed) >= 10  # on time
+    assert sum(local_today(i.closed_at) > i.deadline for i in closed) >= 3  # late
+    for item in items:
+        if item.issued_at:
+            assert item.issued_at <= item.updated_at
+            assert item.deadline > local_today(item.issued_at)
+        if item.closed_at:
+            assert item.issued_at < item.closed_at
+    verifications = db.session.scalars(select(Verification)).all()
+    outcomes = {(v.method, v.status) for v in verifications}
+    assert (VerificationMethod.field, VerificationStatus.passed) in outcomes  # 回头看
+    assert (VerificationMethod.field, VerificationStatus.failed) in outcomes
+    assert (VerificationMethod.desk, VerificationStatus.passed) in outcomes
+    assert verify_chain(db.session)["ok"]
+
+
+def test_seed_is_deterministic(app):
+    """Seeded random: an empty database seeded twice (the same day) gets the same year."""
+    run(app)
+    first = _shape()
+    db.session.rollback()
+    _empty_all_tables()
+    run(app)
+    assert _shape() == first
+
+
+def _shape():
+    findings = db.session.scalars(
+        select(Finding).where(Finding.visit_id.is_not(None)).order_by(Finding.observed_at)
+    ).all()
+    items = db.session.scalars(select(Rectification).order_by(Rectification.code)).all()
+    return (
+        [(f.title, local_today(f.observed_at), str(f.triage_status)) for f in findings],
+        [(i.code, i.problem, str(i.status), i.deadline, i.listed) for i in items],
+    )
