@@ -3,7 +3,7 @@ base layout and static files). Each domain serves its own pages (`<domain>/pages
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, session
+from flask import Blueprint, g, redirect, render_template, send_from_directory, session
 from flask_jwt_extended import verify_jwt_in_request
 
 from server.accounts.operations import list_users
@@ -42,6 +42,16 @@ def _glossary(state) -> None:
     """Every template reads its labels from `glossary` (server/glossary.py), also in
     macros imported without context."""
     state.app.jinja_env.globals["glossary"] = GLOSSARY
+
+
+@bp.record_once
+def _favicon(state) -> None:
+    """Browsers ask for /favicon.ico whatever the page links: the console's icon."""
+    state.app.add_url_rule("/favicon.ico", "favicon", favicon)
+
+
+def favicon():
+    return send_from_directory(bp.static_folder, "favicon.svg", mimetype="image/svg+xml")
 
 
 @bp.route("/session", methods=["POST"])
