@@ -21,7 +21,16 @@ from server.schemas import ReasonSchema
 
 bp = pages_blueprint("finding_pages", __name__)
 
-QUEUE_FILTERS = ("status", "plan_id", "severity", "page")
+QUEUE_FILTERS = (
+    "status",
+    "plan_id",
+    "severity",
+    "plan_kind",
+    "observed_from",
+    "observed_to",
+    "page",
+)
+NARROWING = ("plan_id", "severity", "plan_kind", "observed_from", "observed_to")
 
 
 def _render_queue(filters: dict, failed=None, message=None, status=200):
@@ -40,7 +49,7 @@ def _render_queue(filters: dict, failed=None, message=None, status=200):
         pages=-(-result["total"] // result["per_page"]) if result else 0,
         tab=str(tab),
         filters=filters,
-        narrowed={k: v for k, v in filters.items() if k in ("plan_id", "severity")},
+        narrowed={k: v for k, v in filters.items() if k in NARROWING},
         paged={k: v for k, v in filters.items() if k != "page"},
         plans=queries.office_plans(g.user),
         targets=queries.merge_targets(g.user) if tab == "pending" else [],
