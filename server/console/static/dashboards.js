@@ -10,7 +10,7 @@
   };
   var PALETTE = ["#1565c0", "#2e7d32", "#ef6c00", "#c62828", "#6a1b9a", "#00838f"];
 
-  function options(spec) {
+  function options(spec, width) {
     var byColour = spec.id === "colours";
     var series = spec.series.map(function (s, n) {
       var one = {
@@ -29,7 +29,8 @@
       if (spec.type === "line") { one.smooth = false; one.symbolSize = 6; }
       return one;
     });
-    var wide = spec.categories.length > 12;
+    // Many categories, or a phone-wide chart: slanted labels, the overlapping ones hidden.
+    var wide = spec.categories.length > 12 || (width < 480 && spec.categories.length > 2);
     return {
       animation: false,
       color: PALETTE,
@@ -40,7 +41,7 @@
       xAxis: {
         type: "category",
         data: spec.categories,
-        axisLabel: { rotate: wide ? 45 : 0, interval: wide ? "auto" : 0 }
+        axisLabel: { rotate: wide ? 45 : 0, interval: wide ? "auto" : 0, hideOverlap: true }
       },
       yAxis: { type: "value", minInterval: 1 },
       dataZoom: spec.categories.length > 30 && spec.type !== "line"
@@ -56,7 +57,7 @@
     el.setAttribute("role", "img");
     el.setAttribute("aria-label", spec.title + "(数据见下表)");
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
-    chart.setOption(options(spec));
+    chart.setOption(options(spec, el.clientWidth));
     chart.on("click", function (params) {
       var s = spec.series[params.seriesIndex];
       var url = s && s.links[params.dataIndex];
