@@ -154,14 +154,17 @@ def by_group(user: User, filters: dict, today: date, key: str) -> list[dict]:
 
 
 def _per_week(rows, weeks) -> list[int]:
-    """(day, count) rows folded into the weeks."""
+    """(day, count) rows folded into the weeks (Period.weeks: Monday to Sunday, the first
+    and last cut to the period; days outside it are left out)."""
     counts = [0] * len(weeks)
+    if not weeks:
+        return counts
+    first, last = weeks[0][0], weeks[-1][1]
+    monday = first - timedelta(days=first.weekday())
     for day, count in rows:
         day = date.fromisoformat(day) if isinstance(day, str) else day
-        for i, (start, end) in enumerate(weeks):
-            if start <= day <= end:
-                counts[i] += count
-                break
+        if first <= day <= last:
+            counts[(day - monday).days // 7] += count
     return counts
 
 
