@@ -61,3 +61,38 @@ def test_a_text_search_pages_and_counts_like_any_other_filter(rw):
     counts = rw.get(rw.supervisor, f"{LEDGER}/colours?q=排水沟")
     assert counts == {"red": 0, "yellow": 3, "green": 1}
     assert rw.get(rw.supervisor, f"{LEDGER}?q=排水沟&colour=green")["total"] == 1
+
+
+def test_the_ledger_pages_by_urgency_without_losing_or_repeating_an_item(rw):
+    """Open red or 挂牌督办 items first, the other open items next, closed items last;
+    within each, listed first, then by deadline. Read in pages of 2, which start inside
+    and across the groups (each group is read on its own, in index order)."""
+    today = date.today()
+    overdue = rw.make(deadline=today - timedelta(days=5))  # red: past its deadline
+    listed_late = rw.make(listed=True, deadline=today + timedelta(days=60))
+    listed_soon = rw.make(listed=True, deadline=today + timedelta(days=20))
+    soon = rw.make(deadline=today + timedelta(days=10))
+    later = rw.make(deadline=today + timedelta(days=30))
+    closed_listed = rw.make(status="closed", listed=True)
+    closed = rw.make(status="closed")
+    assert overdue.red_from is not None and overdue.red_from <= today
+    expected = [
+        listed_soon.code,
+        listed_late.code,
+        overdue.code,
+        soon.code,
+        later.code,
+        closed_listed.code,
+        closed.code,
+    ]
+    assert codes(rw, per_page=50) == expected
+    pages = [codes(rw, per_page=2, page=n) for n in range(1, 6)]
+    assert pages == [expected[0:2], expected[2:4], expected[4:6], expected[6:7], []]
+    assert rw.get(rw.supervisor, f"{LEDGER}?per_page=2&page=3")["total"] == len(expected)
+    # A colour or status filter reads only the groups it leaves room for, in the same order.
+    assert codes(rw, colour="green", per_page=1, page=2) == [closed.code]
+    assert codes(rw, status="closed") == expected[5:]
+    assert codes(rw, colour="yellow") == [listed_soon.code, listed_late.code, *expected[3:5]]
+    assert codes(rw, status="issued", per_page=2, page=2) == expected[2:4]
+    # A text search orders its matches the same way.
+    assert [c for c in codes(rw, q="测试整改问题", per_page=50)] == expected
