@@ -22,7 +22,7 @@ from server.models import (
 )
 from server.rectification import access
 from server.rectification.access import ACTIVE_VERIFICATION, ENDED, ENDED_MESSAGE
-from server.rectification.schemas import (
+from server.rectification.device_schemas import (
     ItemDeviceSchema,
     OriginalPhotoSchema,
     VerificationDeviceSchema,
