@@ -33,7 +33,9 @@
     var wide = spec.categories.length > 12 || (width < 480 && spec.categories.length > 2);
     return {
       animation: false,
-      color: PALETTE,
+      // By colour: the bars carry their own 红/黄/绿, so the legend's swatch is a neutral
+      // grey and the other series (挂牌督办) a colour that is none of the three.
+      color: byColour ? ["#607d8b", "#6a1b9a"] : PALETTE,
       // Drawn on the canvas: an HTML tooltip would need inline styles the CSP refuses.
       tooltip: { trigger: "axis", renderMode: "richText" },
       legend: { top: 0, type: "scroll" },
