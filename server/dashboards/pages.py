@@ -1,11 +1,11 @@
 """/console/dashboard…: each role's figures (charts with their numbers as tables).
 
-The figures come from server/dashboards/queries.py (counts in SQL, in the reader's
-sight); this module only turns them into chart specifications: the template draws each as
-an accessible table (the page without JavaScript), and dashboards.js draws the same
-numbers with ECharts from the page's JSON data island. Every number links to the ledger,
-the triage queue or (for a responsible unit) the unit's own list, filtered to exactly the
-items behind it."""
+The figures come from server/dashboards/queries.py and item_figures.py (counts in SQL,
+in the reader's sight); this module only turns them into chart specifications: the
+template draws each as an accessible table (the page without JavaScript), and
+dashboards.js draws the same numbers with ECharts from the page's JSON data island. Every
+number links to the ledger, the triage queue or (for a responsible unit) the unit's own
+list, filtered to exactly the items behind it."""
 
 from __future__ import annotations
 
