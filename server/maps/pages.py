@@ -18,10 +18,12 @@ from flask import (
     g,
     jsonify,
     make_response,
+    render_template,
     request,
     send_file,
     url_for,
 )
+from markupsafe import Markup
 from marshmallow import ValidationError
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
@@ -36,6 +38,7 @@ from server.maps.schemas import LAYERS, MapArgsSchema
 bp = pages_blueprint("map_pages", __name__)
 
 LAYER_LABELS = {"site": "点位", "visit": "签到", "finding": "问题", "item": "整改事项"}
+LIST_MAX = 300  # per layer, in the page's list of the points (the map itself takes more)
 NO_BASEMAP = "底图文件不存在:请管理员将 PMTiles 底图放在实例目录(见 docs/map.md)"
 
 
@@ -88,8 +91,14 @@ def _filters() -> tuple[dict, dict | None, dict]:
 @bp.route("/map")
 @console_login_required(*queries.VIEWERS)
 def map_page():
-    raw, _, errors = _filters()
+    raw, args, errors = _filters()
     base_map = _base_map()
+    datum = current_app.config["MAP_DATUM"]
+    # The points as a list too, from the same query as the GeoJSON: for readers without
+    # JavaScript and for screen readers (the canvas says nothing to them).
+    listing = None
+    if args is not None:
+        listing = feature_collection(queries.map_points(g.user, args, limit=LIST_MAX), datum)
     body, status = page(
         "maps/map.html",
         422 if errors else 200,
@@ -100,7 +109,9 @@ def map_page():
         layer_labels=LAYER_LABELS,
         layers=LAYERS,
         base_map=base_map,
-        datum=current_app.config["MAP_DATUM"],
+        datum=datum,
+        listing=listing,
+        list_max=LIST_MAX,
     )
     response = make_response(body, status)
     if base_map.get("csp"):  # this page only: the tile server's origin
@@ -135,6 +146,43 @@ def feature_collection(layers: queries.Layers, datum: str) -> dict:
         "datum": datum,
         "truncated": layers.truncated,
     }
+
+
+@bp.app_template_global("site_map")
+def site_map(site_id, unit_id=None, colour: str | None = None) -> Markup:
+    """A small map of one site, for another domain's page (an item's): the same base map
+    as the map page, the point in its datum, and a link to the map page filtered to the
+    unit. Empty for a reader the map page would refuse, or without a site."""
+    user = g.get("user")
+    site = queries.site_point(site_id) if user and user.role in queries.VIEWERS else None
+    if site is None:
+        return Markup("")
+    base_map = _base_map()
+    if base_map.get("csp"):
+        g.map_csp = base_map["csp"]  # widened for this answer in map_csp() below
+    datum = current_app.config["MAP_DATUM"]
+    lat, lon = for_base_map(site.lat, site.lon, datum)
+    return Markup(
+        render_template(
+            "maps/_site_map.html",
+            site=site,
+            point=f"{round(lon, 7)},{round(lat, 7)}",
+            colour=colour if colour in ("red", "yellow", "green") else "none",
+            unit_id=unit_id,
+            base_map=base_map,
+            datum=datum,
+        )
+    )
+
+
+@bp.after_app_request
+def map_csp(response):
+    """A page that drew a small map over online tiles lets in the tile server's origin
+    (runs after the app's own security headers, which set the default policy)."""
+    extra = g.pop("map_csp", None)
+    if extra:
+        response.headers["Content-Security-Policy"] = content_security_policy(extra)
+    return response
 
 
 @bp.route("/map/features")

@@ -121,17 +121,17 @@ def _item_link(user: User, item_id) -> tuple[str, dict]:
     return "portal_pages.portal_item", {"item_id": item_id}
 
 
-def _items(user, args, today, item_where, out: Layers) -> None:
+def _items(user, args, today, item_where, out: Layers, limit: int) -> None:
     query = (
         select(Rectification, Site, _rank(today).label("rank"))
         .join(Site, Site.id == Rectification.site_id)
         .where(*item_where, *_region(Site.region_code, args))
         .order_by(Rectification.code)
-        .limit(MAX_POINTS + 1)
+        .limit(limit + 1)
     )
     rows = db.session.execute(query).all()
-    _cut(out, "item", rows)
-    for item, site, rank in rows[:MAX_POINTS]:
+    _cut(out, "item", rows, limit)
+    for item, site, rank in rows[:limit]:
         colour = _BY_RANK.get(rank)
         out.points.append(
             Point(
@@ -158,7 +158,7 @@ def _site_link(user: User, site: Site) -> tuple[str, dict]:
     return "ledger_pages.ledger", {"unit_id": site.unit_id}
 
 
-def _sites(user, args, plans, item_where, colours: dict, out: Layers) -> None:
+def _sites(user, args, plans, item_where, colours: dict, out: Layers, limit: int) -> None:
     query = select(Site).where(Site.active, *_region(Site.region_code, args))
     with_items = Site.id.in_(select(Rectification.site_id).where(*item_where))
     if user.role in OFFICE:
@@ -169,9 +169,9 @@ def _sites(user, args, plans, item_where, colours: dict, out: Layers) -> None:
             query = query.where(or_(Site.id.in_(planned), with_items))
     else:
         query = query.where(with_items)
-    rows = db.session.scalars(query.order_by(Site.name).limit(MAX_POINTS + 1)).all()
-    _cut(out, "site", rows)
-    for site in rows[:MAX_POINTS]:
+    rows = db.session.scalars(query.order_by(Site.name).limit(limit + 1)).all()
+    _cut(out, "site", rows, limit)
+    for site in rows[:limit]:
         out.points.append(
             Point(
                 "site", str(site.id), site.lat, site.lon, colours.get(site.id),
@@ -186,7 +186,7 @@ def _office_plans(user: User) -> list:
     return [Plan.office_unit_id == user.unit_id]
 
 
-def _visits(user, args, plans, colours: dict, out: Layers) -> None:
+def _visits(user, args, plans, colours: dict, out: Layers, limit: int) -> None:
     query = (
         select(Visit, Site, Plan.code)
         .join(Site, Site.id == Visit.site_id)
@@ -198,9 +198,9 @@ def _visits(user, args, plans, colours: dict, out: Layers) -> None:
         query = query.where(Visit.plan_id.in_(plans))
     if args.get("unit_id"):
         query = query.where(Site.unit_id == args["unit_id"])
-    rows = db.session.execute(query.order_by(Visit.arrived_at).limit(MAX_POINTS + 1)).all()
-    _cut(out, "visit", rows)
-    for visit, site, plan_code in rows[:MAX_POINTS]:
+    rows = db.session.execute(query.order_by(Visit.arrived_at).limit(limit + 1)).all()
+    _cut(out, "visit", rows, limit)
+    for visit, site, plan_code in rows[:limit]:
         at = visit.arrived_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
         lat, lon = (visit.lat, visit.lon) if visit.lat is not None else (site.lat, site.lon)
         out.points.append(
@@ -212,7 +212,7 @@ def _visits(user, args, plans, colours: dict, out: Layers) -> None:
         )  # fmt: skip
 
 
-def _findings(user, args, today, plans, out: Layers) -> None:
+def _findings(user, args, today, plans, out: Layers, limit: int) -> None:
     worst = (
         select(rectification_finding.c.finding_id, func.max(_rank(today)).label("rank"))
         .join(Rectification, Rectification.id == rectification_finding.c.rectification_id)
@@ -234,9 +234,9 @@ def _findings(user, args, today, plans, out: Layers) -> None:
     if args.get("unit_id"):
         unit = args["unit_id"]
         query = query.where(or_(Finding.unit_id == unit, Site.unit_id == unit))
-    rows = db.session.execute(query.order_by(Finding.observed_at).limit(MAX_POINTS + 1)).all()
-    _cut(out, "finding", rows)
-    for finding, site, rank in rows[:MAX_POINTS]:
+    rows = db.session.execute(query.order_by(Finding.observed_at).limit(limit + 1)).all()
+    _cut(out, "finding", rows, limit)
+    for finding, site, rank in rows[:limit]:
         lat, lon = (finding.lat, finding.lon) if finding.lat is not None else (site.lat, site.lon)
         if user.role == Role.supervisor:
             link = (
@@ -270,18 +270,27 @@ def filter_choices(user: User) -> dict:
     return {"units": units, "plans": plans}
 
 
+def site_point(site_id) -> Site | None:
+    """The site whose place an item's page shows on its small map (the page has already
+    checked that the reader may see the item, and so its site)."""
+    return db.session.get(Site, site_id) if site_id else None
+
+
 def _short(text: str, limit: int = 40) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _cut(out: Layers, layer: str, rows) -> None:
-    if len(rows) > MAX_POINTS:
+def _cut(out: Layers, layer: str, rows, limit: int) -> None:
+    if len(rows) > limit:
         out.truncated.append(layer)
 
 
-def map_points(user: User, args: dict, today: date | None = None) -> Layers:
-    """The reader's points for the chosen layers (all by default) under the filters."""
+def map_points(
+    user: User, args: dict, today: date | None = None, limit: int = MAX_POINTS
+) -> Layers:
+    """The reader's points for the chosen layers (all by default) under the filters, at
+    most `limit` a layer (the page's list takes fewer than the map)."""
     today = today or local_today()
     layers = set(args.get("layers") or LAYERS)
     plans = _plans(user, args)
@@ -289,11 +298,11 @@ def map_points(user: User, args: dict, today: date | None = None) -> Layers:
     out = Layers()
     colours = _site_colours(item_where, today) if layers & {"site", "visit"} else {}
     if "site" in layers:
-        _sites(user, args, plans, item_where, colours, out)
+        _sites(user, args, plans, item_where, colours, out, limit)
     if "visit" in layers and user.role in OFFICE:
-        _visits(user, args, plans, colours, out)
+        _visits(user, args, plans, colours, out, limit)
     if "finding" in layers and user.role in OFFICE:
-        _findings(user, args, today, plans, out)
+        _findings(user, args, today, plans, out, limit)
     if "item" in layers:
-        _items(user, args, today, item_where, out)
+        _items(user, args, today, item_where, out, limit)
     return out

@@ -4,8 +4,10 @@ in byte ranges, the tile URL's origin in this page's CSP only, and bad filters a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 
@@ -325,3 +327,125 @@ def test_the_datum_setting_is_checked_at_start():
         load_config({"ENV": "development", "MAP_DATUM": "bd09"}, environ={})
     with pytest.raises(ConfigError, match="MAP_TILE_URL"):
         load_config({"ENV": "development", "MAP_TILE_URL": "ftp://x"}, environ={})
+
+
+# ---- the points as a list (no JavaScript, screen readers) ----
+
+ROW = re.compile(r'<tr data-layer="(\w+)" data-id="([^"]+)">(.*?)</tr>', re.S)
+
+
+def listed(client, query="") -> tuple[str, dict]:
+    """The map page's list: its summary line, and its rows by (layer, id)."""
+    html = client.get("/console/map" + query).get_data(as_text=True)
+    start = html.index('<details class="card map-list"')
+    part = html[start : html.index("</details>", start)]
+    summary = re.search(r"<summary>(.*?)</summary>", part).group(1)
+    return summary, {(m[1], m[2]): unescape(m[3]) for m in ROW.finditer(part)}
+
+
+@pytest.mark.parametrize(
+    "name", ["supervisor", "supervisor_b", "leader", "responder", "responder_roads", "admin"]
+)
+def test_the_page_lists_exactly_the_points_the_map_draws(client, auth, mw, name):
+    queries = ["", "?layers=item,site", f"?plan_id={mw.ids['secret']}", "?kind=cross_region"]
+    for query in queries:
+        found = features(client, auth, mw.users[name], query)
+        summary, rows = listed(client, query)
+        assert set(rows) == seen(found), (name, query)
+        assert summary == f"列表查看({len(found)} 个点)"
+        for f in found:
+            p = f["properties"]
+            row = rows[(p["layer"], p["id"])]
+            assert f'<a href="{p["url"]}">{p["title"]}</a>' in row
+            assert p["layer_label"] in row and p["colour_label"] in row
+
+
+def test_the_list_keeps_the_plan_secret_from_a_unit(client, auth, mw):
+    console_login(client, auth, mw.users["responder"])
+    _, rows = listed(client)
+    assert rows.keys() == site_ids(mw, "housing") | {("item", mw.ids["red"])}
+    for query in ("", f"?plan_id={mw.ids['secret']}", "?kind=cross_region"):
+        html = client.get("/console/map" + query).get_data(as_text=True)
+        assert "绝密" not in html and mw.ids["secret_finding"] not in html
+        assert mw.ids["draft"] not in html and str(mw.sites["secret"].id) not in html
+
+
+def test_a_long_list_is_cut_with_a_note(client, auth, mw, monkeypatch):
+    from server.maps import pages
+
+    monkeypatch.setattr(pages, "LIST_MAX", 1)
+    console_login(client, auth, mw.users["supervisor"])
+    summary, rows = listed(client, "?layers=site,item")
+    assert summary == "列表查看(2 个点,未全部列出)"
+    assert {layer for layer, _ in rows} == {"site", "item"} and len(rows) == 2
+    html = client.get("/console/map?layers=site,item").get_data(as_text=True)
+    assert "点数过多:点位、整改事项只列出前 1 个" in html
+    # the map's own GeoJSON is not cut by the list's limit
+    assert len(features(client, auth, mw.users["supervisor"], "?layers=site,item")) == 6
+
+
+def test_no_list_under_a_bad_filter(client, auth, mw):
+    console_login(client, auth, mw.users["supervisor"])
+    html = client.get("/console/map?region_code=abc").get_data(as_text=True)
+    assert "map-list" not in html
+
+
+# ---- the small map on an item's page ----
+
+
+def small_map(html: str) -> dict:
+    tag = re.search(r'<div id="map" class="map map-small"(.*?)></div>', html, re.S).group(1)
+    return {k: unescape(v) for k, v in re.findall(r'data-([\w-]+)="([^"]*)"', tag)}
+
+
+def test_the_item_pages_show_the_site_on_a_small_map(client, auth, mw):
+    site, unit = mw.sites["housing"], mw.sites["housing"].unit_id
+    for name, url in (
+        ("supervisor", f"/console/rectifications/{mw.ids['red']}"),
+        ("responder", f"/console/unit/items/{mw.ids['red']}"),
+        ("leader", f"/console/unit/items/{mw.ids['red']}"),
+    ):
+        console_login(client, auth, mw.users[name])
+        html = client.get(url).get_data(as_text=True)
+        data = small_map(html)
+        assert data["point"] == f"{site.lon},{site.lat}", name
+        assert data["colour"] == "red" and data["base-kind"] == "none"
+        assert f'<a href="/console/map?unit_id={unit}">在地图上查看</a>' in html
+        assert "map.js" in html and "maplibre-gl-csp.js" in html
+        # the link's map shows that item
+        assert ("item", mw.ids["red"]) in seen(
+            features(client, auth, mw.users[name], f"?unit_id={unit}")
+        )
+
+
+def test_an_item_without_a_site_has_no_small_map(client, auth, mw):
+    import uuid
+
+    from server.models import Rectification
+
+    item = db.session.get(Rectification, uuid.UUID(mw.ids["yellow"]))
+    item.site_id = None
+    db.session.commit()
+    console_login(client, auth, mw.users["supervisor"])
+    html = client.get(f"/console/rectifications/{item.id}").get_data(as_text=True)
+    assert "map-small" not in html and "在地图上查看" not in html and "map.js" not in html
+
+
+def test_the_small_map_uses_the_map_page_s_base_map_and_datum(app, client, auth, mw, tmp_path):
+    site = mw.sites["roads"]
+    page_url = f"/console/unit/items/{mw.ids['yellow']}"
+    app.config["MAP_DATUM"] = "gcj02"
+    path = tmp_path / "county.pmtiles"
+    path.write_bytes(BASEMAP)
+    app.config["MAP_PMTILES"] = str(path)
+    console_login(client, auth, mw.users["responder_roads"])
+    data = small_map(client.get(page_url).get_data(as_text=True))
+    lat, lon = wgs84_to_gcj02(site.lat, site.lon)
+    assert data["point"] == f"{round(lon, 7)},{round(lat, 7)}" and data["datum"] == "gcj02"
+    assert data["base-kind"] == "pmtiles" and data["base-url"] == "/console/map/basemap.pmtiles"
+    # online tiles: the item page (and it alone among these) lets the tile server in
+    app.config["MAP_TILE_URL"] = "https://t0.tianditu.gov.cn/vec_w/wmts?X={x}&Y={y}&Z={z}"
+    page = client.get(page_url)
+    assert small_map(page.get_data(as_text=True))["base-kind"] == "tiles"
+    assert "https://t0.tianditu.gov.cn" in page.headers["Content-Security-Policy"]
+    assert "tianditu" not in client.get("/console/unit/items").headers["Content-Security-Policy"]

@@ -3,7 +3,9 @@ raster tiles written with the pmtiles package's writer) is placed as the instanc
 map, a supervisor opens /console/map on seeded sites and items, the sites' markers are
 rendered, and a click opens a popup whose link reaches the item's page; without a base map
 the points show on a plain background with a scale bar. Screenshots at 1280 and 390 px
-wide go to /tmp/map-1280.png and /tmp/map-390.png (for review, not kept in the repo)."""
+wide go to /tmp/map-1280.png and /tmp/map-390.png (for review, not kept in the repo), and
+an item's page with its small map to /tmp/map-item.png. Without JavaScript the points are
+a list under the map."""
 
 from __future__ import annotations
 
@@ -192,3 +194,50 @@ def test_without_a_base_map_the_points_show_on_a_plain_background(desk, seeded):
     scale = desk.locator(".maplibregl-ctrl-scale")
     expect(scale).to_be_visible()
     expect(scale).to_contain_text("m")
+
+
+def test_without_javascript_the_points_are_a_list(browser, live_server, desk, seeded):
+    log_in(desk, seeded["supervisor"].username)  # the login page is the field app's (JS)
+    desk.wait_for_url("**/console/")
+    context = browser.new_context(
+        base_url=live_server,
+        locale="zh-CN",
+        java_script_enabled=False,
+        storage_state=desk.context.storage_state(),
+    )
+    page = context.new_page()
+    try:
+        page.goto("/console/map?layers=site,item")
+        expect(page.locator("noscript")).to_have_count(1)
+        summary = page.locator("#map-list summary")
+        expect(summary).to_have_text("列表查看(6 个点)")
+        summary.click()
+        item = seeded["items"][2]
+        link = page.locator("#map-list").get_by_role("link", name=item.code)
+        expect(link).to_be_visible()
+        link.click()
+        page.wait_for_url(f"**/console/rectifications/{item.id}")
+    finally:
+        context.close()
+
+
+def test_the_item_page_shows_its_site_on_a_small_map(desk, app, seeded):
+    build_pmtiles(Path(app.instance_path) / "basemap.pmtiles")
+    errors = []
+    desk.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(desk, seeded["supervisor"].username)
+    desk.wait_for_url("**/console/")
+    item, site = seeded["items"][0], seeded["sites"][0]
+    desk.goto(f"/console/rectifications/{item.id}")
+    desk.wait_for_function(
+        "() => ['1', 'error'].includes(document.getElementById('map').dataset.ready)"
+    )
+    assert desk.locator("#map").get_attribute("data-ready") == "1"
+    assert desk.locator("#map").get_attribute("data-base") == "raster-pmtiles"
+    shown = rendered(desk)
+    assert len(shown) == 1 and shown[0]["colour"] == "red"
+    assert shown[0]["coordinates"] == pytest.approx([site.lon, site.lat], abs=1e-5)
+    desk.screenshot(path="/tmp/map-item.png", full_page=True)
+    desk.get_by_role("link", name="在地图上查看").click()
+    desk.wait_for_url(f"**/console/map?unit_id={site.unit_id}")
+    assert errors == []

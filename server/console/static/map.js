@@ -3,13 +3,16 @@
    map: online raster tiles, an offline PMTiles file (raster or a Protomaps vector build)
    through the pmtiles protocol, or a plain background. Points are clustered; a cluster
    zooms in, a point opens a popup that links to its record. The server sends the points
-   already in the base map's datum. */
+   already in the base map's datum.
+   On an item's page the same script draws one site (data-point="lon,lat", already in the
+   base map's datum, and data-colour) on a small map, without fetching or popups. */
 (function () {
   "use strict";
 
   var el = document.getElementById("map");
   var statusEl = document.getElementById("map-status");
   if (!el) return;
+  var single = el.dataset.point ? el.dataset.point.split(",").map(Number) : null;
 
   var COLOURS = { red: "#c62828", yellow: "#f9a825", green: "#2e7d32", none: "#607d8b" };
   var RADIUS = { site: 8, item: 7, finding: 6, visit: 5 };
@@ -229,14 +232,27 @@
       });
   }
 
+  function showPoint(map) {
+    map.getSource("points").setData({
+      type: "FeatureCollection",
+      features: [{
+        type: "Feature",
+        geometry: { type: "Point", coordinates: single },
+        properties: { layer: "site", colour: el.dataset.colour || "none", title: el.dataset.title || "" },
+      }],
+    });
+    el.dataset.points = "1";
+    map.once("idle", function () { el.dataset.ready = "1"; });
+  }
+
   function start(base) {
     var map;
     try {
       map = new maplibregl.Map({
         container: el,
         style: baseStyle(base),
-        center: [106.97, 26.45],
-        zoom: 9,
+        center: single || [106.97, 26.45],
+        zoom: single ? 14 : 9,
         maxZoom: 18,
         attributionControl: false,
         cooperativeGestures: false,
@@ -253,8 +269,10 @@
     map.addControl(new maplibregl.ScaleControl({ unit: "metric", maxWidth: 120 }), "bottom-left");
     map.on("load", function () {
       addPoints(map);
-      loadPoints(map);
+      if (single) showPoint(map);
+      else loadPoints(map);
     });
+    if (single) return;
     map.on("moveend", function () { drawClusterLabels(map); });
     map.on("sourcedata", function (e) {
       if (e.sourceId === "points" && e.isSourceLoaded) drawClusterLabels(map);
