@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from server.demo_county import seed_county_year
+from server.demo_county_plans import seed_county_year
 from server.extensions import db
 from server.models import (
     Finding,
