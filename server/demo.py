@@ -44,7 +44,7 @@ UNITS = [
     ("LL-GJZ", "谷脚镇人民政府", UnitKind.township, "LL-GOV"),
     ("LL-XSZ", "醒狮镇人民政府", UnitKind.township, "LL-GOV"),
     ("LL-XMZ", "洗马镇人民政府", UnitKind.township, "LL-GOV"),
-    # The rest of the county, for the year of work (server/demo_county.py).
+    # The rest of the county, for the year of work (server/demo_county*.py).
     ("LL-JTJ", "龙里县交通运输局", UnitKind.department, "LL-GOV"),
     ("LL-SWJ", "龙里县水务局", UnitKind.department, "LL-GOV"),
     ("LL-SJJ", "龙里县市场监督管理局", UnitKind.department, "LL-GOV"),

@@ -1,5 +1,5 @@
 """Demo findings and rectification items, so the triage queue, the ledger and the unit
-portal have something to show: the county's past year (server/demo_county.py), then
+portal have something to show: the county's past year (server/demo_county*.py), then
 today's plan's items, one in each state, one of them red. Made through the same
 operations as real work (audited); skipped once the office has any item."""
 
