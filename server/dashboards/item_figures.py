@@ -73,49 +73,59 @@ def _cell(count: int, filters: dict | None, target: str = "ledger") -> dict:
 # ---- items (every role, each within its own sight) ----
 
 
-def _state_columns(today: date, groups: bool) -> list:
-    """Per colour (all, 挂牌督办), per status; with `groups`, closed on time and overdue."""
-    colour_of = {c: items.colour_clause(c, today) for c in items.COLOURS}
-    columns = [func.count().filter(colour_of[c]) for c in items.COLOURS]
-    columns += [func.count().filter(colour_of[c] & Rectification.listed) for c in items.COLOURS]
-    columns += [func.count().filter(Rectification.status == s) for s in STATUSES]
-    if groups:
-        columns += [
-            func.count().filter(items.closed_on_time()),
-            func.count().filter(items.overdue_clause(today)),
-        ]
-    return columns
-
-
 def _states(user: User, filters: dict, today: date, keys: tuple[str, ...]) -> list[tuple]:
-    """The items' state figures in one read of the items (the colour and status charts
-    and the per-unit and per-township tables used to be a statement each: three reads of
-    200,000 items), grouped by `keys`; each row is (*keys, total, *_state_columns)."""
+    """The items' state figures in one read of the items, grouped by `keys`, status and
+    listed; each row is (*keys, status, listed, items, red, overdue, closed on time). The
+    colour, status and per-group charts are sums of these rows. Grouping by the item's
+    own columns leaves three conditions to test per item instead of one per chart cell,
+    and ix_rectification_figures hands the rows over already grouped (200,000 items:
+    SQLite 510 -> 80 ms, bench/dashboards.py)."""
     where = items.item_clause(user, filters, today)
     groups = [getattr(Rectification, k) for k in keys]
-    query = select(*groups, func.count(), *_state_columns(today, bool(groups)))
-    query = query.select_from(Rectification).where(where)
-    if groups:
-        query = query.group_by(*groups)
+    groups += [Rectification.status, Rectification.listed]
+    query = select(
+        *groups,
+        func.count(),
+        func.count().filter(items.colour_clause(items.RED, today)),
+        func.count().filter(items.overdue_clause(today)),
+        func.count().filter(items.closed_on_time()),
+    )
+    query = query.select_from(Rectification).where(where).group_by(*groups)
     return [tuple(r) for r in db.session.execute(query).all()]
 
 
+def _sums(rows: list[tuple], skip: int) -> dict:
+    """Per colour (all, 挂牌督办), per status, closed on time and overdue: the rows' sums."""
+    cells = [(c, listed) for c in items.COLOURS for listed in (False, True)]
+    sums = dict.fromkeys([*cells, *STATUSES, "on_time", "overdue"], 0)
+    for row in rows:
+        status, listed, total, red, overdue, on_time = row[skip:]
+        status = RectificationStatus(status)
+        if status == CLOSED:
+            by_colour = {items.GREEN: total}
+        else:
+            by_colour = {items.RED: red, items.YELLOW: total - red}
+        for colour, n in by_colour.items():
+            sums[colour, bool(listed)] += n
+        sums[status] += total
+        sums["on_time"] += on_time
+        sums["overdue"] += overdue
+    return sums
+
+
 def _colours_of(rows: list[tuple], skip: int, filters: dict) -> dict:
-    """By colour, all and 挂牌督办, and by status: the rows' sums."""
-    n, first = len(items.COLOURS), skip + 1
-    sums = [sum(r[first + i] for r in rows) for i in range(2 * n + len(STATUSES))]
+    """By colour, all and 挂牌督办, and by status."""
+    sums = _sums(rows, skip)
     return {
         "colours": {
             c: {
-                "all": _cell(sums[i], {**filters, "colour": c}),
-                "listed": _cell(sums[n + i], {**filters, "colour": c, "listed": True}),
+                "all": _cell(sums[c, False] + sums[c, True], {**filters, "colour": c}),
+                "listed": _cell(sums[c, True], {**filters, "colour": c, "listed": True}),
             }
-            for i, c in enumerate(items.COLOURS)
+            for c in items.COLOURS
         },
-        "statuses": {
-            s.value: _cell(sums[2 * n + i], {**filters, "status": s.value})
-            for i, s in enumerate(STATUSES)
-        },
+        "statuses": {s.value: _cell(sums[s], {**filters, "status": s.value}) for s in STATUSES},
+        "overdue": _cell(sums["overdue"], {**filters, "overdue": True}),
     }
 
 
@@ -127,16 +137,16 @@ def colours(user: User, filters: dict, today: date) -> dict:
 def _groups_of(rows: list[tuple], keys: tuple[str, ...], key: str, filters: dict) -> list[dict]:
     """Per responsible unit (`unit_id`) or township (`region_code`): items, closed,
     closed on time, overdue; the closure and on-time rates."""
-    at, skip = keys.index(key), len(keys)
-    closed_at = skip + 1 + 2 * len(items.COLOURS) + STATUSES.index(CLOSED)
-    sums: dict = {}
+    at = keys.index(key)
+    by_value: dict = {}
     for row in rows:
-        total = sums.setdefault(row[at], [0, 0, 0, 0])
-        for i, column in enumerate((skip, closed_at, -2, -1)):
-            total[i] += row[column]
-    names = items.names_by_id(Unit.id, Unit.name, list(sums)) if key == "unit_id" else {}
+        by_value.setdefault(row[at], []).append(row)
+    names = items.names_by_id(Unit.id, Unit.name, list(by_value)) if key == "unit_id" else {}
     groups = []
-    for value, (total, closed, on_time, overdue) in sums.items():
+    for value, own_rows in by_value.items():
+        sums = _sums(own_rows, len(keys))
+        total = sum(sums[s] for s in STATUSES)
+        closed, on_time, overdue = sums[CLOSED], sums["on_time"], sums["overdue"]
         own = {**filters, key: value}
         groups.append(
             {
@@ -238,8 +248,10 @@ def waiting_for_leader(user: User, filters: dict, today: date) -> dict:
     return {name: _cell(n, cells[name]) for name, n in zip(asks, row, strict=True)}
 
 
-def due_soon(user: User, filters: dict, today: date) -> dict:
-    """Open items due this week and next (Monday to Sunday), and those already overdue."""
+def due_soon(user: User, filters: dict, today: date, overdue: dict) -> dict:
+    """Open items due this week and next (Monday to Sunday), beside `overdue` (the cell
+    of the state figures, counted in the same read as the colours). Only the fortnight's
+    deadlines are read."""
     monday = today - timedelta(days=today.weekday())
     spans = {
         "this_week": (monday, monday + timedelta(days=6)),
@@ -250,9 +262,7 @@ def due_soon(user: User, filters: dict, today: date) -> dict:
         own = {**filters, "open": True, "deadline_from": start, "deadline_to": end}
         cells[name] = own
         columns.append(func.count().filter(items.item_clause(user, own, today)))
-    cells["overdue"] = {**filters, "overdue": True}
-    columns.append(func.count().filter(items.item_clause(user, cells["overdue"], today)))
-    row = _count_row(user, filters, today, columns)
+    fortnight = {**filters, "deadline_from": monday, "deadline_to": spans["next_week"][1]}
+    row = _count_row(user, fortnight, today, columns)
     found = {name: _cell(n, cells[name]) for name, n in zip(cells, row, strict=True)}
-    found["spans"] = spans
-    return found
+    return {**found, "overdue": overdue, "spans": spans}

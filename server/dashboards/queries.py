@@ -191,16 +191,14 @@ def leader_dashboard(user: User, args: dict, today: date) -> dict:
 
 def responder_dashboard(user: User, today: date) -> dict:
     """The unit's own items only (its sight is the ledger's: issued items of its unit)."""
-    return {
-        **colours(user, {}, today),
-        "due": due_soon(user, {}, today),
-    }
+    figures = colours(user, {}, today)
+    return {**figures, "due": due_soon(user, {}, today, figures["overdue"])}
 
 
 def headline(user: User, today: date) -> dict:
     """A few counts for the start pages: by colour, overdue, due this week."""
     figures = colours(user, {}, today)
-    due = due_soon(user, {}, today)
+    due = due_soon(user, {}, today, figures["overdue"])
     return {
         "colours": {c: figures["colours"][c]["all"]["count"] for c in items.COLOURS},
         "listed": sum(figures["colours"][c]["listed"]["count"] for c in items.COLOURS),

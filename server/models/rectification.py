@@ -54,12 +54,32 @@ rectification_supporting_unit = link_table(
 )
 
 
+_FIGURES_INDEX = (
+    *("office_unit_id", "status", "listed", "unit_id", "region_code"),
+    *("red_from", "deadline", "closed_at", "issued_at"),
+)
+_CLOSED_INDEX = (
+    "office_unit_id",
+    "closed_at",
+    "status",
+    "unit_id",
+    "region_code",
+    "lead_official_id",
+)
+
+
 class Rectification(UUIDKey, Timestamps, Versioned, Base):
     __tablename__ = "rectification"
     __table_args__ = (
         UniqueConstraint("office_unit_id", "code"),
         # Colour counts and filters (status open and red_from <= today).
         Index("ix_rectification_ledger", "office_unit_id", "status", "red_from"),
+        # The dashboards (bench/dashboards.py), read from the index alone: the state
+        # figures, grouped by status, listed, unit and township in the index's order
+        # (dashboards.item_figures._states), and the items closed per week, by closing
+        # time; each with the columns of the readers' scopes and filters.
+        Index("ix_rectification_figures", *_FIGURES_INDEX),
+        Index("ix_rectification_closed", *_CLOSED_INDEX),
     )
 
     code: Mapped[str] = mapped_column(String(40))

@@ -30,9 +30,12 @@ from server.models import (
 from server.plans.queries import target_units
 from server.rectification import ledger_order
 from server.rectification.access import visible_clause
-from server.rectification.colour import (
+from server.rectification.colour import (  # noqa: F401  (GREEN, RED, YELLOW: for the dashboards)
     COLOURS,
+    GREEN,
     OPEN_STATUSES,
+    RED,
+    YELLOW,
     colour_clause,
 )
 from server.search import contains_text
