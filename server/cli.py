@@ -221,9 +221,10 @@ def register_cli(app: Flask) -> None:
     def create_unit_command(code, name, region_code, kind) -> None:
         """Create a unit (the supervising office of a new installation, for example)."""
         from server.models import Unit, UnitKind
+        from server.regions import is_region_code
 
-        if not (len(region_code) == 6 and region_code.isdigit()):
-            raise click.ClickException("region code must be 6 digits")
+        if not is_region_code(region_code):
+            raise click.ClickException("region code must have 6, 9 or 12 digits")
         begin_writes()
         if db.session.scalar(select(Unit.id).where(Unit.code == code)):
             raise click.ClickException(f"unit code {code} exists")

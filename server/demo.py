@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from server.auth.passwords import hash_password
-from server.demo_county import site_id
+from server.demo_county import TOWNSHIP_REGIONS, site_id
 from server.extensions import db
 from server.models import (
     Category,
@@ -65,13 +65,13 @@ USERS = [
 ]
 
 SITES = [
-    # name, address, lat, lon, responsible unit code
-    ("龙山镇保障性住房项目工地", "龙里县龙山镇冠山大道", 26.4532, 106.9768, "LL-ZJJ"),
-    ("谷脚镇农村危房改造点(观音村)", "龙里县谷脚镇观音村", 26.5281, 106.8904, "LL-ZJJ"),
-    ("醒狮镇中心小学", "龙里县醒狮镇醒狮村", 26.4016, 107.0962, "LL-JYJ"),
-    ("龙山镇卫生院", "龙里县龙山镇龙山大道", 26.4478, 106.9801, "LL-WJJ"),
-    ("洗马镇刺梨种植基地", "龙里县洗马镇平坡村", 26.3598, 107.1405, "LL-NYJ"),
-    ("龙山镇莲花社区服务中心", "龙里县龙山镇莲花社区", 26.4601, 106.9672, "LL-LSZ"),
+    # name, address, lat, lon, responsible unit code, township (unit code)
+    ("龙山镇保障性住房项目工地", "龙里县龙山镇冠山大道", 26.4532, 106.9768, "LL-ZJJ", "LL-LSZ"),
+    ("谷脚镇农村危房改造点(观音村)", "龙里县谷脚镇观音村", 26.5281, 106.8904, "LL-ZJJ", "LL-GJZ"),
+    ("醒狮镇中心小学", "龙里县醒狮镇醒狮村", 26.4016, 107.0962, "LL-JYJ", "LL-XSZ"),
+    ("龙山镇卫生院", "龙里县龙山镇龙山大道", 26.4478, 106.9801, "LL-WJJ", "LL-LSZ"),
+    ("洗马镇刺梨种植基地", "龙里县洗马镇平坡村", 26.3598, 107.1405, "LL-NYJ", "LL-XMZ"),
+    ("龙山镇莲花社区服务中心", "龙里县龙山镇莲花社区", 26.4601, 106.9672, "LL-LSZ", "LL-LSZ"),
 ]
 
 PLAN_CODE = "DC-2026-001"
@@ -145,7 +145,8 @@ def _ensure(model, key: str, value, **fields):
 def _ensure_units() -> dict[str, Unit]:
     units: dict[str, Unit] = {}
     for code, name, kind, parent in UNITS:
-        fields = {"name": name, "kind": kind, "region_code": REGION, "parent": units.get(parent)}
+        region = TOWNSHIP_REGIONS.get(code, REGION)
+        fields = {"name": name, "kind": kind, "region_code": region, "parent": units.get(parent)}
         units[code] = _ensure(Unit, "code", code, **fields)
     db.session.flush()
     return units
@@ -154,10 +155,10 @@ def _ensure_units() -> dict[str, Unit]:
 def _ensure_sites(units: dict[str, Unit]) -> list[Site]:
     radius = get_setting("geofence_radius_m")
     sites = []
-    for name, address, lat, lon, unit_code in SITES:
+    for name, address, lat, lon, unit_code, township in SITES:
         place = {"address": address, "lat": lat, "lon": lon, "unit": units[unit_code]}
-        place["id"] = site_id(name)
-        sites.append(_ensure(Site, "name", name, radius_m=radius, region_code=REGION, **place))
+        place.update(id=site_id(name), region_code=TOWNSHIP_REGIONS[township])
+        sites.append(_ensure(Site, "name", name, radius_m=radius, **place))
     db.session.flush()
     return sites
 

@@ -38,6 +38,16 @@ TOWNSHIPS = {
     "LL-WTH": ("湾滩河镇", 26.3300, 106.9150, ["金星村", "走马村", "云雾村"]),
 }
 
+# The townships' codes (统计用区划代码, server/regions.py), by the township unit's code.
+TOWNSHIP_REGIONS = {
+    "LL-GSJ": "522730001",  # 冠山街道
+    "LL-LSZ": "522730100",  # 龙山镇
+    "LL-GJZ": "522730101",  # 谷脚镇
+    "LL-XSZ": "522730102",  # 醒狮镇
+    "LL-XMZ": "522730103",  # 洗马镇
+    "LL-WTH": "522730104",  # 湾滩河镇
+}
+
 # The units' liaisons (责任单位联络员) the demo accounts leave out: they report for their
 # units but have no password (an administrator can give them one).
 LIAISONS = {
@@ -164,7 +174,7 @@ def _ensure_sites(year: Year) -> list[tuple[Site, tuple[str, ...]]]:
                     lat=round(lat + rng.uniform(-0.035, 0.035), 5),
                     lon=round(lon + rng.uniform(-0.04, 0.04), 5),
                     radius_m=radius,
-                    region_code=year.office.region_code,
+                    region_code=TOWNSHIP_REGIONS[township_code],
                     unit=unit,
                 )
                 db.session.add(site)

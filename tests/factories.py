@@ -66,9 +66,10 @@ class Factory:
         db.session.flush()
         return user
 
-    def site(self, unit=None, lat=26.45, lon=106.97, radius_m=200, region_code="522730"):
+    def site(self, unit=None, lat=26.45, lon=106.97, radius_m=200, region_code=None):
+        """A site in `region_code` (by default its unit's region)."""
         n = next(_seq)
-        unit = unit or self.unit(region_code=region_code)
+        unit = unit or self.unit(region_code=region_code or "522730")
         site = Site(
             name=f"点位{n}",
             address="测试地址",
@@ -76,7 +77,7 @@ class Factory:
             lon=lon,
             radius_m=radius_m,
             unit=unit,
-            region_code=unit.region_code,
+            region_code=region_code or unit.region_code,
         )
         db.session.add(site)
         db.session.flush()

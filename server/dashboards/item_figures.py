@@ -15,7 +15,14 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from server.extensions import db
-from server.models import Rectification, RectificationStatus, Unit, User, Verification
+from server.models import (
+    Rectification,
+    RectificationStatus,
+    Unit,
+    UnitKind,
+    User,
+    Verification,
+)
 from server.rectification import queries as items
 
 WEEKS = 52  # the default period: this week and the 52 before it
@@ -136,6 +143,25 @@ def colours(user: User, filters: dict, today: date) -> dict:
     return _colours_of(_states(user, filters, today, ()), 0, filters)
 
 
+def _unit_names(ids: list) -> dict:
+    return items.names_by_id(Unit.id, Unit.name, ids)
+
+
+def _region_names(codes: list[str]) -> dict:
+    """A region's label: its code after the name of its government (a township's or the
+    county's own; server/regions.py)."""
+    governments = (UnitKind.township, UnitKind.government)
+    rows = db.session.execute(
+        select(Unit.region_code, Unit.name)
+        .where(Unit.region_code.in_(codes), Unit.kind.in_(governments))
+        .order_by(Unit.region_code, Unit.kind.desc(), Unit.name)
+    ).all()
+    names = {}
+    for code, name in rows:
+        names.setdefault(code, f"{name} {code}")
+    return names
+
+
 def _groups_of(rows: list[tuple], keys: tuple[str, ...], key: str, filters: dict) -> list[dict]:
     """Per responsible unit (`unit_id`) or township (`region_code`): items, closed,
     closed on time, overdue; the closure and on-time rates."""
@@ -143,7 +169,7 @@ def _groups_of(rows: list[tuple], keys: tuple[str, ...], key: str, filters: dict
     by_value: dict = {}
     for row in rows:
         by_value.setdefault(row[at], []).append(row)
-    names = items.names_by_id(Unit.id, Unit.name, list(by_value)) if key == "unit_id" else {}
+    names = (_unit_names if key == "unit_id" else _region_names)(list(by_value))
     groups = []
     for value, own_rows in by_value.items():
         sums = _sums(own_rows, len(keys))
@@ -153,7 +179,7 @@ def _groups_of(rows: list[tuple], keys: tuple[str, ...], key: str, filters: dict
         groups.append(
             {
                 "key": value,
-                "label": names.get(value, str(value)) if key == "unit_id" else (value or "—"),
+                "label": names.get(value) or str(value or "—"),
                 "total": _cell(total, own),
                 "closed": _cell(closed, {**own, "status": CLOSED.value}),
                 "on_time": _cell(on_time, {**own, "on_time": True}),

@@ -89,7 +89,7 @@ class Rectification(UUIDKey, Timestamps, Versioned, Base):
     office_unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("unit.id"))
     unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("unit.id"))  # 责任单位
     # Copied from the unit so the ledger filters by region without a join.
-    region_code: Mapped[str] = mapped_column(String(12), default="")
+    region_code: Mapped[str] = mapped_column(String(12), default="")  # its site's, else its unit's
     source_plan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("plan.id"), index=True)
     site_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("site.id"))
     lead_official_id: Mapped[uuid.UUID | None] = mapped_column(

@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server import regions
 from server.models.base import Base, Timestamps, UUIDKey, Versioned
 from server.models.unit import Unit
 
@@ -17,7 +18,7 @@ class Site(UUIDKey, Timestamps, Versioned, Base):
         CheckConstraint("lat >= -90 AND lat <= 90", name="lat_range"),
         CheckConstraint("lon >= -180 AND lon <= 180", name="lon_range"),
         CheckConstraint("radius_m > 0", name="radius_positive"),
-        CheckConstraint("length(region_code) = 6", name="region_code_6_digits"),
+        CheckConstraint(regions.CHECK, name="region_code_digits"),
     )
 
     name: Mapped[str] = mapped_column(String(200))
@@ -26,7 +27,7 @@ class Site(UUIDKey, Timestamps, Versioned, Base):
     lon: Mapped[float]
     radius_m: Mapped[int]  # geofence; default from the geofence_radius_m setting
     unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("unit.id"), index=True)
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    region_code: Mapped[str] = mapped_column(String(12), index=True)  # server/regions.py
     active: Mapped[bool] = mapped_column(default=True)
 
     unit: Mapped[Unit] = relationship()

@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from server import regions
 from server.models.base import Base, Timestamps, UUIDKey, Versioned, enum_type
 
 
@@ -22,11 +23,11 @@ class UnitKind(enum.StrEnum):
 
 class Unit(UUIDKey, Timestamps, Versioned, Base):
     __tablename__ = "unit"
-    __table_args__ = (CheckConstraint("length(region_code) = 6", name="region_code_6_digits"),)
+    __table_args__ = (CheckConstraint(regions.CHECK, name="region_code_digits"),)
 
     name: Mapped[str] = mapped_column(String(120))
     code: Mapped[str] = mapped_column(String(40), unique=True)
-    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    region_code: Mapped[str] = mapped_column(String(12), index=True)  # server/regions.py
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("unit.id"), index=True)
     kind: Mapped[UnitKind] = mapped_column(enum_type(UnitKind))
     active: Mapped[bool] = mapped_column(default=True)

@@ -7,7 +7,8 @@ stored seed and inputs, with any tool, on any Python version:
     targets    = the N candidate targets with the smallest rank
     inspectors = the M smallest-ranked candidate inspectors, leaving out those whose unit
                  is one of the drawn targets' units and, for a cross-region plan, those
-                 whose region is one of the drawn targets' regions
+                 whose county (the first 6 digits of the region code) is one of the
+                 drawn targets' counties
 
 The inputs are stored as they were at draw time (candidates with their unit and region,
 and what was excluded before the draw and why), so a later change to units or plans does
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+
+from server.regions import county
 
 ALGORITHM = "sha256-rank-v1"
 
@@ -49,12 +52,12 @@ def run_draw(seed: str, inputs: dict) -> dict:
         raise DrawError(f"可抽取的对象只有 {len(targets)} 个,少于要抽取的 {n} 个")
     drawn = pick(seed, "target", targets, n)
     units = {t["unit_id"] for t in drawn}
-    regions = {t["region_code"] for t in drawn}
+    regions = {county(t["region_code"]) for t in drawn}
     eligible = [
         i
         for i in inputs["inspectors"]
         if i["unit_id"] not in units
-        and not (inputs.get("cross_region") and i["region_code"] in regions)
+        and not (inputs.get("cross_region") and county(i["region_code"]) in regions)
     ]
     if m > len(eligible):
         raise DrawError(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from server.errors import ApiError
 from server.extensions import db
 from server.models import Plan, PlanKind, PlanMode, plan_unit
+from server.regions import county
 from server.settings import get_setting
 
 MIN_JUSTIFICATION = 5  # characters: a reason, not a token gesture
@@ -45,15 +46,17 @@ def check_follow_up(plan: Plan) -> None:
 
 
 def target_regions(plan: Plan) -> set[str]:
-    return {s.region_code for s in plan.sites} | {u.region_code for u in plan.target_units}
+    """The counties the plan inspects (server/regions.py)."""
+    codes = {s.region_code for s in plan.sites} | {u.region_code for u in plan.target_units}
+    return {county(c) for c in codes}
 
 
 def check_cross_region(plan: Plan) -> None:
-    """A cross-region team has nobody from a region it inspects."""
+    """A cross-region team has nobody from a county it inspects."""
     if plan.kind != PlanKind.cross_region:
         return
     regions = target_regions(plan)
-    local = [m for m in plan.team if m.unit.region_code in regions]
+    local = [m for m in plan.team if county(m.unit.region_code) in regions]
     if local:
         names = "、".join(m.display_name for m in local)
         raise ApiError(

@@ -112,13 +112,17 @@ def _findings(ids, office_id) -> list[Finding]:
 def _apply(item: Rectification, data: dict) -> None:
     """Set fields from validated data (schemas check each field; here, references)."""
     if "unit_id" in data:
-        unit = _unit(data["unit_id"])
-        item.unit_id, item.region_code = unit.id, unit.region_code or ""
+        item.unit_id = _unit(data["unit_id"]).id
     if "site_id" in data:
         site = db.session.get(Site, data["site_id"]) if data["site_id"] else None
         if data["site_id"] and site is None:
             raise field_error("site_id", "点位不存在")
         item.site_id = site.id if site else None
+    if "unit_id" in data or "site_id" in data:
+        # Where the problem is: its site's township, else its unit's region (the
+        # dashboards count items by township).
+        place = db.session.get(Site, item.site_id) if item.site_id else None
+        item.region_code = (place or db.session.get(Unit, item.unit_id)).region_code or ""
     if "supporting_unit_ids" in data:
         units = [
             _unit(u, "supporting_unit_ids") for u in dict.fromkeys(data["supporting_unit_ids"])

@@ -48,9 +48,9 @@ def world(factory):
     today = local_today()
     office = factory.unit("县委督查室", kind=UnitKind.office)
     units = [
-        factory.unit("县交通运输局", region_code="522731"),
-        factory.unit("县水务局", region_code="522731"),
-        factory.unit("青杠镇人民政府", kind=UnitKind.township, region_code="522732"),
+        factory.unit("县交通运输局"),
+        factory.unit("县水务局"),
+        factory.unit("青杠镇人民政府", kind=UnitKind.township, region_code="522730101"),
     ]
     supervisor = factory.user(Role.supervisor, office)
     inspector = factory.user(Role.inspector, office)
@@ -160,11 +160,19 @@ def test_supervisor_numbers_equal_their_lists(client, auth, world):
     assert checked > 100  # colours, statuses, units, regions, weeks, findings, 回头看
 
 
+def test_townships_are_named_by_their_government(client, auth, world):
+    console_login(client, auth, world.supervisor)
+    html = client.get("/console/dashboard").get_data(as_text=True)
+    regions = re.search(r"按乡镇.*?</table>", html, re.S).group(0)
+    assert "青杠镇人民政府 522730101" in regions
+    assert "县政府 522730" in regions  # the county's own units
+
+
 @pytest.mark.parametrize(
     "query",
     [
         "?unit_id={unit}",
-        "?region_code=522731",
+        "?region_code=522730101",
         "?plan_id={plan}&kind=leader_led",
         "?date_from={start}&date_to={end}",
     ],

@@ -106,6 +106,20 @@ def test_inspectors_from_a_drawn_unit_are_left_out():
         run_draw("a", {**inputs, "m": 2})
 
 
+def test_cross_region_draw_leaves_out_the_targets_county():
+    """Townships (9 digits) of a drawn target's county count as that county."""
+    targets = [{"id": "s1", "unit_id": "u1", "region_code": "522730100"}]
+    inspectors = [
+        {"id": "county", "unit_id": "u2", "region_code": "522730"},
+        {"id": "township", "unit_id": "u3", "region_code": "522730101"},
+        {"id": "away", "unit_id": "u4", "region_code": "522701"},
+    ]
+    inputs = {"n": 1, "m": 1, "cross_region": True, "targets": targets, "inspectors": inspectors}
+    for seed in ("a", "b", "c", "d", "e", "f"):
+        assert run_draw(seed, inputs)["inspector_ids"] == ["away"]
+    assert len(run_draw("a", {**inputs, "cross_region": False, "m": 3})["inspector_ids"]) == 3
+
+
 def test_cross_region_draw_leaves_out_the_targets_region(client, pw):
     away = [str(i.id) for i in pw.away_inspectors]
     plan = created(client, pw, kind="cross_region", site_ids=[], team_ids=away)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import AuditEvent, RectificationStatus, Role
+from server.models import AuditEvent, RectificationStatus, Role, UnitKind
 from server.timeutil import local_today
 from tests.api.plan_helpers import (
     create,
@@ -158,6 +158,18 @@ def test_cross_region_team_comes_from_elsewhere(client, pw):
     assert error(local)["details"]["member_ids"] == [str(pw.inspectors[0].id)]
     away = [str(i.id) for i in pw.away_inspectors]
     assert create(client, pw, kind="cross_region", team_ids=away).status_code == 201
+
+
+def test_cross_region_compares_counties_not_townships(client, pw, factory):
+    """A township of the team's own county is not another region (server/regions.py)."""
+    township = factory.unit("龙山镇人民政府", kind=UnitKind.township, region_code="522730100")
+    site = factory.site(township)
+    db.session.commit()
+    body = {"kind": "cross_region", "site_ids": [str(site.id)]}
+    local = create(client, pw, **body)  # the team's office is in county 522730
+    assert error(local)["code"] == "cross_region_conflict"
+    away = [str(i.id) for i in pw.away_inspectors]
+    assert create(client, pw, **body, team_ids=away).status_code == 201
 
 
 def test_cross_region_checks_target_units_too(client, pw):

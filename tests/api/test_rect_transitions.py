@@ -559,3 +559,13 @@ def test_a_failed_verification_returns_the_item_with_its_reason(rw):
         {"method": "desk", "passed": True, "reason": "已补齐"},
     )
     assert closed["status"] == "closed" and closed["return_count"] == 1
+
+
+def test_an_item_lies_in_its_sites_township_else_in_its_units_region(rw, factory):
+    """The dashboards count items by township: the site's, or the unit's without one."""
+    township_site = factory.site(rw.unit_a, region_code="522730100")
+    db.session.commit()
+    item = rw.create(site_id=str(township_site.id))
+    assert rw.reload(item["id"]).region_code == "522730100"
+    no_site = rw.create(site_id=None, unit_id=str(rw.unit_b.id))
+    assert rw.reload(no_site["id"]).region_code == rw.unit_b.region_code == "522731"

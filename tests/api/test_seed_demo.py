@@ -23,6 +23,7 @@ from server.models import (
     Site,
     TriageStatus,
     Unit,
+    UnitKind,
     User,
     Verification,
     VerificationMethod,
@@ -111,8 +112,12 @@ def test_first_admin_from_the_command_line(app, client):
         args=["create-unit", "--code", "DCS", "--name", "某县督查室", "--region-code", "522730"]
     )
     assert result.exit_code == 0, result.output
-    bad = runner.invoke(args=["create-unit", "--code", "X", "--name", "x", "--region-code", "52"])
-    assert bad.exit_code != 0 and "6 digits" in bad.output
+    for code in ("52", "5227301"):
+        bad = ["create-unit", "--code", "X", "--name", "x", "--region-code", code]
+        bad = runner.invoke(args=bad)
+        assert bad.exit_code != 0 and "6, 9 or 12 digits" in bad.output
+    township = ["create-unit", "--code", "T", "--name", "某镇", "--region-code", "522730100"]
+    assert runner.invoke(args=[*township, "--kind", "township"]).exit_code == 0
     result = runner.invoke(
         args=[
             "create-user",
@@ -168,11 +173,14 @@ def test_seed_gives_the_county_a_year_of_work(app):
 
     sites = db.session.scalars(select(Site)).all()
     assert len(sites) >= 36
-    for site in sites:  # inside 龙里县, under its county code
+    for site in sites:  # inside 龙里县, in one of its townships
         assert 26.25 < site.lat < 26.65 and 106.8 < site.lon < 107.2, site.name
-        assert site.region_code == "522730"
+        assert len(site.region_code) == 9 and site.region_code.startswith("522730")
     units = db.session.scalars(select(Unit)).all()
-    assert {u.region_code for u in units} == {"522730"}
+    for unit in units:  # county departments the county's code, townships their own
+        township = unit.kind == UnitKind.township
+        assert len(unit.region_code) == (9 if township else 6), unit.name
+        assert unit.region_code.startswith("522730")
 
     plans = db.session.scalars(select(Plan)).all()
     assert len(plans) >= 24
@@ -209,6 +217,7 @@ def test_seed_gives_the_county_a_year_of_work(app):
     assert {"overdue", "returned"} <= reasons
     assert sum(i.listed for i in items) >= 5
     assert len({i.unit_id for i in items}) >= 10
+    assert len({i.region_code for i in items}) >= 5  # the dashboard's townships
     closed = [i for i in items if i.status == RectificationStatus.closed]
     assert sum(local_today(i.closed_at) <= i.deadline for i in closed) >= 10  # on time
     assert sum(local_today(i.closed_at) > i.deadline for i in closed) >= 3  # late

@@ -58,10 +58,18 @@ def test_device_made_uuid_is_kept(factory):
     assert db.session.get(Site, device_id).name == "设备创建"
 
 
-def test_region_code_must_have_six_digits(factory):
+@pytest.mark.parametrize("code", ["5227", "5227301", "52273010", "5227301010"])
+def test_region_code_must_be_a_county_township_or_village(factory, code):
     with pytest.raises(IntegrityError):
-        factory.unit(region_code="5227")
+        factory.unit(region_code=code)
     db.session.rollback()
+
+
+def test_township_and_village_codes_are_kept(factory):
+    township = factory.unit(region_code="522730100")
+    site = factory.site(township, region_code="522730100201")
+    db.session.commit()
+    assert (township.region_code, site.region_code) == ("522730100", "522730100201")
 
 
 def test_site_coordinates_are_checked(factory):
