@@ -3,7 +3,8 @@ with the ledger colour, a title, a line of detail and the console page it links 
 
 Everything is scoped by the domains' own access rules:
 - items: rectification.access.visible_clause (issued items only, as on the ledger): the
-  office's for a supervisor, the unit's own for a responder, those he leads for a leader;
+  office's for a supervisor, the unit's own for a responder, for a leader those he leads
+  and his government's offices' 挂牌督办 items;
 - sites: every active site for the office (its site list, for planning); for anyone else
   only the sites of the items they see (a unit sees its own items' sites, nothing more);
 - check-ins and findings: the office's only (admins: every office's). A unit or a leader

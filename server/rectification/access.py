@@ -5,7 +5,8 @@ tests/unit/test_access_agreement.py checks against each other: `can_see` (one it
 
 - admins see every item; supervisors see their office's items (drafts included);
 - a responder sees the issued items of their own unit, nothing of any other unit;
-- a leader sees the issued items they lead (牵头领导);
+- a leader sees the issued items they lead (牵头领导) and the issued 挂牌督办 (listed)
+  items of the offices of their government (the office's parent unit);
 - an inspector sees the items they are sent back to verify, while that visit is open.
 
 Verifications (回头看) are unannounced: the inspected unit never sees them, nor the plans
@@ -27,6 +28,8 @@ from server.models import (
     Rectification,
     RectificationStatus,
     Role,
+    Unit,
+    UnitKind,
     User,
     Verification,
     VerificationStatus,
@@ -34,7 +37,7 @@ from server.models import (
 )
 from server.search import unindexed
 from server.sync_api.cache import cached_get
-from server.sync_api.principal import ADMINS, office_tag, unit_tag, user_tag
+from server.sync_api.principal import ADMINS, government_tag, office_tag, unit_tag, user_tag
 
 NOT_FOUND = "整改事项不存在"
 ACTIVE_VERIFICATION = (VerificationStatus.assigned, VerificationStatus.reported)
@@ -58,13 +61,34 @@ def visible_clause(user: User, scanning: bool = False):
     if user.role == Role.responder:
         return issued & (Rectification.unit_id == user.unit_id)
     if user.role == Role.leader:
-        return issued & (Rectification.lead_official_id == user.id)
+        return issued & _leader_clause(user)
     sent_back = exists().where(
         Verification.rectification_id == Rectification.id,
         Verification.inspector_id == user.id,
         Verification.status.in_(ACTIVE_VERIFICATION),
     )
     return issued & sent_back
+
+
+def _leader_clause(user: User):
+    offices = select(Unit.id).where(Unit.parent_id == user.unit_id, Unit.kind == UnitKind.office)
+    listed = Rectification.listed & Rectification.office_unit_id.in_(offices)
+    return (Rectification.lead_official_id == user.id) | listed
+
+
+def government_of(session, item: Rectification):
+    """The government whose leaders follow the item's office's 挂牌督办 items."""
+    office = cached_get(session, Unit, item.office_unit_id)
+    return office.parent_id if office is not None and office.kind == UnitKind.office else None
+
+
+def leader_follows(session, user: User, item: Rectification) -> bool:
+    """An issued item the leader leads, or 挂牌督办 by an office of their government."""
+    if item.status == DRAFT:
+        return False
+    if item.lead_official_id == user.id:
+        return True
+    return item.listed and government_of(session, item) == user.unit_id
 
 
 def can_see(user: User, item: Rectification, session=None) -> bool:
@@ -78,7 +102,7 @@ def can_see(user: User, item: Rectification, session=None) -> bool:
     if user.role == Role.responder:
         return item.unit_id == user.unit_id
     if user.role == Role.leader:
-        return item.lead_official_id == user.id
+        return leader_follows(session or db.session, user, item)
     return user.id in inspector_ids(session or db.session, item.id)
 
 
@@ -89,6 +113,8 @@ def audience(session, item: Rectification) -> frozenset[str]:
         tags.add(unit_tag(item.unit_id))
         if item.lead_official_id:
             tags.add(user_tag(item.lead_official_id))
+        if item.listed and (government := government_of(session, item)):
+            tags.add(government_tag(government))
         tags |= {user_tag(i) for i in inspector_ids(session, item.id)}
     return frozenset(tags)
 
@@ -172,8 +198,8 @@ def item_photo_visible(session, user, photo: Photo) -> bool:
         return True
     if photo.parent_type != PhotoParent.progress_report or item.status == DRAFT:
         return False
-    if user.role == Role.leader:  # the lead official follows the items they lead
-        return item.lead_official_id == user.id
+    if user.role == Role.leader:  # the items they lead, and 挂牌督办 ones
+        return leader_follows(session, user, item)
     return user.role == Role.responder and user.unit_id == item.unit_id
 
 
@@ -194,9 +220,7 @@ def item_photos_clause(user):
         reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
         return and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
     if user.role == Role.leader:
-        items = select(Rectification.id).where(
-            Rectification.lead_official_id == user.id, Rectification.status != DRAFT
-        )
+        items = select(Rectification.id).where(_leader_clause(user), Rectification.status != DRAFT)
         reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
         return and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
     return false()
@@ -211,6 +235,8 @@ def item_photo_audience(session, photo: Photo) -> set[str]:
         tags.add(unit_tag(item.unit_id))
         if item.lead_official_id:
             tags.add(user_tag(item.lead_official_id))
+        if item.listed and (government := government_of(session, item)):
+            tags.add(government_tag(government))
     return tags
 
 

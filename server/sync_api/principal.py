@@ -28,10 +28,17 @@ def unit_tag(unit_id) -> str:
     return f"unit:{unit_id}"
 
 
+def government_tag(unit_id) -> str:
+    """Leaders of this government may see its offices' 挂牌督办 items."""
+    return f"government:{unit_id}"
+
+
 def principal_for(user: User) -> Principal:
     tags = {ALL, user_tag(user.id), f"role:{user.role.value}"}
     if user.role == Role.supervisor:
         tags.add(office_tag(user.unit_id))
     if user.role == Role.responder:
         tags.add(unit_tag(user.unit_id))
+    if user.role == Role.leader:
+        tags.add(government_tag(user.unit_id))
     return Principal(id=user.id, tags=frozenset(tags), user=user)

@@ -194,6 +194,21 @@ def test_leader_numbers_equal_their_lists_and_count_only_his(client, auth, world
     assert "回头看" not in html and "年度督查指标" not in html  # the office's figures
 
 
+def test_a_leader_of_the_offices_government_also_counts_its_listed_items(client, auth, world):
+    world.office.parent = world.leader.unit
+    db.session.commit()
+    assert check_every_number(client, auth, world.leader) > 10
+    html = client.get("/console/dashboard").get_data(as_text=True)
+    seen = [
+        i
+        for i in world.items
+        if i.status != S.draft and (i.lead_official_id == world.leader.id or i.listed)
+    ]
+    assert len(seen) > len([i for i in seen if i.lead_official_id == world.leader.id])
+    colours = re.search(r"整改事项按颜色.*?</table>", html, re.S).group(0)
+    assert sum(n for _, n in links_of(colours)[0::2]) == len(seen)
+
+
 def test_responder_counts_only_its_unit(client, auth, world):
     responder = world.responders[0]
     assert check_every_number(client, auth, responder) >= 3

@@ -1,7 +1,8 @@
 """Unit isolation: a responder of unit A learns nothing of unit B's items — not through a
 list with any filter, a detail, a count, the three lists, a photo, a sync pull, a
 notification or a summons. The unit never sees the verifications (回头看 is unannounced),
-the findings or the plans behind its items. A leader sees the items they lead; an
+the findings or the plans behind its items. A leader sees the items they lead and the
+挂牌督办 items of the offices of their government; an
 inspector an item only while sent back to verify it."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Role, Verification
+from server.models import Role, UnitKind, Verification
 from tests.api.sync_helpers import Device, mutation, of
 from tests.conftest import PHOTOS
 
@@ -253,6 +254,35 @@ def test_a_leader_sees_only_the_items_they_lead(two, client, auth):
     changes = device.pull()
     assert [(c["id"], c["op"]) for c in changes] == [(a["id"], "delete")]
     assert {i["id"] for i in rw.get(leader_b, "/api/rectifications")["items"]} == {a["id"], b["id"]}
+
+
+def test_a_leader_of_the_offices_government_sees_its_listed_items(two, client, auth, factory):
+    """挂牌督办 items are followed by the leaders of the office's government, not by the
+    leaders of another government, and never before they are issued."""
+    rw, a, b, photo_id, _ = two
+    government = factory.unit("县人民政府", kind=UnitKind.government)
+    rw.office.parent = government
+    db.session.commit()
+    leader = rw.user(Role.leader, government)
+    elsewhere = rw.user(Role.leader, factory.unit("州人民政府", kind=UnitKind.government))
+    listed_draft = rw.create(finding_ids=[str(rw.findings[2].id)], listed=True)
+    assert {i["id"] for i in rw.get(leader, "/api/rectifications")["items"]} == {b["id"]}
+    assert rw.get(leader, "/api/rectifications?listed=true")["total"] == 1
+    rw.get(leader, f"/api/rectifications/{listed_draft['id']}", expect=404)
+    rw.get(leader, f"/api/rectifications/{a['id']}", expect=404)  # not listed, not his
+    assert rw.get(elsewhere, "/api/rectifications")["items"] == []
+    rw.get(elsewhere, f"/api/rectifications/{b['id']}", expect=404)
+    device = Device(client, auth, leader)
+    first = device.pull()
+    assert set(of(first, "rectification")) == {b["id"]}
+    assert photo_id in of(first, "photo")  # the unit's progress photo, as for its lead
+    assert rw.call("GET", leader, f"/api/photos/{photo_id}/thumbnail").status_code == 200
+    # Taken off the list (摘牌), it leaves his sight and his device.
+    version = rw.get(rw.supervisor, f"/api/rectifications/{b['id']}")["version"]
+    body = {"version": version, "listed": False}
+    rw.call("PATCH", rw.supervisor, f"/api/rectifications/{b['id']}", 200, json=body)
+    rw.get(leader, f"/api/rectifications/{b['id']}", expect=404)
+    assert [(c["id"], c["op"]) for c in device.pull()] == [(b["id"], "delete")]
 
 
 def test_an_inspector_sees_an_item_only_while_sent_to_verify_it(two, client, auth):

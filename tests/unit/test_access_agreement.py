@@ -29,6 +29,7 @@ from server.models import (
     Rectification,
     RectificationStatus,
     Role,
+    UnitKind,
     User,
     Verification,
     VerificationMethod,
@@ -46,16 +47,21 @@ registry = register_handlers()
 
 @pytest.fixture
 def world(factory):
-    """Two offices and two inspected units; users of every role; plans in every status with
-    random teams and leaders; items in every status, some with open 回头看 visits; field
-    records and photos by the teams."""
+    """Two offices (each of its own government) and two inspected units; users of every
+    role; plans in every status with random teams and leaders; items in every status,
+    half of them 挂牌督办, some with open 回头看 visits; field records and photos by the
+    teams."""
     rng = random.Random(20261205)
-    offices = [factory.unit(name=f"督查室{n}") for n in range(2)]
+    governments = [factory.unit(name=f"人民政府{n}", kind=UnitKind.government) for n in range(2)]
+    offices = [
+        factory.unit(name=f"督查室{n}", kind=UnitKind.office, parent=governments[n])
+        for n in range(2)
+    ]
     units = [factory.unit(name=f"责任单位{n}") for n in range(2)]
     users = [factory.user(Role.admin, offices[0])]
     supervisors = [factory.user(Role.supervisor, office) for office in offices]
     inspectors = [factory.user(Role.inspector, offices[n % 2]) for n in range(4)]
-    leaders = [factory.user(Role.leader, offices[n]) for n in range(2)]
+    leaders = [factory.user(Role.leader, governments[n]) for n in range(2)]
     responders = [factory.user(Role.responder, unit) for unit in units]
     users += supervisors + inspectors + leaders + responders
     sites = [factory.site(unit=units[n % 2]) for n in range(4)]
@@ -99,6 +105,7 @@ def world(factory):
             for unit in units:
                 item = factory.rectification(office, unit, status=status)
                 item.lead_official_id = rng.choice([None, *(u.id for u in leaders)])
+                item.listed = rng.random() < 0.5  # 挂牌督办: the government's leaders see it
                 if status != RectificationStatus.draft:
                     responder = next(r for r in responders if r.unit_id == unit.id)
                     report = ProgressReport(
