@@ -68,3 +68,46 @@ def test_events_written_before_the_chain_are_chained_by_the_migration(empty_data
         assert verify_chain(db.session) == {"ok": True, "checked": 3, "broken": None}
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_table_rebuilt_by_a_migration_keeps_its_rows_and_references(empty_database, tmp_path):
+    """SQLite rebuilds `unit` and `site` to widen their region codes (8c4f1d2e6a71) while
+    users and sites reference the units: the migration runs with foreign keys off, checks
+    every reference before it commits, and leaves them on."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert, text
+
+    from server.models import Site, Unit, UnitKind, User
+
+    app = create_app(make_test_config(tmp_path, empty_database))
+    with app.app_context():
+        upgrade(revision="7d2e5c1a9b40")  # the tables are as the models but for the codes
+        unit_id, user_id, at = uuid.uuid4(), uuid.uuid4(), datetime(2026, 1, 1, tzinfo=UTC)
+        with db.engine.begin() as conn:
+            conn.execute(
+                insert(Unit.__table__).values(
+                    id=unit_id, name="县住建局", code="ZJJ", region_code="522730",
+                    kind=UnitKind.department, active=True, version=1, created_at=at,
+                    updated_at=at,
+                )
+            )  # fmt: skip
+            conn.execute(
+                insert(User.__table__).values(
+                    id=user_id, username="u1", display_name="用户", role="responder",
+                    unit_id=unit_id, password_hash="x", active=True, created_at=at,
+                    updated_at=at,
+                )
+            )  # fmt: skip
+        upgrade()
+        db.session.add(
+            Site(name="龙山镇卫生院", lat=26.4, lon=106.9, radius_m=200, region_code="522730100",
+                 unit_id=unit_id)
+        )  # fmt: skip
+        db.session.commit()
+        assert db.session.get(User, user_id).unit.code == "ZJJ"
+        if db.engine.dialect.name == "sqlite":
+            assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
