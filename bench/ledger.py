@@ -175,8 +175,16 @@ def build_world(session) -> dict:
     from server.auth.passwords import hash_password
     from server.models import Plan, PlanKind, PlanMode, PlanStatus, Role, Unit, UnitKind, User
 
-    office = Unit(name="县委督查室", code="BL-OFFICE", kind=UnitKind.office, region_code="522730")
-    session.add(office)
+    # The leaders sit in the county government, the office's parent: each follows the
+    # items he leads and every 挂牌督办 item of the office (rectification/access.py).
+    government = Unit(
+        name="县人民政府", code="BL-GOV", kind=UnitKind.government, region_code="522730"
+    )
+    office = Unit(
+        name="县委督查室", code="BL-OFFICE", kind=UnitKind.office, region_code="522730",
+        parent=government,
+    )  # fmt: skip
+    session.add_all([government, office])
     units = []
     for n in range(UNITS):
         region = REGIONS[n % len(REGIONS)]
@@ -205,7 +213,7 @@ def build_world(session) -> dict:
     supervisor = user(Role.supervisor, "bench-supervisor", "督查室", office)
     responder = user(Role.responder, "bench-responder", "联络员", units[0])
     leaders = [
-        user(Role.leader, f"bench-leader-{n:02d}", f"{SURNAMES[n]}副县长", office)
+        user(Role.leader, f"bench-leader-{n:02d}", f"{SURNAMES[n]}副县长", government)
         for n in range(LEADERS)
     ]
     session.flush()

@@ -21,7 +21,7 @@ INDEXES = {
     ],
     "ix_rectification_closed": [
         *("office_unit_id", "closed_at", "status"),
-        *("unit_id", "region_code", "lead_official_id"),
+        *("unit_id", "region_code", "lead_official_id", "listed"),
     ],
 }
 

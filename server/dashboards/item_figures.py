@@ -18,12 +18,14 @@ from server.extensions import db
 from server.models import (
     Rectification,
     RectificationStatus,
+    Role,
     Unit,
     UnitKind,
     User,
     Verification,
 )
 from server.rectification import queries as items
+from server.search import unindexed
 
 WEEKS = 52  # the default period: this week and the 52 before it
 STATUSES = tuple(s for s in RectificationStatus if s != RectificationStatus.draft)
@@ -88,8 +90,12 @@ def _states(user: User, filters: dict, today: date, keys: tuple[str, ...]) -> li
     and ix_rectification_figures hands the rows over already grouped (200,000 items:
     SQLite 510 -> 80 ms, bench/dashboards.py)."""
     where = items.item_clause(user, filters, today)
-    # In the index's order (PostgreSQL 15 does not reorder GROUP BY to match it).
-    groups = [Rectification.status, Rectification.listed]
+    # In the index's order (PostgreSQL 15 does not reorder GROUP BY to match it). A
+    # leader's or a unit's items are read from their own indexes: grouping by an indexed
+    # status would have SQLite walk every item in status order instead (leader, 200,000
+    # items: 170 -> 40 ms).
+    status = Rectification.status if is_office(user) else unindexed(Rectification.status)
+    groups = [status, Rectification.listed]
     groups += [getattr(Rectification, k) for k in keys]
     query = select(
         *groups,
@@ -141,6 +147,10 @@ def _colours_of(rows: list[tuple], skip: int, filters: dict) -> dict:
 def colours(user: User, filters: dict, today: date) -> dict:
     """By colour, all and 挂牌督办, and by status: one statement."""
     return _colours_of(_states(user, filters, today, ()), 0, filters)
+
+
+def is_office(user: User) -> bool:
+    return user.role in (Role.supervisor, Role.admin)
 
 
 def _unit_names(ids: list) -> dict:

@@ -18,7 +18,7 @@ from flask import g, url_for
 from server import glossary
 from server.console.kit import page, pages_blueprint, query_args
 from server.console.session import console_login_required
-from server.dashboards import queries
+from server.dashboards import item_figures, queries
 from server.dashboards.schemas import DashboardArgsSchema
 from server.models import Role
 from server.rectification import queries as items
@@ -308,7 +308,7 @@ def dashboard():
             office=False,
         )
     raw, args, errors = query_args(DashboardArgsSchema())
-    office = queries.is_office(user)
+    office = item_figures.is_office(user)
     figures, charts = None, []
     if args is not None:
         if office:

@@ -157,10 +157,6 @@ def compliance(user: User, year: int) -> dict:
 # ---- per role ----
 
 
-def is_office(user: User) -> bool:
-    return user.role in (Role.supervisor, Role.admin)
-
-
 def supervisor_dashboard(user: User, args: dict, today: date) -> dict:
     period = period_of(args, today)
     filters = item_filters(args, period)

@@ -59,12 +59,8 @@ _FIGURES_INDEX = (
     *("red_from", "deadline", "closed_at", "issued_at"),
 )
 _CLOSED_INDEX = (
-    "office_unit_id",
-    "closed_at",
-    "status",
-    "unit_id",
-    "region_code",
-    "lead_official_id",
+    *("office_unit_id", "closed_at", "status"),
+    *("unit_id", "region_code", "lead_official_id", "listed"),
 )
 
 
