@@ -13,6 +13,7 @@ not gunicorn's HTML page. So:
 Workers, threads and the bind address stay on the command line (Procfile).
 """
 
+import gc
 import json
 
 import gunicorn.util
@@ -67,3 +68,13 @@ def write_json_error(sock, status_int, reason, mesg):
 
 
 gunicorn.util.write_error = write_json_error
+
+
+def post_worker_init(worker):
+    """The worker has loaded the app: its modules, models, schemas and templates live as
+    long as the worker. Frozen out of the garbage collector's generations, they are no
+    longer walked by each full collection, which otherwise lands on some request (a
+    dashboard at 200,000 items on PostgreSQL: p95 338 -> about 175 ms, median unchanged;
+    bench/dashboards.py freezes likewise before measuring)."""
+    gc.collect()
+    gc.freeze()

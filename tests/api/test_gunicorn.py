@@ -144,3 +144,17 @@ def test_ordinary_requests_pass(gunicorn_url):
     assert status == 200
     assert json.loads(body)["status"] == "ok"
     assert headers["cache-control"] == "no-store"
+
+
+def test_a_worker_freezes_what_it_loaded_out_of_the_collectors_reach():
+    import gc
+    import runpy
+
+    conf = runpy.run_path("gunicorn.conf.py")
+    gc.unfreeze()
+    try:
+        conf["post_worker_init"](None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert gc.get_freeze_count() == 0
