@@ -18,7 +18,8 @@ the schema and its indexes built by the real migrations:
    the page (or `queries.colour_counts`), in a fresh request context and session, with
    the user loaded beforehand (as the JWT lookup does); a supervisor of the office
    unless the case says otherwise. Two warm-up runs, then the median and p95 of 20
-   runs. The count statements are timed in the same runs (exact: they return one row);
+   runs, with the garbage collector's long-lived objects frozen as gunicorn.conf.py has
+   a worker do. The count statements are timed in the same runs (exact: they return one row);
    "rest" is everything else (page query and its fetch, selectin loads, ORM, summaries).
 4. Every case over the target (every case with --explain) prints its statements run on
    their own (median of 3 with the fetch) and their plans (EXPLAIN QUERY PLAN on SQLite,
@@ -31,6 +32,7 @@ size, total, colours of a colour-filtered page, the three colour counts adding u
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import sys
 import tempfile
@@ -736,7 +738,11 @@ def run_backend(backend: str, args, tmp: Path) -> tuple[list[dict], dict, float]
         sampled = check_sample(app, today)
         census_ = census(app, today)
         print(f"  [{backend}] red_from of {sampled} sampled items agrees with red_reasons")
+        # As a gunicorn worker does once the app is loaded (gunicorn.conf.py).
+        gc.collect()
+        gc.freeze()
         results = measure(app, backend, world, today, args.repeats, census_)
+        gc.unfreeze()
         report(backend, results, census_, fill_s, app, args.explain)
         with app.app_context():
             db.engine.dispose()
