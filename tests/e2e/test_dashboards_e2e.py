@@ -204,6 +204,22 @@ def test_a_phone_wide_dashboard_does_not_scroll_sideways(browser, live_server, w
             assert box["x"] >= 0 and box["x"] + box["width"] <= 390, (spec["id"], box)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert page.evaluate("document.body.scrollWidth") <= 390
+        # By unit: bars run across, a row per unit, each bar tall enough to tap.
+        page.locator("#chart-units").scroll_into_view_if_needed()
+        axis, bar = page.evaluate(
+            """() => {
+                 const chart = window.echarts.getInstanceByDom(
+                   document.querySelector('[data-chart="units"]'));
+                 const layout = chart.getModel().getSeriesByIndex(0).getData().getItemLayout(0);
+                 return [chart.getOption().yAxis[0].type, layout];
+               }"""
+        )
+        assert axis == "category" and bar["height"] >= 6 and bar["width"] > 0, bar
+        box = page.locator('[data-chart="units"]').bounding_box()
+        page.mouse.click(
+            box["x"] + bar["x"] + bar["width"] / 2, box["y"] + bar["y"] + bar["height"] / 2
+        )
+        page.wait_for_url(re.compile(r"/console/ledger\?unit_id="))
         assert page.evaluate("window.__cspViolations") == []
         assert problems == []
     finally:

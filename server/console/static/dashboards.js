@@ -9,6 +9,18 @@
     "红色": "#c62828", "黄色": "#f9a825", "绿色": "#2e7d32"
   };
   var PALETTE = ["#1565c0", "#2e7d32", "#ef6c00", "#c62828", "#6a1b9a", "#00838f"];
+  // Charts by unit or township: on a phone, bars run across, one named row each (slanted
+  // names under upright bars left the bars a few pixels tall at 390 px).
+  var GROUPS = { units: true, regions: true };
+  var PHONE = 480, ROW = 30, NAME = 7, SHOWN = 30;
+
+  function across(spec, width) {
+    return width < PHONE && GROUPS[spec.id] === true && spec.type !== "line";
+  }
+
+  function shortName(name) {
+    return name.length > NAME ? name.slice(0, NAME - 1) + "…" : name;
+  }
 
   function options(spec, width) {
     var byColour = spec.id === "colours";
@@ -29,8 +41,31 @@
       if (spec.type === "line") { one.smooth = false; one.symbolSize = 6; }
       return one;
     });
+    if (across(spec, width)) {
+      return {
+        animation: false,
+        color: PALETTE,
+        tooltip: { trigger: "axis", renderMode: "richText" },
+        legend: { top: 0, type: "scroll" },
+        grid: { left: 8, right: spec.categories.length > SHOWN ? 28 : 16, top: 36, bottom: 8,
+          containLabel: true },
+        yAxis: {
+          type: "category",
+          inverse: true,
+          data: spec.categories,
+          axisLabel: { interval: 0, formatter: shortName }
+        },
+        xAxis: { type: "value", minInterval: 1 },
+        // More rows than fit: the first SHOWN, and a slider (or a swipe) for the rest.
+        dataZoom: spec.categories.length > SHOWN ? [
+          { type: "slider", yAxisIndex: 0, right: 0, width: 14, startValue: 0, endValue: SHOWN - 1 },
+          { type: "inside", yAxisIndex: 0, zoomOnMouseWheel: false, moveOnMouseWheel: true }
+        ] : [],
+        series: series
+      };
+    }
     // Many categories, or a phone-wide chart: slanted labels, the overlapping ones hidden.
-    var wide = spec.categories.length > 12 || (width < 480 && spec.categories.length > 2);
+    var wide = spec.categories.length > 12 || (width < PHONE && spec.categories.length > 2);
     return {
       animation: false,
       // By colour: the bars carry their own 红/黄/绿, so the legend's swatch is a neutral
@@ -58,6 +93,11 @@
     el.hidden = false;
     el.setAttribute("role", "img");
     el.setAttribute("aria-label", spec.title + "(数据见下表)");
+    if (across(spec, el.clientWidth)) {
+      // A row per unit: the chart grows with them (the table below has the full names).
+      var rows = Math.min(spec.categories.length, SHOWN);
+      el.style.height = Math.max(280, 60 + rows * ROW) + "px";
+    }
     var chart = window.echarts.init(el, null, { renderer: "canvas" });
     chart.setOption(options(spec, el.clientWidth));
     chart.on("click", function (params) {
