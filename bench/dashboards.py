@@ -20,7 +20,6 @@ Timings are printed, never asserted; the script fails only when a page is not a 
 from __future__ import annotations
 
 import argparse
-import gc
 import random
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from _common import (
     backends,
     database,
     footer,
+    frozen_collector,
     header,
     make_app,
     median,
@@ -160,11 +160,8 @@ def run_backend(backend: str, args, tmp: Path) -> list[dict]:
             f"  [{backend}] {args.items:,} items, {args.findings:,} findings in {fill_s:.1f}s",
             flush=True,
         )
-        # As a gunicorn worker does once the app is loaded (gunicorn.conf.py).
-        gc.collect()
-        gc.freeze()
-        results = measure(app, world, today, args.repeats)
-        gc.unfreeze()
+        with frozen_collector():
+            results = measure(app, world, today, args.repeats)
         rows = []
         for r in results:
             p50, p95 = median(r["times"]) * 1000, percentile(r["times"], 95) * 1000

@@ -32,7 +32,6 @@ size, total, colours of a colour-filtered page, the three colour counts adding u
 from __future__ import annotations
 
 import argparse
-import gc
 import random
 import sys
 import tempfile
@@ -49,6 +48,7 @@ from _common import (
     backends,
     database,
     footer,
+    frozen_collector,
     header,
     make_app,
     median,
@@ -738,11 +738,8 @@ def run_backend(backend: str, args, tmp: Path) -> tuple[list[dict], dict, float]
         sampled = check_sample(app, today)
         census_ = census(app, today)
         print(f"  [{backend}] red_from of {sampled} sampled items agrees with red_reasons")
-        # As a gunicorn worker does once the app is loaded (gunicorn.conf.py).
-        gc.collect()
-        gc.freeze()
-        results = measure(app, backend, world, today, args.repeats, census_)
-        gc.unfreeze()
+        with frozen_collector():
+            results = measure(app, backend, world, today, args.repeats, census_)
         report(backend, results, census_, fill_s, app, args.explain)
         with app.app_context():
             db.engine.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import io
 import logging
 import os
@@ -76,6 +77,19 @@ def database(backend: str, tmp: Path, prefix: str) -> Iterator[str]:
     finally:
         pg.drop(url)
         pg.dispose()
+
+
+@contextlib.contextmanager
+def frozen_collector() -> Iterator[None]:
+    """What is alive now frozen out of the garbage collector's generations, as
+    gunicorn.conf.py has a worker do once the app is loaded: a full collection then no
+    longer walks the app's long-lived objects in the middle of a timed request."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def random_secret() -> str:

@@ -158,8 +158,8 @@ def _unit_names(ids: list) -> dict:
 
 
 def _region_names(codes: list[str]) -> dict:
-    """A region's label: its code after the name of its government (a township's or the
-    county's own; server/regions.py)."""
+    """A region's label: the name of its government (a township's or the county's own;
+    server/regions.py), then its code."""
     governments = (UnitKind.township, UnitKind.government)
     rows = db.session.execute(
         select(Unit.region_code, Unit.name)
