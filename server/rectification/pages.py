@@ -77,6 +77,10 @@ def _render_form(item=None, values=None, refused: Refusal | None = None):
 def rectification_new():
     if request.method == "GET":
         ids = forms.finding_ids(request.args)
+        if not ids and request.args.get("from") == "triage":
+            # "转为整改事项" with nothing ticked (the page's script disables it first).
+            flash("请先勾选要转为整改事项的问题")
+            return redirect(url_for("finding_pages.triage_queue"), 303)
         findings = [triage.get_office_finding(g.user, i) for i in ids]
         return _render_form(values=forms.new_values(findings))
     values = forms.form_values(request.form)

@@ -216,6 +216,19 @@ def test_item_from_two_findings_through_the_form(client, auth, rw):
     assert rw.leader.display_name in detail and rw.unit_b.name in detail and "挂牌督办" in detail
 
 
+def test_itemizing_with_nothing_ticked_returns_to_the_queue_with_a_hint(client, auth, rw):
+    login(client, auth, rw.supervisor)
+    queue = client.get("/console/triage").get_data(as_text=True)
+    assert "data-needs-pick" in queue and 'name="from" value="triage"' in queue
+    assert "请先勾选要转为整改事项的问题" in queue  # the hint beside the button
+    response = client.get("/console/rectifications/new?from=triage")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/console/triage")
+    assert "请先勾选要转为整改事项的问题" in follow(client, response)
+    assert db.session.scalars(select(Rectification)).all() == []
+    # A new item without findings, asked for on purpose, still opens the empty form.
+    assert client.get("/console/rectifications/new").status_code == 200
+
+
 def test_bad_item_form_is_shown_again_in_chinese_and_creates_nothing(client, auth, rw):
     csrf = login(client, auth, rw.supervisor)
     response = client.post("/console/rectifications/new", data=item_form(rw, csrf, unit_id=""))
