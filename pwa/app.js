@@ -15,6 +15,7 @@ import { renderFinding } from "./views/finding.js";
 import { renderHome } from "./views/home.js";
 import { renderInterview } from "./views/interview.js";
 import { exportUnsynced, renderOutbox } from "./views/outbox.js";
+import { renderPassword } from "./views/password.js";
 import { renderSite } from "./views/site.js";
 import { renderVerification } from "./views/verification.js";
 
@@ -25,6 +26,7 @@ const ROUTES = [
   [/^#\/interview\/([^/]+)$/, renderInterview],
   [/^#\/verification\/([^/]+)$/, renderVerification],
   [/^#\/outbox$/, renderOutbox],
+  [/^#\/password$/, renderPassword],
 ];
 
 let cleanup = null;

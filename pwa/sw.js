@@ -40,6 +40,7 @@ const SHELL = [
   "/pwa/views/finding.js",
   "/pwa/views/interview.js",
   "/pwa/views/outbox.js",
+  "/pwa/views/password.js",
   "/pwa/views/photos.js",
   "/pwa/views/verification.js",
   "/pwa/icons/icon-192.png",

@@ -84,6 +84,7 @@ API_BLUEPRINTS = (
 )
 PAGE_BLUEPRINTS = (
     "console.shell",
+    "auth.pages",
     "plans.pages",
     "findings.pages",
     "rectification.pages",

@@ -7,11 +7,11 @@ import uuid
 from sqlalchemy import select
 
 from server.audit import record_event
-from server.auth.operations import clear_login_failures
+from server.auth.operations import clear_login_failures, revoke_sessions
 from server.auth.passwords import hash_password
 from server.errors import ApiError, field_error, not_found
 from server.extensions import db
-from server.models import AuthSession, Role, Unit, User, utcnow
+from server.models import Role, Unit, User, utcnow
 
 
 def _unit(unit_id: uuid.UUID) -> Unit:
@@ -71,7 +71,7 @@ def update_user(user_id: uuid.UUID, changes: dict, actor: User) -> User:
     if "password" in changes:
         user.password_hash = hash_password(changes["password"])
         recorded["password"] = "changed"
-        revoke_all_sessions(user)
+        revoke_sessions(user.id)
     if "active" in changes and changes["active"] != user.active:
         set_active(user, changes["active"])
         recorded["active"] = user.active
@@ -100,15 +100,7 @@ def set_active(user: User, active: bool) -> None:
     user.active = active
     user.disabled_at = None if active else utcnow()
     if not active:
-        revoke_all_sessions(user)
-
-
-def revoke_all_sessions(user: User) -> None:
-    now = utcnow()
-    for session in db.session.scalars(
-        select(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-    ):
-        session.revoked_at = now
+        revoke_sessions(user.id)
 
 
 def list_users() -> list[User]:

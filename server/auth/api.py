@@ -8,7 +8,13 @@ from flask_smorest import Blueprint
 
 from server.auth import operations
 from server.auth.guards import api_login_required
-from server.auth.schemas import LoginResultSchema, LoginSchema, MeSchema, RefreshResultSchema
+from server.auth.schemas import (
+    LoginResultSchema,
+    LoginSchema,
+    MeSchema,
+    PasswordChangeSchema,
+    RefreshResultSchema,
+)
 from server.auth.tokens import issue_tokens
 from server.glossary import ROLES
 from server.models import Role, User
@@ -90,3 +96,17 @@ def logout():
 def me():
     """The user behind the token."""
     return describe_user(current_user)
+
+
+@blp.route("/me/password", methods=["POST"])
+@begins_deferred
+@api_login_required(blp)
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+@blp.alt_response(422, schema=ErrorSchema, description="当前密码不正确或新密码不符合要求")
+def change_password(body):
+    """Change one's own password (the current one required). Every other login session
+    of the user ends; this one stays."""
+    operations.change_own_password(
+        current_user.id, g.auth_session.id, body["old_password"], body["new_password"]
+    )

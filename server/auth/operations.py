@@ -29,9 +29,9 @@ from flask import current_app
 from sqlalchemy import delete, func, select
 
 from server.audit import client_addr, record_event
-from server.auth.passwords import verify_password
+from server.auth.passwords import hash_password, verify_password
 from server.database import begin_writing_now
-from server.errors import ApiError
+from server.errors import ApiError, field_error
 from server.extensions import db
 from server.models import AuthSession, LoginAttempt, User, utcnow
 from server.transaction import keep_writes_on_error
@@ -170,6 +170,49 @@ def log_in(username: str, password: str, user_agent: str | None) -> AuthSession:
     db.session.flush()
     record_event("auth.login", "user", user.id, actor_id=user.id, session_id=str(session.id))
     return session
+
+
+def revoke_sessions(user_id, keep_id=None) -> int:
+    """End the user's live login sessions (their tokens and console cookies stop working),
+    all of them or all but `keep_id`. Returns how many."""
+    query = select(AuthSession).where(
+        AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None)
+    )
+    if keep_id is not None:
+        query = query.where(AuthSession.id != keep_id)
+    now, revoked = utcnow(), 0
+    for session in db.session.scalars(query):
+        session.revoked_at, revoked = now, revoked + 1
+    return revoked
+
+
+WRONG_PASSWORD = "当前密码不正确"
+
+
+def change_own_password(user_id, session_id, old: str, new: str) -> int:
+    """A user's own new password, the current one required. Every other login session of
+    theirs ends (other phones and consoles log in again); this one stays. Returns how many
+    ended. As for a login, the slow hashes run with no transaction open (the view begins
+    deferred) and the write takes the lock after them."""
+    stored = db.session.get(User, user_id).password_hash
+    db.session.rollback()
+    ok = verify_password(stored, old)
+    new_hash = hash_password(new) if ok else None
+    begin_writing_now()
+    user = db.session.get(User, user_id)
+    if not ok or user.password_hash != stored:  # wrong, or changed meanwhile
+        raise field_error("old_password", WRONG_PASSWORD)
+    user.password_hash = new_hash
+    ended = revoke_sessions(user.id, keep_id=session_id)
+    record_event(
+        "user.password_change",
+        "user",
+        user.id,
+        actor_id=user.id,
+        session_id=str(session_id),
+        ended_sessions=ended,
+    )
+    return ended
 
 
 def clear_login_failures(username: str) -> int:

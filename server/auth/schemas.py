@@ -1,5 +1,6 @@
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from server.auth.passwords import MIN_PASSWORD_LENGTH
 from server.schemas import BaseSchema, RefSchema
 
 
@@ -8,6 +9,24 @@ class LoginSchema(BaseSchema):
     password = fields.String(
         required=True, load_only=True, validate=validate.Length(min=1, max=256)
     )
+
+
+class PasswordChangeSchema(BaseSchema):
+    old_password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=1, max=256)
+    )
+    new_password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(
+            min=MIN_PASSWORD_LENGTH, max=256, error=f"新密码须为 {MIN_PASSWORD_LENGTH}–256 个字符"
+        ),
+    )
+
+    @validates_schema
+    def differs(self, data, **kwargs):
+        if data.get("old_password") and data.get("old_password") == data.get("new_password"):
+            raise ValidationError("新密码不能与当前密码相同", "new_password")
 
 
 class UnitRefSchema(RefSchema):

@@ -79,6 +79,7 @@ API: dict[tuple[str, str], Route] = {
     ("POST", "/api/auth/refresh"): r(ANY, 200, token="refresh"),
     ("POST", "/api/auth/logout"): r(ANY, 204, last=True),
     ("GET", "/api/me"): r(ANY, 200),
+    ("POST", "/api/me/password"): r(ANY),  # an empty body: 422, nothing changes
     ("GET", "/api/health"): r(PUBLIC, 200),
     ("GET", "/api/audit/verify"): r({A}, 200),
     ("GET", "/api/settings"): r({A, S}, 200),
@@ -150,6 +151,8 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("POST", "/console/session"): r(ANY, 204, login=True),
     ("GET", "/console/"): r(ANY, 200),
     ("POST", "/console/logout"): r(ANY, 302, last=True),
+    ("GET", "/console/password"): r(ANY, 200),
+    ("POST", "/console/password"): r(ANY),
     ("GET", "/console/evidence"): r({S, A}, 200),
     ("GET", f"/console/photos/<uuid:photo_id>/{VARIANTS}"): r({S, A}),
     ("GET", "/console/plans"): r(ANY, 200),
