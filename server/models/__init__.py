@@ -17,6 +17,7 @@ from server.models.field import (
     TriageStatus,
     Visit,
 )
+from server.models.instruction import Instruction
 from server.models.notification import Notification
 from server.models.plan import (
     Draw,
@@ -46,12 +47,15 @@ from server.models.rectification_records import (
     VerificationMethod,
     VerificationStatus,
 )
+from server.models.region import Region
 from server.models.setting import SettingOverride
 from server.models.site import Site
 from server.models.unit import Unit, UnitKind
 from server.models.user import Role, User
 
 __all__ = [
+    "Instruction",
+    "Region",
     "ExtensionRequest",
     "ExtensionStatus",
     "Notification",

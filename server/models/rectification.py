@@ -79,6 +79,8 @@ class Rectification(UUIDKey, Timestamps, Versioned, Base):
     )
 
     code: Mapped[str] = mapped_column(String(40))
+    # Short title for lists, exports and notifications; defaults to the problem's start.
+    title: Mapped[str] = mapped_column(String(60), default="", server_default="")
     problem: Mapped[str] = mapped_column(Text)  # 问题
     measures: Mapped[str] = mapped_column(Text, default="")  # 措施
     requirements: Mapped[str] = mapped_column(Text, default="")  # 整改要求
