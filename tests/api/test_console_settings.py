@@ -173,6 +173,8 @@ def test_a_supervisor_reads_without_forms_or_configuration(client, factory, auth
     response = client.post(f"{URL}/{KEY}", data={"csrf_token": token, "value": "7"})
     assert response.status_code == 403
     assert stored(KEY) is None and events() == []
+    figures = client.get("/console/plans/figures").get_data(as_text=True)
+    assert f'<a href="{URL}">规则设置</a>' in figures  # where the yearly goals come from
 
 
 @pytest.mark.parametrize("role", [Role.responder, Role.leader, Role.inspector])
