@@ -274,3 +274,31 @@ def test_the_hub_links_every_admin_page_and_counts(client, factory, auth, admin)
     assert counts == "用户 2 人启用、1 人停用 · 单位 3 个 · 点位 2 个"
     for href in (links["规则设置"], links["工作日历"]):
         assert client.get(href).status_code == 200
+
+
+def test_the_api_gives_origin_range_and_kind(client, factory, auth, admin, monkeypatch):
+    monkeypatch.setenv("ZHICHA_RULE_CLOCK_SKEW_S", "900")
+    headers = auth.headers(admin)
+    client.put(f"/api/settings/{SHARE}", json={"value": 0.7}, headers=headers)
+    rows = {r["key"]: r for r in client.get("/api/settings", headers=headers).get_json()}
+    assert rows[KEY] | {"doc": ""} == {
+        "key": KEY,
+        "label": "反馈时限(工作日)",
+        "doc": "",
+        "source": "seed 001 (五)",
+        "default": 5,
+        "value": 5,
+        "overridden": False,
+        "origin": "default",
+        "integer": True,
+        "minimum": 1,
+        "maximum": 365,
+        "env": "ZHICHA_RULE_FEEDBACK_WORKING_DAYS",
+    }
+    assert (rows[SHARE]["origin"], rows[SHARE]["overridden"], rows[SHARE]["value"]) == (
+        "database",
+        True,
+        0.7,
+    )
+    assert rows[SHARE]["integer"] is False and rows[SHARE]["maximum"] == 1
+    assert (rows["clock_skew_s"]["origin"], rows["clock_skew_s"]["value"]) == ("environment", 900)
