@@ -91,6 +91,7 @@ PAGE_BLUEPRINTS = (
     "rectification.ledger_pages",
     "rectification.portal_pages",
     "workdays.pages",
+    "system.pages",
     "evidence.pages",
     "dashboards.pages",
     "maps.pages",

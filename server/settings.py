@@ -256,10 +256,22 @@ def get_setting(key: str):
     overrides = _overrides()
     if key in overrides:
         return overrides[key]
-    raw = os.environ.get(f"ZHICHA_RULE_{key.upper()}")
+    raw = os.environ.get(env_name(key))
     if raw:
         return coerce(setting, raw)
     return setting.default
+
+
+def env_name(key: str) -> str:
+    """The environment variable a deployment may set a rule with."""
+    return f"ZHICHA_RULE_{key.upper()}"
+
+
+def origin(key: str) -> str:
+    """Where the value in force comes from: "database", "environment" or "default"."""
+    if key in _overrides():
+        return "database"
+    return "environment" if os.environ.get(env_name(key)) else "default"
 
 
 def coerce(setting: Setting, raw) -> int | float:
@@ -319,6 +331,6 @@ def settings_markdown() -> str:
     for s in SETTINGS.values():
         lines.append(
             f"| `{s.key}` | {s.default} | {s.label} — {s.doc} | {s.source or '—'} "
-            f"| `ZHICHA_RULE_{s.key.upper()}` |"
+            f"| `{env_name(s.key)}` |"
         )
     return "\n".join(lines) + "\n"

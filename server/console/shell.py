@@ -6,12 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, send_from_directory, session
 from flask_jwt_extended import verify_jwt_in_request
 
-from server.accounts.operations import list_users
 from server.auth.operations import log_out
 from server.console.session import console_login_required, csrf_token, open_console_session
 from server.glossary import GLOSSARY
 from server.models import Role
-from server.system.operations import list_settings
+from server.system.queries import admin_counts
 from server.timeutil import CHINA
 
 bp = Blueprint(
@@ -69,7 +68,7 @@ def start():
     user = g.user
     context = {}
     if user.role == Role.admin:
-        context = {"users": list_users(), "settings": list_settings()}
+        context = {"counts": admin_counts()}
     return render_template(START_TEMPLATES[user.role], user=user, **context)
 
 

@@ -8,7 +8,14 @@ from server.audit import record_event
 from server.errors import ApiError, not_found
 from server.extensions import db
 from server.models import SettingOverride, User
-from server.settings import SETTINGS, coerce, forget_cached_overrides, get_setting
+from server.settings import (
+    SETTINGS,
+    coerce,
+    env_name,
+    forget_cached_overrides,
+    get_setting,
+    origin,
+)
 from server.signals import setting_changed
 
 
@@ -22,7 +29,6 @@ def database_ok() -> bool:
 
 
 def list_settings() -> list[dict]:
-    overridden = set(db.session.scalars(db.select(SettingOverride.key)))
     return [
         {
             "key": s.key,
@@ -31,7 +37,12 @@ def list_settings() -> list[dict]:
             "source": s.source,
             "default": s.default,
             "value": get_setting(s.key),
-            "overridden": s.key in overridden,
+            "overridden": origin(s.key) == "database",
+            "origin": origin(s.key),
+            "integer": isinstance(s.default, int),
+            "minimum": s.minimum,
+            "maximum": s.maximum,
+            "env": env_name(s.key),
         }
         for s in SETTINGS.values()
     ]

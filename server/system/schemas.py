@@ -17,6 +17,14 @@ class SettingSchema(BaseSchema):
     default = fields.Raw(required=True)
     value = fields.Raw(required=True)
     overridden = fields.Boolean(required=True)
+    origin = fields.String(
+        required=True,
+        metadata={"description": "Where the value comes from: database, environment, default."},
+    )
+    integer = fields.Boolean(required=True, metadata={"description": "Whole numbers only."})
+    minimum = fields.Float(required=True)
+    maximum = fields.Float(required=True)
+    env = fields.String(required=True, metadata={"description": "The environment variable."})
 
 
 class SettingUpdateSchema(BaseSchema):

@@ -213,6 +213,8 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("GET", "/console/map/features"): r({S, L, R, A}, 200, plan_id=FILTER),
     ("GET", "/console/map/basemap.pmtiles"): r({S, L, R, A}, 404),  # no base map placed
     ("POST", "/console/calendar"): r({A}),
+    ("GET", "/console/settings"): r({A, S}, 200),
+    ("POST", "/console/settings/<string:key>"): r({A}),  # no value: 422, nothing changes
 }
 
 # Who may see which object, per kind of object (an id never used: nobody, for every kind).

@@ -61,13 +61,14 @@ def test_placeholders_are_honest(client, factory, auth):
     assert "尚未开放" in page
 
 
-def test_admin_page_lists_real_users_and_settings(client, factory, auth):
+def test_admin_page_is_a_hub_with_real_counts(client, factory, auth):
+    # The links and counts in detail: tests/api/test_console_settings.py.
     admin = factory.user(Role.admin)
-    other = factory.user(Role.leader)
+    factory.user(Role.leader)
     console_login(client, auth, admin)
     page = client.get("/console/").get_data(as_text=True)
-    assert other.username in page
-    assert "geofence_radius_m" in page
+    assert "用户 <strong>2</strong> 人启用" in page
+    assert 'href="/console/users"' in page and 'href="/console/settings"' in page
 
 
 def test_logout_form_needs_csrf(client, factory, auth):
