@@ -25,6 +25,10 @@ const DB_NAME = "zhicha";
 const DB_VERSION = 2;
 let dbPromise = null;
 
+/** "write" after every readwrite transaction has committed; `event.stores`: its store
+ * names. Screens that show sync states follow the outbox through it (outbox/status.js). */
+export const writes = new EventTarget();
+
 export function openDb() {
   if (dbPromise) return dbPromise;
   dbPromise = new Promise((resolve, reject) => {
@@ -92,6 +96,7 @@ export async function transaction(names, mode, work) {
     throw err;
   }
   await done;
+  if (mode === "readwrite") writes.dispatchEvent(Object.assign(new Event("write"), { stores: list }));
   return result;
 }
 
