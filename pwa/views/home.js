@@ -124,7 +124,7 @@ async function verificationItems() {
     const keys = [`verification:${task.id}`, ...photos
       .filter((p) => p.data.parent_id === task.id).map((p) => `photo:${p.id}`)];
     const unsynced = keys.some((k) => states.has(k));
-    const attention = keys.some((k) => states.get(k) === "attention");
+    const attention = keys.some((k) => ["attention", "refused"].includes(states.get(k)));
     return h("li", { dataset: { verification: task.id } },
       h("a", { class: "site-link task-link", href: `#/verification/${task.id}` },
         h("span", { class: "muted small", text: d.code || "" }),

@@ -103,6 +103,20 @@ def test_sync_states_follow_the_outbox_before_the_sync_ends(field_context, facto
     assert counts()["visit"] == 2
 
 
+def test_another_tab_of_the_app_follows_the_outbox_too(field_context, factory):
+    page, plan, site = start(field_context, factory)
+    page.goto("/#/outbox")
+    expect(page.locator("#outbox-summary")).to_have_text("全部已同步")
+    field_context.set_offline(True)
+    other = field_context.new_page()
+    other.goto(f"/#/site/{plan.id}/{site.id}")
+    other.get_by_role("button", name="到场签到").click()
+    expect(other.locator("#visit-status")).to_be_visible()
+    # The first tab shows the check-in waiting, without a reload or a sync.
+    expect(page.locator("#outbox-open .badge-pending")).to_have_count(1)
+    expect(page.locator("#bar-outbox")).to_have_text("待同步 1")
+
+
 def go_to_finding_form(page, site):
     page.get_by_role("link", name=site.name).click()
     page.get_by_role("link", name="记录问题").click()
