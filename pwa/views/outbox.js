@@ -90,8 +90,12 @@ function refusedRow(upload, bytes, urls) {
     busy(remove, "正在移除…");
     await removeRefusedPhoto(upload.photo_id); // the outbox watcher redraws the list
   });
+  const img = url ? h("img", { src: url, alt: "被拒收的照片", class: "thumb" }) : null;
+  // The browser often cannot show it either: a placeholder, not a broken image.
+  img?.addEventListener("error", () => img.replaceWith(h("span", { class: "thumb thumb-none",
+    text: "无法显示" })));
   return h("div", { class: "upload refused", dataset: { photo: upload.photo_id } },
-    url ? h("img", { src: url, alt: "被拒收的照片", class: "thumb" }) : null,
+    img,
     h("p", { class: "error photo-refused", role: "alert" }, h("strong", { text: REFUSED_MESSAGE }),
       upload.error ? h("span", { class: "small", text: `(${upload.error})` }) : null),
     h("p", { class: "muted small", text: "照片仍保存在本机,移除前不会删除。" }),
