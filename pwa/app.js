@@ -16,6 +16,7 @@ import { renderHome } from "./views/home.js";
 import { renderInterview } from "./views/interview.js";
 import { exportUnsynced, renderOutbox } from "./views/outbox.js";
 import { renderPassword } from "./views/password.js";
+import { renderRetake } from "./views/retake.js";
 import { renderSite } from "./views/site.js";
 import { renderVerification } from "./views/verification.js";
 
@@ -27,6 +28,7 @@ const ROUTES = [
   [/^#\/verification\/([^/]+)$/, renderVerification],
   [/^#\/outbox$/, renderOutbox],
   [/^#\/password$/, renderPassword],
+  [/^#\/retake\/([^/]+)$/, renderRetake],
 ];
 
 let cleanup = null;

@@ -45,6 +45,7 @@ const SHELL = [
   "/pwa/views/outbox.js",
   "/pwa/views/password.js",
   "/pwa/views/photos.js",
+  "/pwa/views/retake.js",
   "/pwa/views/verification.js",
   "/pwa/icons/icon-192.png",
   "/pwa/icons/icon-512.png",

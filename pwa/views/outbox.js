@@ -99,7 +99,9 @@ function refusedRow(upload, bytes, urls) {
     h("p", { class: "error photo-refused", role: "alert" }, h("strong", { text: REFUSED_MESSAGE }),
       upload.error ? h("span", { class: "small", text: `(${upload.error})` }) : null),
     h("p", { class: "muted small", text: "照片仍保存在本机,移除前不会删除。" }),
-    remove);
+    h("div", { class: "actions" },
+      h("a", { class: "button", href: `#/retake/${upload.photo_id}`, text: "重新拍摄" }),
+      remove));
 }
 
 function uploadRow(upload, rerender) {

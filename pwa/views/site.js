@@ -38,7 +38,9 @@ function siteRecordsList(records, states, photosOf) {
     const photoStates = photosOf(r).map((p) => states.get(`photo:${p.id}`) || "synced");
     const st = [states.get(`${r.entity}:${r.id}`) || "synced", ...photoStates]
       .reduce((a, b) => (RANK[b] > RANK[a] ? b : a));
-    const refused = photoStates.filter((x) => x === "refused").length;
+    const refusedIds = photosOf(r).filter((p) => states.get(`photo:${p.id}`) === "refused")
+      .map((p) => p.id);
+    const refused = refusedIds.length;
     let title = GLOSSARY.records[r.entity];
     let detail = "";
     if (r.entity === "finding") {
@@ -56,7 +58,7 @@ function siteRecordsList(records, states, photosOf) {
         h("span", { class: "muted small", text: detail }),
         refused ? h("span", { class: "error small photo-refused" },
           `${refused > 1 ? `${refused} 张照片:` : ""}${REFUSED_MESSAGE} `,
-          h("a", { href: "#/outbox", text: "查看" })) : null),
+          h("a", { href: `#/retake/${refusedIds[0]}`, text: "重新拍摄" })) : null),
       stateBadge(st));
   }));
 }

@@ -191,10 +191,12 @@ def photo_bytes_on_device(page) -> int:
     )
 
 
-def test_a_photo_the_server_cannot_decode_is_shown_and_kept(field_context, factory, tmp_path):
+def finding_with_a_refused_photo(context, factory, tmp_path):
+    """A finding whose one photo passes the phone's check (a JPEG's magic) but not the
+    server's decoder: synced until the server's verdict reaches the device."""
     broken = tmp_path / "破损.jpg"
     broken.write_bytes(b"\xff\xd8\xff" + os.urandom(20000))  # a JPEG's magic, then noise
-    page, plan, site = start(field_context, factory)
+    page, plan, site = start(context, factory)
     go_to_finding_form(page, site)
     page.get_by_label("问题标题").fill("围挡破损")
     page.get_by_label("从相册选择").set_input_files([str(broken)])
@@ -211,6 +213,13 @@ def test_a_photo_the_server_cannot_decode_is_shown_and_kept(field_context, facto
         lambda: db.session.execute(select(Photo.content_status, Photo.content_error)).one()
     )
     assert status.value == "invalid" and error
+    return page, plan, site, finding_item, error
+
+
+def test_a_photo_the_server_cannot_decode_is_shown_and_kept(field_context, factory, tmp_path):
+    page, plan, site, finding_item, error = finding_with_a_refused_photo(
+        field_context, factory, tmp_path
+    )
 
     # On the finding (site page) and in the outbox, with the photo still on the device.
     expect(finding_item.locator(".badge")).to_have_text("无法识别")
@@ -339,3 +348,29 @@ def test_a_finding_far_from_the_site_or_without_a_check_in_is_warned_not_blocked
     expect(page.get_by_role("link", name="记录问题")).to_be_visible()
     sync_until_drained(page)
     assert counts()["finding"] == 2
+
+
+def test_a_refused_photo_is_taken_again_for_the_same_finding(field_context, factory, tmp_path):
+    page, plan, site, finding_item, error = finding_with_a_refused_photo(
+        field_context, factory, tmp_path
+    )
+    finding_item.get_by_role("link", name="重新拍摄").click()
+    expect(page.get_by_role("heading", name="重新拍摄")).to_be_visible()
+    expect(page.get_by_text("问题:围挡破损")).to_be_visible()
+    page.get_by_role("button", name="保存新照片").click()
+    expect(page.get_by_role("alert").filter(has_text="请先拍照或从相册选择照片")).to_be_visible()
+    page.get_by_label("从相册选择").set_input_files([str(PHOTO_FILES[0])])
+    expect(page.get_by_text("已选择 1 张照片")).to_be_visible()
+    expect(page.get_by_label("保存后从本机移除无法识别的那张照片")).to_be_checked()
+    page.get_by_role("button", name="保存新照片").click()
+    expect(page.get_by_role("heading", name="待同步")).to_be_visible()
+    sync_until_drained(page)
+
+    # The new photo belongs to the same finding; the refused one left the device.
+    finding_id = read(lambda: db.session.scalar(select(Finding.id)))
+    photos = read(lambda: db.session.execute(select(Photo.parent_id, Photo.content_status)).all())
+    assert sorted(p.content_status.value for p in photos) == ["invalid", "stored"]
+    assert {p.parent_id for p in photos} == {finding_id}
+    assert photo_bytes_on_device(page) == 0
+    page.goto(f"/#/site/{plan.id}/{site.id}")
+    expect(finding_item.locator(".badge")).to_have_text("已同步")
