@@ -11,7 +11,7 @@ import { capture } from "../outbox/capture.js";
 import { nowIso } from "../outbox/mutations.js";
 import { recordStates, watchOutbox } from "../outbox/status.js";
 import { state } from "../state.js";
-import { REFUSED_MESSAGE } from "../uploads.js";
+import { REFUSED_MESSAGE, serverCopy } from "../uploads.js";
 import { countedField } from "./counter.js";
 import { busy, fmtTime, h, replace, show, stateBadge } from "./dom.js";
 import { photoChanges, photoPicker } from "./photos.js";
@@ -41,6 +41,7 @@ function siteRecordsList(records, states, photosOf) {
     const refusedIds = photosOf(r).filter((p) => states.get(`photo:${p.id}`) === "refused")
       .map((p) => p.id);
     const refused = refusedIds.length;
+    const failed = photosOf(r).filter((p) => serverCopy(p)?.content_status === "failed").length;
     let title = GLOSSARY.records[r.entity];
     let detail = "";
     if (r.entity === "finding") {
@@ -58,7 +59,9 @@ function siteRecordsList(records, states, photosOf) {
         h("span", { class: "muted small", text: detail }),
         refused ? h("span", { class: "error small photo-refused" },
           `${refused > 1 ? `${refused} 张照片:` : ""}${REFUSED_MESSAGE} `,
-          h("a", { href: `#/retake/${refusedIds[0]}`, text: "重新拍摄" })) : null),
+          h("a", { href: `#/retake/${refusedIds[0]}`, text: "重新拍摄" })) : null,
+        failed ? h("span", { class: "muted small photo-failed",
+          text: `${failed} 张照片服务器处理失败(原图已保存,管理员可重试)` }) : null),
       stateBadge(st));
   }));
 }
@@ -80,7 +83,8 @@ async function siteRecords(planId, siteId) {
   const photosOf = (r) => photos.filter((p) => p.data.parent_type === r.entity
     && p.data.parent_id === r.id);
   const signature = JSON.stringify(mine.map((r) => [r.entity, r.id, r.version,
-    states.get(`${r.entity}:${r.id}`), photosOf(r).map((p) => states.get(`photo:${p.id}`))]));
+    states.get(`${r.entity}:${r.id}`), r.updated_at, photosOf(r).map((p) => [
+      states.get(`photo:${p.id}`), serverCopy(p)?.content_status])]));
   return { signature, element: () => siteRecordsList(mine, states, photosOf) };
 }
 
