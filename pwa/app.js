@@ -5,7 +5,7 @@
 import { api, forgetTokens, getAuth, saveAuth } from "./api.js";
 import { deleteMeta, getMeta, setMeta } from "./db.js";
 import { clearSyncedData } from "./outbox/cleanup.js";
-import { outboxSummary } from "./outbox/status.js";
+import { outboxSummary, watchOutbox } from "./outbox/status.js";
 import { CONNECTIVITY_LABELS, events, setState, state } from "./state.js";
 import {
   installTriggers, refreshCounts, requestBackgroundSync, stopSync, syncNow,
@@ -16,6 +16,7 @@ import { renderHome } from "./views/home.js";
 import { renderInterview } from "./views/interview.js";
 import { exportUnsynced, renderOutbox } from "./views/outbox.js";
 import { renderPassword } from "./views/password.js";
+import { renderRetake } from "./views/retake.js";
 import { renderSite } from "./views/site.js";
 import { renderVerification } from "./views/verification.js";
 
@@ -27,6 +28,7 @@ const ROUTES = [
   [/^#\/verification\/([^/]+)$/, renderVerification],
   [/^#\/outbox$/, renderOutbox],
   [/^#\/password$/, renderPassword],
+  [/^#\/retake\/([^/]+)$/, renderRetake],
 ];
 
 let cleanup = null;
@@ -108,10 +110,13 @@ function renderBar() {
 events.addEventListener("change", () => {
   renderBar();
   if (!state.user || !$("login-view").hidden) return;
-  // Screens without inputs follow the state live; forms are never re-rendered under the user.
+  // The home screen follows the state live. Other screens follow the outbox themselves
+  // (watchOutbox), redrawing only their lists: a form is never re-rendered under the user.
   if (currentRender === renderHome) renderHome({ onRelogin: () => showLogin() });
-  else if (currentRender === renderOutbox && !state.syncing) route({ scroll: false });
 });
+
+// The bar's and the home screen's counts follow every change of the outbox at once.
+watchOutbox(() => (state.user ? refreshCounts() : null));
 
 // ---- login / logout -----------------------------------------------------------------
 

@@ -25,6 +25,14 @@ const DB_NAME = "zhicha";
 const DB_VERSION = 2;
 let dbPromise = null;
 
+/** "write" after every readwrite transaction has committed, in this tab or another tab of
+ * the app (one tab syncs for all); `event.stores`: its store names. Screens that show sync
+ * states follow the outbox through it (outbox/status.js). */
+export const writes = new EventTarget();
+const otherTabs = "BroadcastChannel" in self ? new BroadcastChannel("zhicha-writes") : null;
+const wrote = (stores) => writes.dispatchEvent(Object.assign(new Event("write"), { stores }));
+otherTabs?.addEventListener("message", (event) => wrote(event.data));
+
 export function openDb() {
   if (dbPromise) return dbPromise;
   dbPromise = new Promise((resolve, reject) => {
@@ -92,6 +100,10 @@ export async function transaction(names, mode, work) {
     throw err;
   }
   await done;
+  if (mode === "readwrite") {
+    wrote(list);
+    otherTabs?.postMessage(list);
+  }
   return result;
 }
 

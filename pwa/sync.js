@@ -11,7 +11,7 @@ import { applyPushResults, markTooLarge, nextBatch, setItemsState } from "./outb
 import { outboxSummary } from "./outbox/status.js";
 import { uuid } from "./hash.js";
 import { setState, state } from "./state.js";
-import { dropUploadedBytes, metadataSynced, uploadPhoto } from "./uploads.js";
+import { metadataSynced, settleUploads, uploadPhoto } from "./uploads.js";
 import { cacheOriginalPhotos, pruneVerifications } from "./verifications.js";
 
 const BATCH = 100;
@@ -34,11 +34,13 @@ export async function deviceId() {
   return id;
 }
 
-/** Recount the outbox for the home screen. */
+/** Recount the outbox for the bar and the home screen (a change only when they differ:
+ * this runs after every write to the outbox, upload progress included). */
 export async function refreshCounts() {
   const summary = await outboxSummary(state.user?.id ?? null);
-  setState({ unsynced: summary.unsynced, attention: summary.attention,
-    oldestUnsynced: summary.oldest, othersUnsynced: summary.others });
+  const patch = { unsynced: summary.unsynced, attention: summary.attention,
+    oldestUnsynced: summary.oldest, othersUnsynced: summary.others };
+  if (Object.entries(patch).some(([key, value]) => state[key] !== value)) setState(patch);
   return summary;
 }
 
@@ -111,15 +113,29 @@ async function pull() {
   }
 }
 
+/** Upload what waits; resolves with how many uploads were completed. */
 async function uploadAll(userId) {
   const rows = (await getAll("uploads"))
     .filter((u) => u.user_id === userId && (u.state === "waiting" || u.state === "uploading"));
+  let completed = 0;
   for (const row of rows) {
     if (!(await metadataSynced(row.photo_id))) continue; // the photo record first
     const done = await uploadPhoto(row.photo_id);
-    if (done?.state === "done") await dropUploadedBytes(row.photo_id);
-    await refreshCounts();
+    if (done?.state === "done") completed += 1;
   }
+  return completed;
+}
+
+/** The server's upload limit (tus Tus-Max-Size), kept for checking photos offline. */
+let limitLearned = false; // once per page load
+async function learnUploadLimit() {
+  if (limitLearned) return;
+  try {
+    const response = await fetch("/api/uploads", { method: "OPTIONS" });
+    const max = Number.parseInt(response.headers.get("Tus-Max-Size") || "", 10);
+    if (max > 0) await setMeta("upload_max_bytes", max);
+    limitLearned = true;
+  } catch { /* offline: the last known limit (or the default) stands */ }
 }
 
 async function runOnce() {
@@ -129,11 +145,15 @@ async function runOnce() {
   setState({ syncing: true });
   try {
     await refreshAccess(); // a fresh access token before each sync
+    await learnUploadLimit();
     await push(userId, await deviceId());
     await refreshCounts();
     await pull();
     await pruneVerifications(); // 回头看 tasks closed on the server leave (unsynced work stays)
-    await uploadAll(userId);
+    // The server judges uploaded photos (content_status): pull again for its verdict, then
+    // free or keep the bytes accordingly.
+    if (await uploadAll(userId)) await pull();
+    await settleUploads();
     await cacheOriginalPhotos(); // so the tasks' original photos show offline
     await pruneSynced();
     const now = new Date().toISOString();

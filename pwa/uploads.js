@@ -1,6 +1,7 @@
 // A small tus 1.0.0 client (creation + checksum) for photo content. The upload URL and the
 // last confirmed offset are kept per photo in IndexedDB; the server's HEAD is the truth,
 // so an upload cut off by the network or an app restart resumes where the server is.
+// The bytes stay on the device until the server has judged the content (settleUploads).
 
 import { HttpError, authed, readJson } from "./api.js";
 import { get, getRecord, put, req, transaction } from "./db.js";
@@ -77,7 +78,7 @@ export async function metadataSynced(photoId) {
  */
 export async function uploadPhoto(photoId) {
   let row = await get("uploads", photoId);
-  if (!row || row.state === "done" || row.state === "attention") return row;
+  if (!row || ["done", "attention", "refused"].includes(row.state)) return row;
   const stored = await get("photo_bytes", photoId);
   const record = await getRecord("photo", photoId);
   if (!stored || !record) {
@@ -151,12 +152,43 @@ export async function uploadPhoto(photoId) {
   }
 }
 
-/** After a successful upload the bytes are on the server (SHA-256 checked): free the space. */
-export async function dropUploadedBytes(photoId) {
-  const row = await get("uploads", photoId);
-  if (row?.state === "done") {
-    await transaction("photo_bytes", "readwrite", (s) => req(s.photo_bytes.delete(photoId)));
-  }
+export const REFUSED_MESSAGE = "服务器无法识别这张照片,请重新拍摄";
+
+/** The server's copy of a photo record: pulled apart (`server_data`) while the device
+ * still had work on it, else its data. Only the server sets content_status. */
+export const serverCopy = (record) => record?.server_data ?? record?.data ?? null;
+
+/**
+ * After an upload the device keeps the photo's bytes until the server has judged the
+ * content (content_status from pull): `stored` or `failed` (the server keeps the original;
+ * an admin may retry) free the space; `invalid` (the server could not decode it) marks the
+ * upload `refused`, bytes kept, until the inspector removes it. A photo the server no
+ * longer shows to the device is on the server with a checked SHA-256: its bytes go too.
+ */
+export function settleUploads() {
+  return transaction(["uploads", "records", "photo_bytes"], "readwrite", async (s) => {
+    for (const row of await req(s.uploads.getAll())) {
+      if (row.state !== "done" || !(await req(s.photo_bytes.getKey(row.photo_id)))) continue;
+      const record = await req(s.records.get(["photo", row.photo_id]));
+      const status = serverCopy(record)?.content_status;
+      if (status === "invalid") {
+        await req(s.uploads.put({ ...row, state: "refused",
+          error: serverCopy(record).content_error || null }));
+      } else if (!record || status === "stored" || status === "failed") {
+        await req(s.photo_bytes.delete(row.photo_id));
+      }
+    }
+  });
+}
+
+/** The inspector removes a photo the server refused: its bytes leave the device. */
+export function removeRefusedPhoto(photoId) {
+  return transaction(["uploads", "photo_bytes"], "readwrite", async (s) => {
+    const row = await req(s.uploads.get(photoId));
+    if (row?.state !== "refused") return;
+    await req(s.photo_bytes.delete(photoId));
+    await req(s.uploads.put({ ...row, state: "done", removed: true, done_at: Date.now() }));
+  });
 }
 
 /** The inspector asks to upload again (after a whole-file checksum failure). */

@@ -8,12 +8,16 @@ const SYNCED_KEEP_MS = 3 * 24 * 3600 * 1000; // synced items stay visible for 3 
 
 /** Forget synced items older than a few days (the outbox stays small). */
 export function pruneSynced() {
-  return transaction(["outbox", "uploads"], "readwrite", async (s) => {
+  return transaction(["outbox", "uploads", "photo_bytes"], "readwrite", async (s) => {
     const cutoff = Date.now() - SYNCED_KEEP_MS;
     const uploads = await req(s.uploads.getAll());
     const openUploads = new Set(uploads.filter((u) => u.state !== "done").map((u) => u.photo_id));
     for (const u of uploads) {
-      if (u.state === "done" && (u.done_at || 0) < cutoff) await req(s.uploads.delete(u.photo_id));
+      // Bytes still held wait for the server's verdict on them (uploads.js settleUploads).
+      if (u.state === "done" && (u.done_at || 0) < cutoff
+        && !(await req(s.photo_bytes.getKey(u.photo_id)))) {
+        await req(s.uploads.delete(u.photo_id));
+      }
     }
     for (const item of await req(s.outbox.getAll())) {
       if ((item.state === "synced" || item.state === "resolved")

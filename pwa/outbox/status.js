@@ -1,7 +1,8 @@
 // What the screens show of the outbox: the list, the counts on the home screen (and the
-// test hook), and the sync state next to each record. Read only.
+// test hook), and the sync state next to each record. Read only; `watchOutbox` tells the
+// screens when any of it may have changed.
 
-import { req, transaction } from "../db.js";
+import { req, transaction, writes } from "../db.js";
 import { isUnsynced } from "./mutations.js";
 
 /** All outbox items, newest first, and all upload rows. */
@@ -26,7 +27,7 @@ export async function outboxSummary(userId) {
   return {
     unsynced: unsyncedItems.length + openUploads.length,
     attention: unsyncedItems.filter((i) => i.state === "attention").length
-      + openUploads.filter((u) => u.state === "attention").length,
+      + openUploads.filter((u) => u.state === "attention" || u.state === "refused").length,
     oldest: times.length ? Math.min(...times) : null,
     others,
   };
@@ -43,8 +44,39 @@ export async function recordStates() {
   }
   for (const u of uploads) {
     const key = `photo:${u.photo_id}`;
-    if (u.state === "attention") map.set(key, "attention");
+    if (u.state === "attention" || u.state === "refused") map.set(key, u.state);
     else if (u.state !== "done" && !map.has(key)) map.set(key, "pending");
   }
   return map;
+}
+
+const WATCHED = ["outbox", "uploads", "records"];
+
+/**
+ * Call `listener` (async) after each committed write to the outbox, the uploads or the
+ * records: a sync state shown on a screen follows the outbox as soon as it changes.
+ * Writes during a run of the listener make one more run after it, never overlapping ones.
+ * Returns the function that stops watching.
+ */
+export function watchOutbox(listener) {
+  let running = false;
+  let again = false;
+  let stopped = false;
+  async function run() {
+    if (running) { again = true; return; }
+    running = true;
+    try {
+      do {
+        again = false;
+        try { await listener(); } catch (err) { console.warn("outbox watcher failed", err); }
+      } while (again && !stopped);
+    } finally {
+      running = false;
+    }
+  }
+  const onWrite = (event) => {
+    if (!stopped && event.stores.some((name) => WATCHED.includes(name))) run();
+  };
+  writes.addEventListener("write", onWrite);
+  return () => { stopped = true; writes.removeEventListener("write", onWrite); };
 }

@@ -76,6 +76,7 @@ export const STATE_LABELS = {
   waiting: "等待上传",
   uploading: "正在上传",
   done: "已上传",
+  refused: "无法识别",
 };
 
 export function stateBadge(stateName) {

@@ -45,8 +45,9 @@ async function planList() {
       : "暂无分配的督查计划(联网同步后显示)");
   }
   const sites = new Map((await recordsOf("site")).map((s) => [s.id, s]));
-  const visited = new Set((await recordsOf("visit"))
-    .map((v) => `${v.data.plan_id}:${v.data.site_id}`));
+  const visits = await recordsOf("visit");
+  const visited = new Set(visits.map((v) => `${v.data.plan_id}:${v.data.site_id}`));
+  const waiting = await siteSyncStates(visits);
   return h("ul", { class: "plans" }, plans.map((plan) => {
     const p = plan.data;
     const planSites = (p.site_ids || []).map((id) => sites.get(id)).filter(Boolean);
@@ -63,9 +64,41 @@ async function planList() {
           h("a", { class: "site-link", href: `#/site/${plan.id}/${site.id}` },
             h("span", { class: "site-name", text: site.data.name }),
             h("span", { class: "muted small", text: site.data.address || "" }),
-            visited.has(`${plan.id}:${site.id}`) ? h("span", { class: "tag ok", text: "已签到" }) : null))))
+            h("span", { class: "site-tags" },
+              visited.has(`${plan.id}:${site.id}`) ? h("span", { class: "tag ok", text: "已签到" }) : null,
+              siteSyncTag(waiting.get(`${plan.id}:${site.id}`)))))))
         : h("p", { class: "empty small", text: "该计划暂无点位" }));
   }));
+}
+
+/** Per "plan:site", the worst sync state of what was recorded there (check-ins,
+ * findings, interviews and their photos): "pending" or "attention"; absent when synced. */
+async function siteSyncStates(visits) {
+  const states = await recordStates();
+  const visitSite = new Map(visits.map((v) => [v.id, `${v.data.plan_id}:${v.data.site_id}`]));
+  const place = new Map(visits.map((v) => [`visit:${v.id}`, visitSite.get(v.id)]));
+  for (const f of await recordsOf("finding")) {
+    place.set(`finding:${f.id}`, `${f.data.plan_id}:${f.data.site_id}`);
+  }
+  for (const i of await recordsOf("interview")) {
+    place.set(`interview:${i.id}`, visitSite.get(i.data.visit_id));
+  }
+  for (const p of await recordsOf("photo")) {
+    place.set(`photo:${p.id}`, place.get(`${p.data.parent_type}:${p.data.parent_id}`));
+  }
+  const worst = new Map();
+  for (const [key, st] of states) {
+    const where = place.get(key);
+    if (!where) continue;
+    if (st !== "pending" || !worst.has(where)) worst.set(where, st === "pending" ? st : "attention");
+  }
+  return worst;
+}
+
+function siteSyncTag(st) {
+  if (st === "attention") return h("span", { class: "tag warn site-sync", text: "需要处理" });
+  if (st === "pending") return h("span", { class: "tag pending site-sync", text: "等待同步" });
+  return null;
 }
 
 /** Status of a task as the inspector sees it: a report saved on the device counts. */
@@ -91,7 +124,7 @@ async function verificationItems() {
     const keys = [`verification:${task.id}`, ...photos
       .filter((p) => p.data.parent_id === task.id).map((p) => `photo:${p.id}`)];
     const unsynced = keys.some((k) => states.has(k));
-    const attention = keys.some((k) => states.get(k) === "attention");
+    const attention = keys.some((k) => ["attention", "refused"].includes(states.get(k)));
     return h("li", { dataset: { verification: task.id } },
       h("a", { class: "site-link task-link", href: `#/verification/${task.id}` },
         h("span", { class: "muted small", text: d.code || "" }),

@@ -3,8 +3,10 @@
 import { GLOSSARY } from "/glossary.js";
 import { getRecord } from "../db.js";
 import { uuid } from "../hash.js";
+import { TEXT_LIMITS } from "../limits.js";
 import { capture } from "../outbox/capture.js";
 import { state } from "../state.js";
+import { countedField } from "./counter.js";
 import { busy, fieldError, h, replace, show } from "./dom.js";
 
 export async function renderInterview(root, [visitId], { navigate, afterCapture }) {
@@ -20,12 +22,14 @@ export async function renderInterview(root, [visitId], { navigate, afterCapture 
     h("label", { class: "segment" },
       h("input", { type: "radio", name: "interviewee_kind", value, checked: i === 0 }),
       h("span", { text: label })));
-  const summary = h("textarea", { name: "summary", rows: 6, maxlength: 5000, required: true });
+  const summary = h("textarea", { name: "summary", rows: 6, required: true });
+  const summaryField = countedField(h("span", { class: "required" }, "走访内容"), summary,
+    TEXT_LIMITS.interview_summary);
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const save = h("button", { type: "submit", id: "interview-save", text: "保存走访记录" });
   const form = h("form", { id: "interview-form", novalidate: true },
     h("fieldset", { class: "segments wrap" }, h("legend", { text: "走访对象" }), kinds),
-    h("label", {}, h("span", { class: "required" }, "走访内容"), summary),
+    summaryField.element,
     error, save);
 
   summary.addEventListener("input", () => fieldError(summary, null));
@@ -37,6 +41,7 @@ export async function renderInterview(root, [visitId], { navigate, afterCapture 
       summary.focus();
       return;
     }
+    if (!summaryField.check()) return;
     const restore = busy(save, "正在保存…");
     try {
       await capture(state.user.id, [{

@@ -3,13 +3,15 @@
 // and rejections. Also the last-resort export of everything not yet synced.
 
 import { GLOSSARY } from "/glossary.js";
-import { getAll, getMeta, recordsOf } from "../db.js";
+import { get, getAll, getMeta, recordsOf } from "../db.js";
 import { base64FromBytes } from "../hash.js";
 import { isUnsynced } from "../outbox/mutations.js";
 import { discardItem, keepServer, reapplyLocal, retryRejected } from "../outbox/resolve.js";
-import { listOutbox } from "../outbox/status.js";
+import { listOutbox, watchOutbox } from "../outbox/status.js";
 import { state } from "../state.js";
-import { progress, retryUpload } from "../uploads.js";
+import {
+  REFUSED_MESSAGE, progress, removeRefusedPhoto, retryUpload, serverCopy,
+} from "../uploads.js";
 import { busy, fmtBytes, fmtTime, h, opinionLabel, replace, stateBadge } from "./dom.js";
 
 function summaryOf(item) {
@@ -78,6 +80,30 @@ function itemActions(item, rerender) {
       "放弃后此项不会再同步到服务器(仍可在导出的数据中找到)。确定放弃吗?"));
 }
 
+/** A photo the server could not decode: the local copy, why, and the inspector's removal. */
+function refusedRow(upload, bytes, urls) {
+  const url = bytes ? URL.createObjectURL(new Blob([bytes.bytes], { type: bytes.mime_type })) : null;
+  if (url) urls.push(url);
+  const remove = h("button", { type: "button", class: "secondary danger", text: "移除照片" });
+  remove.addEventListener("click", async () => {
+    if (!window.confirm("移除后这张照片将从本机删除。确定移除吗?")) return;
+    busy(remove, "正在移除…");
+    await removeRefusedPhoto(upload.photo_id); // the outbox watcher redraws the list
+  });
+  const img = url ? h("img", { src: url, alt: "被拒收的照片", class: "thumb" }) : null;
+  // The browser often cannot show it either: a placeholder, not a broken image.
+  img?.addEventListener("error", () => img.replaceWith(h("span", { class: "thumb thumb-none",
+    text: "无法显示" })));
+  return h("div", { class: "upload refused", dataset: { photo: upload.photo_id } },
+    img,
+    h("p", { class: "error photo-refused", role: "alert" }, h("strong", { text: REFUSED_MESSAGE }),
+      upload.error ? h("span", { class: "small", text: `(${upload.error})` }) : null),
+    h("p", { class: "muted small", text: "照片仍保存在本机,移除前不会删除。" }),
+    h("div", { class: "actions" },
+      h("a", { class: "button", href: `#/retake/${upload.photo_id}`, text: "重新拍摄" }),
+      remove));
+}
+
 function uploadRow(upload, rerender) {
   const pct = upload.size ? Math.floor((100 * (upload.offset || 0)) / upload.size) : 0;
   const bar = h("progress", { max: 100, value: upload.state === "done" ? 100 : pct });
@@ -97,11 +123,13 @@ function uploadRow(upload, rerender) {
 
 function summaryText(items, uploads) {
   const records = items.filter(isUnsynced);
-  const photos = uploads.filter((u) => u.state !== "done");
-  if (!records.length && !photos.length) return "全部已同步";
+  const photos = uploads.filter((u) => u.state !== "done" && u.state !== "refused");
+  const refused = uploads.filter((u) => u.state === "refused");
+  if (!records.length && !photos.length && !refused.length) return "全部已同步";
   const parts = [];
   if (records.length) parts.push(`${records.length} 项记录尚未同步`);
   if (photos.length) parts.push(`${photos.length} 张照片尚未上传`);
+  if (refused.length) parts.push(`${refused.length} 张照片服务器无法识别,需要重新拍摄`);
   return parts.join(",");
 }
 
@@ -110,7 +138,7 @@ function summaryText(items, uploads) {
  * confirmed) is kept apart, in `server_data`, and is then the newest the device knows:
  * the server may never send the photo again. Only the server sets content_status. */
 function serverOutcome(record) {
-  const d = record?.server_data ?? record?.data;
+  const d = serverCopy(record);
   if (!d) return null;
   if (d.content_status === "failed") {
     return h("p", { class: "error photo-outcome", text: `服务器处理失败:${d.content_error || "原因不明"}(原图已保存,管理员可重试)` });
@@ -124,11 +152,56 @@ function serverOutcome(record) {
   return null;
 }
 
-export async function renderOutbox(root, _params, { afterCapture }) {
-  const rerender = (sync) => { if (sync) afterCapture(); renderOutbox(root, _params, { afterCapture }); };
+/** Everything the page shows, read at once; `signature` changes only when the page would
+ * (upload progress is drawn in place, without a redraw). */
+async function outboxView() {
   const { items, uploads } = await listOutbox();
-  const byPhoto = new Map(uploads.map((u) => [u.photo_id, u]));
   const photoRecords = new Map((await recordsOf("photo")).map((r) => [r.id, r]));
+  const refused = uploads.filter((u) => u.state === "refused").map((u) => u.photo_id);
+  const bytes = new Map();
+  for (const id of refused) bytes.set(id, await get("photo_bytes", id));
+  const signature = JSON.stringify([
+    items.map((i) => [i.seq, i.state, i.error]),
+    uploads.map((u) => [u.photo_id, u.state, u.error]),
+    [...photoRecords.values()].map((r) => [r.id, serverCopy(r)?.content_status]),
+  ]);
+  return { items, uploads, photoRecords, bytes, signature };
+}
+
+export async function renderOutbox(root, _params, { afterCapture }) {
+  let drawn = null;
+  const urls = [];
+  // An action's write redraws the page through the outbox watcher; `sync` also starts a sync.
+  const rerender = (sync) => { if (sync) afterCapture(); };
+  const draw = async () => {
+    const view = await outboxView();
+    if (view.signature === drawn) return;
+    drawn = view.signature;
+    for (const url of urls.splice(0)) URL.revokeObjectURL(url);
+    drawOutbox(root, view, rerender, urls);
+  };
+  await draw();
+  const stop = watchOutbox(draw);
+
+  // Live progress of photo uploads without re-rendering the list.
+  const onProgress = (event) => {
+    const row = root.querySelector(`.upload[data-photo="${event.photoId}"]`);
+    if (!row?.querySelector("progress")) return;
+    const pct = event.size ? Math.floor((100 * event.offset) / event.size) : 0;
+    row.querySelector("progress").value = event.state === "done" ? 100 : pct;
+    row.querySelector(".pct").textContent = `${event.state === "done" ? 100 : pct}%`;
+    row.querySelector(".badge").replaceWith(stateBadge(event.state));
+  };
+  progress.addEventListener("progress", onProgress);
+  return () => {
+    stop();
+    progress.removeEventListener("progress", onProgress);
+    for (const url of urls.splice(0)) URL.revokeObjectURL(url);
+  };
+}
+
+function drawOutbox(root, { items, uploads, photoRecords, bytes }, rerender, urls) {
+  const byPhoto = new Map(uploads.map((u) => [u.photo_id, u]));
   // A photo whose record is synced but whose content is not uploaded yet is still open.
   const uploading = (i) => i.entity === "photo" && i.op === "create" && i.state === "synced"
     && byPhoto.has(i.id) && byPhoto.get(i.id).state !== "done";
@@ -140,6 +213,7 @@ export async function renderOutbox(root, _params, { afterCapture }) {
     const mine = !state.user || item.user_id === state.user.id;
     // The record is synced but its photo content is not: the upload's state is what counts.
     const shown = uploading(item) ? upload.state : item.state;
+    const refused = upload?.state === "refused";
     return h("li", { class: `outbox-item state-${shown}`, dataset: { seq: item.seq } },
       h("div", { class: "outbox-head" },
         h("strong", { text: `${GLOSSARY.records[item.entity] || item.entity} · ${GLOSSARY.mutation_ops[item.op] || item.op}` }),
@@ -149,8 +223,9 @@ export async function renderOutbox(root, _params, { afterCapture }) {
       item.state === "attention" ? h("p", { class: "error", text: item.error || "需要处理" }) : null,
       item.state === "attention" && item.reason === "conflict" ? comparison(item) : null,
       item.state === "attention" && mine ? itemActions(item, rerender) : null,
-      upload ? uploadRow(upload, rerender) : null,
-      item.entity === "photo" ? serverOutcome(photoRecords.get(item.id)) : null);
+      refused ? refusedRow(upload, bytes.get(upload.photo_id), urls)
+        : upload ? uploadRow(upload, rerender) : null,
+      item.entity === "photo" && !refused ? serverOutcome(photoRecords.get(item.id)) : null);
   };
 
   const exportButton = h("button", { type: "button", class: "secondary", text: "导出未同步数据" });
@@ -166,18 +241,6 @@ export async function renderOutbox(root, _params, { afterCapture }) {
       exportButton),
     done.length ? h("div", { class: "card" }, h("h2", { text: "最近已同步" }),
       h("ul", { class: "outbox", id: "outbox-done" }, done.slice(0, 50).map(card))) : null);
-
-  // Live progress of photo uploads without re-rendering the list.
-  const onProgress = (event) => {
-    const row = root.querySelector(`.upload[data-photo="${event.photoId}"]`);
-    if (!row) return;
-    const pct = event.size ? Math.floor((100 * event.offset) / event.size) : 0;
-    row.querySelector("progress").value = event.state === "done" ? 100 : pct;
-    row.querySelector(".pct").textContent = `${event.state === "done" ? 100 : pct}%`;
-    row.querySelector(".badge").replaceWith(stateBadge(event.state));
-  };
-  progress.addEventListener("progress", onProgress);
-  return () => progress.removeEventListener("progress", onProgress);
 }
 
 /** Download every unsynced record and outbox entry as JSON (photos base64-encoded). */

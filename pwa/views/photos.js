@@ -1,24 +1,33 @@
 // Photo picker: one input for the camera, one for the gallery. Browsers strip GPS from
 // uploaded files, so each photo's place and time come from the Geolocation API when it is
 // picked. The bytes are read once, hashed (SHA-256 over exactly what will be uploaded) and
-// kept as an ArrayBuffer until the form is saved.
+// kept as an ArrayBuffer until the form is saved. A file is taken for what its first bytes
+// say it is (JPEG, PNG, WebP, HEIC), never for its name.
 
+import { getMeta } from "../db.js";
 import { positionOrNull } from "../geo.js";
 import { sha256Hex, uuid } from "../hash.js";
+import { DEFAULT_UPLOAD_MAX_BYTES } from "../limits.js";
 import { nowIso } from "../outbox/mutations.js";
+import { sniffPhoto } from "../photo_format.js";
 import { fmtBytes, h, replace } from "./dom.js";
 
-const MAX_BYTES = 64 * 1024 * 1024;
-const MIME_BY_EXT = {
-  jpg: "image/jpeg", jpeg: "image/jpeg", jpe: "image/jpeg", png: "image/png",
-  webp: "image/webp", heic: "image/heic", heif: "image/heif",
-};
-export const ALLOWED_MIME = new Set(Object.values(MIME_BY_EXT));
+/** {error} when a picked file is refused before it reaches the outbox (the server would
+ * refuse it only after the upload), else {mime}: the type its content says. */
+const MB = 1024 * 1024;
 
-export function mimeOf(file) {
-  if (file.type) return file.type === "image/jpg" ? "image/jpeg" : file.type;
-  const ext = (file.name.split(".").pop() || "").toLowerCase();
-  return MIME_BY_EXT[ext] || "application/octet-stream";
+async function refusal(file, maxBytes) {
+  const name = file.name || "文件";
+  if (!file.size) return { error: `${name}:文件为空(0 字节),未添加` };
+  const mime = await sniffPhoto(file); // first: what a file is matters more than its size
+  if (!mime) {
+    return { error: `${name}:不是可识别的照片(文件内容不是 JPEG、PNG、WebP 或 HEIC 图片),未添加` };
+  }
+  if (file.size > maxBytes) {
+    const limit = maxBytes % MB ? fmtBytes(maxBytes) : `${maxBytes / MB} MB`;
+    return { error: `${name}:文件超过 ${limit} 的上限,未添加` };
+  }
+  return { mime };
 }
 
 /**
@@ -32,6 +41,7 @@ export function photoPicker({ idPrefix }) {
   const urls = [];
   const list = h("ul", { class: "photo-list", "aria-label": "已选照片" });
   const status = h("p", { class: "muted small", "aria-live": "polite" });
+  const refused = h("p", { class: "error photo-refusal", role: "alert", hidden: true });
   const camera = h("input", { type: "file", accept: "image/*", capture: "environment",
     multiple: true, class: "visually-hidden", id: `${idPrefix}-camera` });
   const gallery = h("input", { type: "file", accept: "image/*", multiple: true,
@@ -65,10 +75,10 @@ export function photoPicker({ idPrefix }) {
       // One fix for the batch, taken now: "where the photo was taken" is where the device is.
       const position = await positionOrNull({ timeout: 10000, maximumAge: 10000 });
       const capturedAt = nowIso();
+      const maxBytes = await getMeta("upload_max_bytes", DEFAULT_UPLOAD_MAX_BYTES);
       for (const file of files) {
-        const mime = mimeOf(file);
-        if (!ALLOWED_MIME.has(mime)) { errors.push(`${file.name}:不支持的文件类型`); continue; }
-        if (file.size > MAX_BYTES) { errors.push(`${file.name}:文件超过 64 MB`); continue; }
+        const { mime, error } = await refusal(file, maxBytes);
+        if (error) { errors.push(error); continue; }
         const bytes = await file.arrayBuffer();
         photos.push({
           id: uuid(), bytes, filename: file.name || "photo", mime_type: mime,
@@ -84,7 +94,10 @@ export function photoPicker({ idPrefix }) {
     } finally {
       working -= 1;
       render();
-      if (errors.length) status.textContent = errors.join(";");
+      // Said where it was picked, and kept until the next pick: the other photos and the
+      // rest of the form are untouched.
+      refused.hidden = !errors.length;
+      refused.textContent = errors.join(";");
     }
   }
 
@@ -100,7 +113,7 @@ export function photoPicker({ idPrefix }) {
     h("div", { class: "photo-buttons" },
       h("label", { class: "button secondary", for: camera.id }, "拍照", camera),
       h("label", { class: "button secondary", for: gallery.id }, "从相册选择", gallery)),
-    status, list);
+    status, refused, list);
   render();
   return {
     element,

@@ -6,10 +6,13 @@ import { GLOSSARY } from "/glossary.js";
 import { getRecord, recordsOf } from "../db.js";
 import { currentPosition, distanceM, formatDistance } from "../geo.js";
 import { uuid } from "../hash.js";
+import { TEXT_LIMITS } from "../limits.js";
 import { capture } from "../outbox/capture.js";
 import { nowIso } from "../outbox/mutations.js";
-import { recordStates } from "../outbox/status.js";
+import { recordStates, watchOutbox } from "../outbox/status.js";
 import { state } from "../state.js";
+import { REFUSED_MESSAGE, serverCopy } from "../uploads.js";
+import { countedField } from "./counter.js";
 import { busy, fmtTime, h, replace, show, stateBadge } from "./dom.js";
 import { photoChanges, photoPicker } from "./photos.js";
 
@@ -26,10 +29,19 @@ export async function currentVisit(planId, siteId) {
   return Date.now() - new Date(latest.data.arrived_at).getTime() < CURRENT_VISIT_MS ? latest : null;
 }
 
-function siteRecordsList(records, states) {
+// What a record shows next to it: its own sync state, or its photos' when worse.
+const RANK = { synced: 0, pending: 1, attention: 2, refused: 3 };
+
+function siteRecordsList(records, states, photosOf) {
   if (!records.length) return h("p", { class: "empty", text: "本点位暂无记录" });
-  return h("ul", { class: "list" }, records.map((r) => {
-    const st = states.get(`${r.entity}:${r.id}`) || "synced";
+  return h("ul", { class: "list", id: "site-records" }, records.map((r) => {
+    const photoStates = photosOf(r).map((p) => states.get(`photo:${p.id}`) || "synced");
+    const st = [states.get(`${r.entity}:${r.id}`) || "synced", ...photoStates]
+      .reduce((a, b) => (RANK[b] > RANK[a] ? b : a));
+    const refusedIds = photosOf(r).filter((p) => states.get(`photo:${p.id}`) === "refused")
+      .map((p) => p.id);
+    const refused = refusedIds.length;
+    const failed = photosOf(r).filter((p) => serverCopy(p)?.content_status === "failed").length;
     let title = GLOSSARY.records[r.entity];
     let detail = "";
     if (r.entity === "finding") {
@@ -42,11 +54,38 @@ function siteRecordsList(records, states) {
       title = `走访 · ${GLOSSARY.interviewee_kinds[r.data.interviewee_kind] || ""}`;
       detail = r.data.summary.slice(0, 40);
     }
-    return h("li", { class: "list-item" },
+    return h("li", { class: "list-item", dataset: { record: `${r.entity}:${r.id}` } },
       h("span", { class: "list-main" }, h("strong", { text: title }),
-        h("span", { class: "muted small", text: detail })),
+        h("span", { class: "muted small", text: detail }),
+        refused ? h("span", { class: "error small photo-refused" },
+          `${refused > 1 ? `${refused} 张照片:` : ""}${REFUSED_MESSAGE} `,
+          h("a", { href: `#/retake/${refusedIds[0]}`, text: "重新拍摄" })) : null,
+        failed ? h("span", { class: "muted small photo-failed",
+          text: `${failed} 张照片服务器处理失败(原图已保存,管理员可重试)` }) : null),
       stateBadge(st));
   }));
+}
+
+/** This site's records (check-ins, findings, interviews), newest first, and their states;
+ * `signature` changes only when the list would. */
+async function siteRecords(planId, siteId) {
+  const states = await recordStates();
+  const here = (r) => !r.deleted && r.data.plan_id === planId && r.data.site_id === siteId;
+  const visits = (await recordsOf("visit")).filter(here);
+  const visitIds = new Set(visits.map((v) => v.id));
+  const mine = [
+    ...visits,
+    ...(await recordsOf("finding")).filter(here),
+    ...(await recordsOf("interview")).filter((r) => !r.deleted && visitIds.has(r.data.visit_id)),
+  ];
+  mine.sort((a, b) => (b.updated_at || 0) - (a.updated_at || 0));
+  const photos = await recordsOf("photo");
+  const photosOf = (r) => photos.filter((p) => p.data.parent_type === r.entity
+    && p.data.parent_id === r.id);
+  const signature = JSON.stringify(mine.map((r) => [r.entity, r.id, r.version,
+    states.get(`${r.entity}:${r.id}`), r.updated_at, photosOf(r).map((p) => [
+      states.get(`photo:${p.id}`), serverCopy(p)?.content_status])]));
+  return { signature, element: () => siteRecordsList(mine, states, photosOf) };
 }
 
 export async function renderSite(root, [planId, siteId], { navigate, afterCapture }) {
@@ -65,7 +104,8 @@ export async function renderSite(root, [planId, siteId], { navigate, afterCaptur
   const distance = h("dd", { id: "geo-distance", text: "—" });
   const inside = h("p", { id: "geo-inside", class: "geofence", text: "正在定位…" });
   const geoError = h("p", { class: "error", role: "alert", hidden: true });
-  const note = h("textarea", { name: "note", rows: 2, maxlength: 2000 });
+  const note = h("textarea", { name: "note", rows: 2 });
+  const noteField = countedField("备注", note, TEXT_LIMITS.visit_note);
   const picker = photoPicker({ idPrefix: "visit-photo" });
   const checkinError = h("p", { class: "error", role: "alert", hidden: true });
   const locate = h("button", { type: "button", class: "secondary", text: "重新定位" });
@@ -100,7 +140,7 @@ export async function renderSite(root, [planId, siteId], { navigate, afterCaptur
       h("div", {}, h("dt", { text: "定位精度" }), accuracy),
       h("div", {}, h("dt", { text: "距点位" }), distance)),
     inside, geoError, locate,
-    h("label", {}, "备注", note),
+    noteField.element,
     h("div", { class: "field" }, h("span", { class: "field-label", text: "现场照片(可选)" }),
       picker.element),
     checkinError, checkin);
@@ -108,6 +148,7 @@ export async function renderSite(root, [planId, siteId], { navigate, afterCaptur
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     checkinError.hidden = true;
+    if (!noteField.check()) return;
     if (picker.pending()) return show(checkinError, "照片仍在处理中,请稍候");
     if (!fix && !window.confirm("尚未取得位置。没有位置的签到无法证明到场,仍要签到吗?")) return;
     const restore = busy(checkin, "正在保存…");
@@ -130,16 +171,16 @@ export async function renderSite(root, [planId, siteId], { navigate, afterCaptur
     }
   });
 
-  const states = await recordStates();
-  const here = (r) => !r.deleted && r.data.plan_id === planId && r.data.site_id === siteId;
-  const visits = (await recordsOf("visit")).filter(here);
-  const visitIds = new Set(visits.map((v) => v.id));
-  const mine = [
-    ...visits,
-    ...(await recordsOf("finding")).filter(here),
-    ...(await recordsOf("interview")).filter((r) => !r.deleted && visitIds.has(r.data.visit_id)),
-  ];
-  mine.sort((a, b) => (b.updated_at || 0) - (a.updated_at || 0));
+  // The records and their sync states follow the outbox live; the form above is left alone.
+  const recordsCard = h("div", { class: "card" }, h("h2", { text: "本点位记录" }));
+  let drawn = null;
+  const drawRecords = async () => {
+    const list = await siteRecords(planId, siteId);
+    if (list.signature === drawn) return;
+    drawn = list.signature;
+    replace(recordsCard, h("h2", { text: "本点位记录" }), list.element());
+  };
+  await drawRecords();
 
   const actions = h("div", { class: "actions" },
     h("a", { class: "button", href: `#/finding/${planId}/${siteId}`, text: "记录问题" }),
@@ -157,7 +198,8 @@ export async function renderSite(root, [planId, siteId], { navigate, afterCaptur
         text: `已于 ${fmtTime(visit.data.arrived_at)} 签到` }) : null),
     h("div", { class: "card" }, h("h2", { text: "到场签到" }), form),
     h("div", { class: "card" }, h("h2", { text: "现场工作" }), actions),
-    h("div", { class: "card" }, h("h2", { text: "本点位记录" }), siteRecordsList(mine, states)));
+    recordsCard);
   refreshFix();
-  return () => picker.revoke();
+  const stop = watchOutbox(drawRecords);
+  return () => { stop(); picker.revoke(); };
 }

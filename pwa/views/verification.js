@@ -8,10 +8,13 @@ import { GLOSSARY } from "/glossary.js";
 import { getRecord } from "../db.js";
 import { currentPosition, distanceM, formatDistance, positionOrNull } from "../geo.js";
 import { listOutbox, recordStates } from "../outbox/status.js";
+import { TEXT_LIMITS } from "../limits.js";
 import { state } from "../state.js";
+import { REFUSED_MESSAGE } from "../uploads.js";
 import {
   afterPhotos, cachedPhoto, isEnded, saveReport,
 } from "../verifications.js";
+import { countedField } from "./counter.js";
 import { busy, fmtTime, h, opinionLabel, replace, show, stateBadge } from "./dom.js";
 import { taskStatus } from "./home.js";
 import { photoChanges, photoPicker } from "./photos.js";
@@ -83,11 +86,12 @@ async function problems(task) {
   const mine = items.filter((i) => i.state === "attention"
     && ((i.entity === "verification" && i.id === task.id)
       || (i.entity === "photo" && (photoIds.has(i.id) || i.data?.parent_id === task.id))));
-  const stuck = uploads.filter((u) => u.state === "attention" && photoIds.has(u.photo_id));
+  const stuck = uploads.filter((u) => (u.state === "attention" || u.state === "refused")
+    && photoIds.has(u.photo_id));
   if (!mine.length && !stuck.length) return null;
   return h("div", { class: "banner warn", role: "alert", id: "task-attention" },
-    h("span", { text: [...mine.map((i) => i.error || "需要处理"), ...stuck.map((u) => u.error || "照片上传失败")]
-      .join(";") }),
+    h("span", { text: [...mine.map((i) => i.error || "需要处理"), ...stuck.map((u) => (u.state === "refused"
+      ? REFUSED_MESSAGE : u.error || "照片上传失败"))].join(";") }),
     h("a", { href: "#/outbox", text: "去处理" }));
 }
 
@@ -149,8 +153,9 @@ export async function renderVerification(root, [id], { navigate, afterCapture })
     ] : [h("p", { class: "muted", text: "该事项未关联点位" }), inside, locate]);
 
   // ---- the report form
-  const report = h("textarea", { name: "report", id: "verify-report", rows: 6, maxlength: 4000 });
+  const report = h("textarea", { name: "report", id: "verify-report", rows: 6 });
   report.value = d.report || "";
+  const reportField = countedField("复查情况", report, TEXT_LIMITS.verification_report);
   const current = d.opinion ?? "";
   const opinions = OPINIONS.map((value) => h("label", { class: "segment" },
     h("input", { type: "radio", name: "opinion", value, checked: value === current }),
@@ -162,13 +167,14 @@ export async function renderVerification(root, [id], { navigate, afterCapture })
   const form = h("form", { id: "verify-form", novalidate: true },
     h("div", { class: "field" }, h("span", { class: "field-label", text: "整改后照片" }),
       await savedAfterPhotos(task, states), ended ? null : picker.element),
-    h("label", {}, "复查情况", report),
+    reportField.element,
     h("fieldset", { class: "segments" }, h("legend", { text: "复查意见(供督查室参考)" }), opinions),
     error, save);
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.hidden = true;
+    if (!reportField.check()) return;
     if (picker.pending()) return show(error, "照片仍在处理中,请稍候");
     const text = report.value.trim();
     const opinion = form.opinion.value || null;

@@ -107,6 +107,14 @@ def test_a_photo_whose_processing_failed_shows_the_reason_in_the_outbox(
     page.reload()
     expect_failure_shown(page, reason)
     assert outbox_count(page) == 0
+    # And on the finding, whose photo it is (the site page).
+    page.get_by_role("link", name="‹ 返回").click()
+    page.locator(".site-link").click()
+    finding = page.locator("#site-records > li", has_text="塔吊基础积水未处理")
+    expect(finding.locator(".photo-failed")).to_have_text(
+        "1 张照片服务器处理失败(原图已保存,管理员可重试)"
+    )
+    expect(finding.locator(".badge")).to_have_text("已同步")
 
 
 def test_the_reason_is_shown_when_it_was_pulled_before_the_upload_was_confirmed(
