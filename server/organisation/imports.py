@@ -299,8 +299,11 @@ def _apply_regions(rows: list[Row], actor: User) -> None:
 def _check_sites(rows: list[Row]) -> None:
     schema = SiteSchema(exclude=("unit_id",))
     units = {u.code: u for u in db.session.scalars(select(Unit))}
-    sites = {}
-    for site in db.session.scalars(select(Site).order_by(Site.created_at)):
+    codes = {row.values.get("unit_code") for row in rows}
+    named = [unit.id for code, unit in units.items() if code in codes]
+    sites = {}  # of the units the file names only
+    stmt = select(Site).where(Site.unit_id.in_(named)).order_by(Site.created_at)
+    for site in db.session.scalars(stmt):
         sites.setdefault((site.unit_id, site.name), site)
     loaded = []
     for row in rows:
