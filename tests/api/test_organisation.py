@@ -438,3 +438,16 @@ def test_templates_download_with_header_and_example(client, admin):
     # The template itself imports (its example row names a unit that may not exist).
     page = text(upload(client, "regions", client.get("/console/regions/import/template.csv").data))
     assert "新增 <strong>1</strong> 条" in page
+
+
+def test_on_a_gcj02_base_map_the_picker_draws_the_shifted_point(client, admin, factory, app):
+    from server.maps.coords import wgs84_to_gcj02
+
+    app.config["MAP_DATUM"] = "gcj02"
+    site = factory.site(factory.unit("住建局"), lat=26.45, lon=106.97)
+    db.session.commit()
+    page = text(client.get(f"/console/sites/{site.id}"))
+    lat, lon = wgs84_to_gcj02(26.45, 106.97)
+    assert f'data-point="{round(lon, 7)},{round(lat, 7)}"' in page
+    assert 'data-datum="gcj02"' in page
+    assert 'value="26.45"' in page  # the fields stay WGS-84
