@@ -95,6 +95,8 @@ PAGE_BLUEPRINTS = (
     "evidence.pages",
     "dashboards.pages",
     "maps.pages",
+    "organisation.pages",
+    "organisation.import_pages",
     "web",
 )
 

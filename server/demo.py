@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from server.auth.passwords import hash_password
-from server.demo_county import TOWNSHIP_REGIONS, site_id
+from server.demo_county import REGION_NAMES, TOWNSHIP_REGIONS, site_id
 from server.extensions import db
 from server.models import (
     Category,
@@ -20,6 +20,7 @@ from server.models import (
     PlanKind,
     PlanMode,
     PlanStatus,
+    Region,
     Role,
     Site,
     Unit,
@@ -79,6 +80,7 @@ PLAN_CODE = "DC-2026-001"
 
 def seed_demo(instance_dir: Path) -> tuple[list[dict], bool]:
     """Create what is missing; return the demo accounts and whether passwords are new."""
+    _ensure_regions()
     units = _ensure_units()
     accounts_path = instance_dir / "demo-accounts.json"
     known = _read_accounts(accounts_path)
@@ -140,6 +142,12 @@ def _ensure(model, key: str, value, **fields):
         row = model(**{key: value}, **fields)
         db.session.add(row)
     return row
+
+
+def _ensure_regions() -> None:
+    """The county's and its townships' names (a name an admin changed is kept)."""
+    for code, name in REGION_NAMES.items():
+        _ensure(Region, "code", code, name=name)
 
 
 def _ensure_units() -> dict[str, Unit]:

@@ -48,6 +48,12 @@ TOWNSHIP_REGIONS = {
     "LL-WTH": "522730104",  # 湾滩河镇
 }
 
+# The names of the county's regions (区划名称, server/models/region.py), by code.
+REGION_NAMES = {
+    "522730": "龙里县",
+    **{TOWNSHIP_REGIONS[code]: place[0] for code, place in TOWNSHIPS.items()},
+}
+
 # The units' liaisons (责任单位联络员) the demo accounts leave out: they report for their
 # units but have no password (an administrator can give them one).
 LIAISONS = {

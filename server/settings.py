@@ -37,6 +37,31 @@ SETTINGS: dict[str, Setting] = {
             maximum=50_000,
         ),
         Setting(
+            "import_max_bytes",
+            2_000_000,
+            "单位/点位导入文件大小上限(字节)",
+            "Largest CSV or XLSX file an admin may upload to import units, regions or sites.",
+            minimum=1_000,
+            maximum=50_000_000,
+        ),
+        Setting(
+            "import_max_rows",
+            5_000,
+            "单位/点位导入行数上限",
+            "Most data rows one import file may hold (the header not counted).",
+            minimum=1,
+            maximum=100_000,
+        ),
+        Setting(
+            "import_keep_minutes",
+            30,
+            "导入文件待确认保留时间(分钟)",
+            "How long an uploaded import file waits for its confirmation before it is "
+            "discarded.",
+            minimum=1,
+            maximum=1_440,
+        ),
+        Setting(
             "feedback_working_days",
             5,
             "反馈时限(工作日)",

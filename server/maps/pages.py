@@ -175,6 +175,30 @@ def site_map(site_id, unit_id=None, colour: str | None = None) -> Markup:
     )
 
 
+@bp.app_template_global("map_base")
+def map_base() -> dict:
+    """The base map for another domain's page that draws its own map (a site's form, to
+    pick a place): kind, url and datum. Online tiles widen this answer's policy."""
+    base_map = _base_map()
+    if base_map.get("csp"):
+        g.map_csp = base_map["csp"]
+    return {**base_map, "datum": current_app.config["MAP_DATUM"]}
+
+
+@bp.app_template_global("map_point")
+def map_point(lat, lon) -> str:
+    """A stored (WGS-84) point as "lon,lat" in the base map's datum; "" when it is not a
+    point (a form's half-typed value)."""
+    try:
+        lat, lon = float(lat), float(lon)
+    except (TypeError, ValueError):
+        return ""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return ""
+    lat, lon = for_base_map(lat, lon, current_app.config["MAP_DATUM"])
+    return f"{round(lon, 7)},{round(lat, 7)}"
+
+
 @bp.after_app_request
 def map_csp(response):
     """A page that drew a small map over online tiles lets in the tile server's origin

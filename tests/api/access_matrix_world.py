@@ -25,6 +25,7 @@ from server.models import (
     PlanStatus,
     ProgressReport,
     RectificationStatus,
+    Region,
     Role,
     UnitKind,
     Verification,
@@ -65,6 +66,7 @@ def build_world(factory) -> tuple[dict, dict]:
     ids: dict[str, object] = {"office_home": office.id, "office_foreign": foreign_office.id}
     ids.update(unit_home=unit.id, unit_foreign=foreign_unit.id)
     ids["user_home"] = me["responder"].id
+    ids["region_home"] = _region("522730", "龙里县")
     for side, people, home_office, home_unit in (
         ("home", me, office, unit),
         ("foreign", them, foreign_office, foreign_unit),
@@ -131,6 +133,7 @@ def _side(factory, ids, side, people, office, unit) -> None:
     db.session.flush()
     ids.update(
         {
+            f"site_{side}": site.id,
             f"plan_{side}": plans[""].id,
             f"plan_{side}_draft": plans["_draft"].id,
             f"draw_{side}": draw.id,
@@ -154,6 +157,12 @@ def _side(factory, ids, side, people, office, unit) -> None:
 
 def _photo(author, parent_type, parent_id, plan_id) -> Photo:
     return Factory().photo(author, parent_type, parent_id, plan_id)
+
+
+def _region(code: str, name: str) -> str:
+    db.session.add(Region(code=code, name=name))
+    db.session.flush()
+    return code
 
 
 def _notification(user) -> Notification:

@@ -215,6 +215,34 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("POST", "/console/calendar"): r({A}),
     ("GET", "/console/settings"): r({A, S}, 200),
     ("POST", "/console/settings/<string:key>"): r({A}),  # no value: 422, nothing changes
+    # Units, regions and sites: the admin's (server/organisation/).
+    ("GET", "/console/units"): r({A}, 200),
+    ("GET", "/console/units/new"): r({A}, 200),
+    ("POST", "/console/units/new"): r({A}),
+    ("GET", "/console/units/<uuid:unit_id>"): r({A}, 200, unit_id="path:org_unit"),
+    ("POST", "/console/units/<uuid:unit_id>"): r({A}, unit_id="path:org_unit"),
+    ("POST", "/console/units/<uuid:unit_id>/active"): r({A}, unit_id="path:org_unit"),
+    ("GET", "/console/regions"): r({A}, 200),
+    ("GET", "/console/regions/new"): r({A}, 200),
+    ("POST", "/console/regions/new"): r({A}),
+    ("GET", "/console/regions/<region_code>"): r({A}, 200, region_code="path:region"),
+    ("POST", "/console/regions/<region_code>"): r({A}, region_code="path:region"),
+    ("GET", "/console/sites"): r({A}, 200),
+    ("GET", "/console/sites/new"): r({A}, 200),
+    ("POST", "/console/sites/new"): r({A}),
+    ("GET", "/console/sites/<uuid:site_id>"): r({A}, 200, site_id="path:site"),
+    ("POST", "/console/sites/<uuid:site_id>"): r({A}, site_id="path:site"),
+    ("POST", "/console/sites/<uuid:site_id>/active"): r({A}, site_id="path:site"),
+    **{
+        key: route
+        for kind in ("units", "regions", "sites")
+        for key, route in (
+            (("GET", f"/console/{kind}/import"), r({A}, 200)),
+            (("POST", f"/console/{kind}/import"), r({A})),
+            (("POST", f"/console/{kind}/import/confirm"), r({A})),
+            (("GET", f"/console/{kind}/import/template.csv"), r({A}, 200)),
+        )
+    },
 }
 
 # Who may see which object, per kind of object (an id never used: nobody, for every kind).
@@ -247,6 +275,10 @@ SEEN: dict[str, dict[str, set]] = {
     "upload": {"upload_own": ANY, "upload_other": set()},
     "user": {"user_home": {A}},
     "office": {"office_home": {A, S}, "office_foreign": {A}},
+    # Units, sites and region names: every one the admin's to keep, nobody else's.
+    "org_unit": {"unit_home": {A}, "unit_foreign": {A}},
+    "site": {"site_home": {A}, "site_foreign": {A}},
+    "region": {"region_home": {A}},
 }
 # fmt: on
 

@@ -141,6 +141,10 @@ def secret(client, factory, auth):
         "extension_id": [RANDOM_ID],
         "notification_id": [RANDOM_ID],
         "variant": ["thumbnail", "display"],
+        # The admin's units, sites and regions pages (a target site among them).
+        "unit_id": [str(target.id), RANDOM_ID],
+        "site_id": [str(sites[0].id), RANDOM_ID],
+        "region_code": [target.region_code],
     }
     return SimpleNamespace(
         people=people,

@@ -18,6 +18,7 @@ from server.models import (
     PlanStatus,
     Rectification,
     RectificationStatus,
+    Region,
     Role,
     Severity,
     Site,
@@ -254,3 +255,18 @@ def _shape():
         [(f.title, local_today(f.observed_at), str(f.triage_status)) for f in findings],
         [(i.code, i.problem, str(i.status), i.deadline, i.listed) for i in items],
     )
+
+
+def test_seed_names_the_county_and_every_code_its_units_and_sites_carry(app):
+    run(app)
+    names = dict(db.session.execute(select(Region.code, Region.name)).all())
+    assert names["522730"] == "龙里县" and names["522730100"] == "龙山镇"
+    codes = set(db.session.scalars(select(Unit.region_code))) | set(
+        db.session.scalars(select(Site.region_code))
+    )
+    assert codes <= set(names)
+    db.session.get(Region, "522730100").name = "龙山镇(改)"
+    db.session.commit()
+    run(app)  # a name an admin changed is kept
+    assert db.session.get(Region, "522730100").name == "龙山镇(改)"
+    assert len(db.session.scalars(select(Region)).all()) == len(names)

@@ -21,6 +21,7 @@ DOMAINS = {
     "system": "system",
     "dashboards": "dashboards",
     "maps": "maps",
+    "organisation": "organisation",
 }
 PUBLIC = {"operations", "queries", "access"}
 # Public by name, each a domain's face to the others: the route guard every door uses;

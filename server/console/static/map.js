@@ -5,7 +5,10 @@
    zooms in, a point opens a popup that links to its record. The server sends the points
    already in the base map's datum.
    On an item's page the same script draws one site (data-point="lon,lat", already in the
-   base map's datum, and data-colour) on a small map, without fetching or popups. */
+   base map's datum, and data-colour) on a small map, without fetching or popups.
+   On a site's form (data-pick="latId,lonId") a click on the map puts its WGS-84
+   coordinates into the two fields and a marker on the spot; typed coordinates move the
+   marker. The form works without this script: the fields are typed. */
 (function () {
   "use strict";
 
@@ -13,6 +16,7 @@
   var statusEl = document.getElementById("map-status");
   if (!el) return;
   var single = el.dataset.point ? el.dataset.point.split(",").map(Number) : null;
+  var pick = el.dataset.pick ? el.dataset.pick.split(",") : null;
 
   var COLOURS = { red: "#c62828", yellow: "#f9a825", green: "#2e7d32", none: "#607d8b" };
   var RADIUS = { site: 8, item: 7, finding: 6, visit: 5 };
@@ -245,6 +249,78 @@
     map.once("idle", function () { el.dataset.ready = "1"; });
   }
 
+  // ---- picking a place (a site's form) ----
+
+  // GCJ-02 as server/maps/coords.py has it: only a base map in GCJ-02 needs the shift.
+  function outOfChina(lat, lon) {
+    return !(lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293 && lat <= 55.8271);
+  }
+
+  function gcjOffset(lat, lon) {
+    var A = 6378245.0, EE = 0.00669342162296594323, PI = Math.PI;
+    var x = lon - 105.0, y = lat - 35.0;
+    var dLat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    var dLon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    var wave = (20.0 * Math.sin(6.0 * x * PI) + 20.0 * Math.sin(2.0 * x * PI)) * 2.0 / 3.0;
+    dLat += wave + (20.0 * Math.sin(y * PI) + 40.0 * Math.sin(y / 3.0 * PI)) * 2 / 3;
+    dLat += (160.0 * Math.sin(y / 12.0 * PI) + 320 * Math.sin(y * PI / 30.0)) * 2 / 3;
+    dLon += wave + (20.0 * Math.sin(x * PI) + 40.0 * Math.sin(x / 3.0 * PI)) * 2 / 3;
+    dLon += (150.0 * Math.sin(x / 12.0 * PI) + 300.0 * Math.sin(x / 30.0 * PI)) * 2 / 3;
+    var rad = lat / 180.0 * PI;
+    var magic = 1 - EE * Math.sin(rad) * Math.sin(rad);
+    dLat = (dLat * 180.0) / ((A * (1 - EE)) / (magic * Math.sqrt(magic)) * PI);
+    dLon = (dLon * 180.0) / (A / Math.sqrt(magic) * Math.cos(rad) * PI);
+    return [dLat, dLon];
+  }
+
+  function toBaseMap(lat, lon) {
+    if (el.dataset.datum !== "gcj02" || outOfChina(lat, lon)) return [lat, lon];
+    var d = gcjOffset(lat, lon);
+    return [lat + d[0], lon + d[1]];
+  }
+
+  function toWgs84(lat, lon) {
+    if (el.dataset.datum !== "gcj02" || outOfChina(lat, lon)) return [lat, lon];
+    var wLat = lat, wLon = lon;
+    for (var i = 0; i < 30; i++) {
+      var g = toBaseMap(wLat, wLon), dLat = g[0] - lat, dLon = g[1] - lon;
+      wLat -= dLat;
+      wLon -= dLon;
+      if (Math.abs(dLat) < 1e-10 && Math.abs(dLon) < 1e-10) break;
+    }
+    return [wLat, wLon];
+  }
+
+  function setupPick(map) {
+    var latInput = document.getElementById(pick[0]);
+    var lonInput = document.getElementById(pick[1]);
+    var marker = null;
+    function place(lngLat) {
+      if (!marker) marker = new maplibregl.Marker({ color: "#b71c1c" }).setLngLat(lngLat).addTo(map);
+      else marker.setLngLat(lngLat);
+    }
+    if (single) place(single);
+    map.getCanvas().style.cursor = "crosshair";
+    map.on("click", function (e) {
+      var p = toWgs84(e.lngLat.lat, e.lngLat.lng);
+      latInput.value = p[0].toFixed(6);
+      lonInput.value = p[1].toFixed(6);
+      place(e.lngLat);
+      say("已选点:纬度 " + latInput.value + ",经度 " + lonInput.value);
+      el.dataset.picked = "1";
+    });
+    function typed() {
+      var lat = parseFloat(latInput.value), lon = parseFloat(lonInput.value);
+      if (!(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180)) return;
+      var q = toBaseMap(lat, lon);
+      place([q[1], q[0]]);
+      map.easeTo({ center: [q[1], q[0]] });
+    }
+    latInput.addEventListener("change", typed);
+    lonInput.addEventListener("change", typed);
+    el.dataset.ready = "1";
+  }
+
   function start(base) {
     var map;
     try {
@@ -269,10 +345,11 @@
     map.addControl(new maplibregl.ScaleControl({ unit: "metric", maxWidth: 120 }), "bottom-left");
     map.on("load", function () {
       addPoints(map);
-      if (single) showPoint(map);
+      if (pick) setupPick(map);
+      else if (single) showPoint(map);
       else loadPoints(map);
     });
-    if (single) return;
+    if (single || pick) return;
     map.on("moveend", function () { drawClusterLabels(map); });
     map.on("sourcedata", function (e) {
       if (e.sourceId === "points" && e.isSourceLoaded) drawClusterLabels(map);
