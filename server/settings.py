@@ -56,8 +56,7 @@ SETTINGS: dict[str, Setting] = {
             "import_keep_minutes",
             30,
             "导入文件待确认保留时间(分钟)",
-            "How long an uploaded import file waits for its confirmation before it is "
-            "discarded.",
+            "How long an uploaded import file waits for its confirmation before it is discarded.",
             minimum=1,
             maximum=1_440,
         ),
