@@ -88,6 +88,7 @@ API: dict[tuple[str, str], Route] = {
     ("POST", "/api/users"): r({A}),
     ("PATCH", "/api/users/{user_id}"): r({A}, body={"display_name": "改名"}),
     ("POST", "/api/users/{user_id}/unlock-login"): r({A}, 200),
+    ("POST", "/api/users/{user_id}/reset-password"): r({A}, 200),
     ("GET", "/api/plans"): r(ANY, 200),
     ("POST", "/api/plans"): r({S}, body=FOLLOW_UP, rectification_ids="refs:item"),
     ("GET", "/api/plans/figures"): r({A, S}, 200, office_id="query:office"),
