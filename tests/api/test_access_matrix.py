@@ -146,6 +146,7 @@ API: dict[tuple[str, str], Route] = {
 
 ITEM, PLAN = "/console/rectifications/<uuid:item_id>", "/console/plans/<uuid:plan_id>"
 UNIT_ITEM = "/console/unit/items/<uuid:item_id>"
+USER = "/console/users/<uuid:user_id>"
 VARIANTS = "<any(original, thumbnail, display, evidence, public):variant>"
 CONSOLE: dict[tuple[str, str], Route] = {
     ("GET", "/console/static/<path:filename>"): r(PUBLIC, 200),
@@ -154,6 +155,14 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("POST", "/console/logout"): r(ANY, 302, last=True),
     ("GET", "/console/password"): r(ANY, 200),
     ("POST", "/console/password"): r(ANY),
+    ("GET", "/console/users"): r({A}, 200),
+    ("GET", "/console/users/new"): r({A}, 200),
+    ("POST", "/console/users/new"): r({A}),
+    ("GET", USER): r({A}, 200),
+    ("POST", USER): r({A}),
+    ("POST", f"{USER}/active"): r({A}),
+    ("POST", f"{USER}/reset-password"): r({A}),
+    ("POST", f"{USER}/unlock"): r({A}),
     ("GET", "/console/evidence"): r({S, A}, 200),
     ("GET", f"/console/photos/<uuid:photo_id>/{VARIANTS}"): r({S, A}),
     ("GET", "/console/plans"): r(ANY, 200),
