@@ -111,6 +111,9 @@ export async function forgetTokens() {
 /** The refresh token was refused: drop the tokens, keep who was logged in so the app
  * stays usable offline (captures continue) and asks to log in again to sync. */
 async function expireSession(auth) {
+  // Logged out while the refused request was on its way: nothing is left to expire (writing
+  // the user back would show them logged in again after a reload).
+  if (!(await getMeta("auth"))) return;
   await setMeta("auth", { user: auth?.user ?? null });
   localStorage.removeItem(LEGACY_TOKENS_KEY);
   setState({ sessionExpired: true });
@@ -127,6 +130,8 @@ export function refreshAccess() {
       try {
         const data = await api("/api/auth/refresh", { method: "POST", token: auth.refresh_token });
         const next = { ...auth, access_token: data.access_token };
+        // Not after a logout that happened meanwhile (it forgot the tokens for good).
+        if ((await getMeta("auth"))?.refresh_token !== auth.refresh_token) throw new AuthError();
         await setMeta("auth", next);
         return next;
       } catch (err) {

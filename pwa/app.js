@@ -64,12 +64,16 @@ function afterCapture() {
   requestBackgroundSync();
 }
 
-const context = { navigate, afterCapture };
+const context = { navigate, afterCapture, logout: () => onLogout() };
 
 async function route({ scroll = true } = {}) {
   if (!state.user) { await showLogin(); return; }
   if (typeof cleanup === "function") cleanup();
   cleanup = null;
+  // An account that must change its password sees only that screen until it has.
+  if (state.user.must_change_password && location.hash !== "#/password") {
+    history.replaceState(null, "", "#/password");
+  }
   const hash = location.hash;
   for (const [pattern, render] of ROUTES) {
     const match = hash.match(pattern);

@@ -85,6 +85,7 @@ API_BLUEPRINTS = (
 PAGE_BLUEPRINTS = (
     "console.shell",
     "auth.pages",
+    "accounts.pages",
     "plans.pages",
     "findings.pages",
     "rectification.pages",

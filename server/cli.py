@@ -1,4 +1,5 @@
-"""flask commands: seed-demo, settings-doc, audit verify, create-unit, create-user."""
+"""flask commands: seed-demo, settings-doc, audit verify, create-unit, create-user,
+reset-password."""
 
 from __future__ import annotations
 
@@ -270,3 +271,22 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(error.message) from None
         db.session.commit()
         click.echo(f"created {role} {username}")
+
+    @app.cli.command("reset-password")
+    @click.argument("username")
+    def reset_password_command(username: str) -> None:
+        """Give an account a one-time password (a locked-out admin, for example): it is
+        printed once, the account's logins end and it must choose its own at next login."""
+        from server.accounts.operations import reset_password
+        from server.models import User
+
+        begin_writes()
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"没有用户 {username} (no such user)")
+        user, password = reset_password(user.id, actor=None)
+        db.session.commit()
+        click.echo(f"{username} 的一次性密码 one-time password: {password}")
+        click.echo("登录后须立即修改密码。It must be changed at the next login.")
+        if not user.active:
+            click.echo("注意:该账号已停用。Note: the account is disabled.")

@@ -260,6 +260,21 @@ SETTINGS: dict[str, Setting] = {
             minimum=1,
             maximum=60,
         ),
+        Setting(
+            "password_min_length",
+            8,
+            "密码最短长度(字符)",
+            "Fewest characters of a password set by its user, an admin or the command line.",
+            minimum=6,
+            maximum=64,
+        ),
+        Setting(
+            "password_letters_and_digits",
+            1,
+            "密码须同时包含字母和数字(1 是,0 否)",
+            "1: a new password must contain both a Latin letter and a digit; 0: no such rule.",
+            maximum=1,
+        ),
     ]
 }
 

@@ -1,20 +1,33 @@
 // 修改密码: the inspector's own password, the current one required (POST /api/me/password).
 // Online only. The other logins of the account end; this device stays logged in.
+// An account that must change its password (new, or reset by an admin) is kept on this
+// screen until it has (app.js); sync goes on meanwhile, so nothing recorded waits.
 
-import { authedJson } from "../api.js";
+import { authedJson, getAuth, saveAuth } from "../api.js";
+import { setState, state } from "../state.js";
 import { busy, fieldError, h, replace, show } from "./dom.js";
+
+/** The change is done: the account may use every screen again (kept across reloads). */
+async function clearRequirement() {
+  const user = { ...state.user, must_change_password: false };
+  const auth = await getAuth();
+  if (auth) await saveAuth({ ...auth, user });
+  setState({ user });
+}
 
 function input(name, autocomplete) {
   return h("input", { type: "password", name, autocomplete, required: true, maxlength: 256 });
 }
 
-export async function renderPassword(root, _params, { navigate }) {
+export async function renderPassword(root, _params, { navigate, logout }) {
+  const forced = Boolean(state.user?.must_change_password);
   const old = input("old_password", "current-password");
   const fresh = input("new_password", "new-password");
   const again = input("confirm_password", "new-password");
   const error = h("p", { class: "error", role: "alert", hidden: true });
   const save = h("button", { type: "submit", id: "password-save", text: "修改密码" });
   const form = h("form", { id: "password-form", novalidate: true },
+    forced ? h("p", { class: "muted small", text: "“当前密码”即管理员告诉您的一次性密码。" }) : null,
     h("p", { class: "muted small",
       text: "修改后,您在其他手机和电脑上的登录都会退出,本机保持登录。需要联网。" }),
     h("label", {}, h("span", { class: "required" }, "当前密码"), old),
@@ -41,6 +54,7 @@ export async function renderPassword(root, _params, { navigate }) {
       await authedJson("/api/me/password", {
         method: "POST", body: { old_password: old.value, new_password: fresh.value },
       });
+      if (forced) await clearRequirement();
       navigate("#/", { replace: true, flash: "密码已修改" });
     } catch (err) {
       const fields = err.data?.error?.details?.fields || {};
@@ -54,7 +68,15 @@ export async function renderPassword(root, _params, { navigate }) {
     }
   });
 
+  const required = h("p", { class: "notice", id: "password-required", role: "status",
+    text: "您正在使用管理员设置的密码(新账号或密码已重置)。请先设置只有您自己知道的新密码,"
+      + "完成后才能使用其他功能。已记录的数据照常同步,不会丢失。" });
+  // Held here, the only way elsewhere is out (unsynced work stays, as for any logout).
+  const leave = h("button", { type: "button", class: "secondary", id: "password-logout",
+    text: "退出登录", onclick: () => logout() });
   replace(root,
-    h("a", { class: "back", href: "#/" }, "‹ 返回"),
-    h("div", { class: "card" }, h("h1", { text: "修改密码" }), form));
+    forced ? null : h("a", { class: "back", href: "#/" }, "‹ 返回"),
+    h("div", { class: "card" }, h("h1", { text: forced ? "请设置新密码" : "修改密码" }),
+      forced ? required : null, form),
+    forced ? leave : null);
 }

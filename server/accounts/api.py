@@ -10,6 +10,8 @@ from flask_smorest import Blueprint
 from server.accounts import operations
 from server.accounts.schemas import (
     LoginUnlockSchema,
+    PasswordResetSchema,
+    UserCreatedSchema,
     UserCreateSchema,
     UserSchema,
     UserUpdateSchema,
@@ -32,10 +34,15 @@ def list_users():
 @blp.route("", methods=["POST"])
 @api_login_required(blp, Role.admin)
 @blp.arguments(UserCreateSchema)
-@blp.response(201, UserSchema)
+@blp.response(201, UserCreatedSchema)
 def create_user(body):
-    """Create an account."""
-    return operations.create_user(body, current_user)
+    """Create an account. Without `password`, a one-time password is generated and
+    returned once (`one_time_password`). Either way the new account must change its
+    password at first login (`must_change_password`)."""
+    user, password = operations.create_user(body, current_user)
+    return {name: getattr(user, name) for name in UserSchema().fields} | {
+        "one_time_password": password
+    }
 
 
 @blp.route("/<uuid:user_id>", methods=["PATCH"])
@@ -43,8 +50,22 @@ def create_user(body):
 @blp.arguments(UserUpdateSchema)
 @blp.response(200, UserSchema)
 def update_user(body, user_id: uuid.UUID):
-    """Change an account; `active: false` rejects all its tokens at once."""
+    """Change an account; `active: false` rejects all its tokens at once. A `password`
+    set here must be changed by the account at its next login."""
     return operations.update_user(user_id, body, current_user)
+
+
+@blp.route("/<uuid:user_id>/reset-password", methods=["POST"])
+@api_login_required(blp, Role.admin)
+@blp.response(200, PasswordResetSchema)
+@blp.alt_response(404, schema=ErrorSchema, description="No such user")
+@blp.alt_response(409, schema=ErrorSchema, description="self_lockout: one's own account")
+def reset_password(user_id: uuid.UUID):
+    """A new one-time password for the account, returned once: its logins end, its
+    failed-login limits are lifted, and it must change the password at its next login.
+    Audited (without the password)."""
+    user, password = operations.reset_password(user_id, current_user)
+    return {"user_id": user.id, "username": user.username, "one_time_password": password}
 
 
 @blp.route("/<uuid:user_id>/unlock-login", methods=["POST"])

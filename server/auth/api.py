@@ -7,7 +7,7 @@ from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
 from server.auth import operations
-from server.auth.guards import api_login_required
+from server.auth.guards import ANYONE, api_login_required
 from server.auth.schemas import (
     LoginResultSchema,
     LoginSchema,
@@ -39,6 +39,7 @@ def describe_user(user: User) -> dict:
         "unit": user.unit,
         "active": user.active,
         "start_page": start_page(user.role),
+        "must_change_password": user.must_change_password,
     }
 
 
@@ -67,23 +68,35 @@ def login(body):
     Failed attempts are limited within a window: per username and client address, per
     username over all addresses, and per address; the last two do not refuse an account
     at an address it logged in from recently. An admin lifts the limits on an account with
-    `POST /api/users/{user_id}/unlock-login`."""
+    `POST /api/users/{user_id}/unlock-login`.
+
+    `must_change_password`: the account must change its password (`POST /api/me/password`)
+    before anything else; until then other routes answer 403 `password_change_required`,
+    except an inspector's sync and uploads."""
     session = operations.log_in(
         body["username"], body["password"], request.headers.get("User-Agent")
     )
-    return {**issue_tokens(session), "user": describe_user(session.user)}
+    user = describe_user(session.user)
+    return {
+        **issue_tokens(session),
+        "user": user,
+        "must_change_password": user["must_change_password"],
+    }
 
 
 @blp.route("/auth/refresh", methods=["POST"])
-@api_login_required(blp, refresh=True)
+@api_login_required(blp, refresh=True, before_password_change=ANYONE)
 @blp.response(200, RefreshResultSchema)
 def refresh():
     """Exchange a refresh token (as the bearer) for a new access token."""
-    return issue_tokens(g.auth_session, refresh=False)
+    return {
+        **issue_tokens(g.auth_session, refresh=False),
+        "must_change_password": current_user.must_change_password,
+    }
 
 
 @blp.route("/auth/logout", methods=["POST"])
-@api_login_required(blp, any_token=True)
+@api_login_required(blp, any_token=True, before_password_change=ANYONE)
 @blp.response(204)
 def logout():
     """Revoke this login session: its access and refresh tokens stop working."""
@@ -91,7 +104,7 @@ def logout():
 
 
 @blp.route("/me")
-@api_login_required(blp)
+@api_login_required(blp, before_password_change=ANYONE)
 @blp.response(200, MeSchema)
 def me():
     """The user behind the token."""
@@ -100,13 +113,13 @@ def me():
 
 @blp.route("/me/password", methods=["POST"])
 @begins_deferred
-@api_login_required(blp)
+@api_login_required(blp, before_password_change=ANYONE)
 @blp.arguments(PasswordChangeSchema)
 @blp.response(204)
 @blp.alt_response(422, schema=ErrorSchema, description="当前密码不正确或新密码不符合要求")
 def change_password(body):
     """Change one's own password (the current one required). Every other login session
-    of the user ends; this one stays."""
+    of the user ends; this one stays. Clears `must_change_password`."""
     operations.change_own_password(
         current_user.id, g.auth_session.id, body["old_password"], body["new_password"]
     )

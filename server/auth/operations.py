@@ -203,6 +203,7 @@ def change_own_password(user_id, session_id, old: str, new: str) -> int:
     if not ok or user.password_hash != stored:  # wrong, or changed meanwhile
         raise field_error("old_password", WRONG_PASSWORD)
     user.password_hash = new_hash
+    forced, user.must_change_password = user.must_change_password, False
     ended = revoke_sessions(user.id, keep_id=session_id)
     record_event(
         "user.password_change",
@@ -211,8 +212,20 @@ def change_own_password(user_id, session_id, old: str, new: str) -> int:
         actor_id=user.id,
         session_id=str(session_id),
         ended_sessions=ended,
+        was_required=forced,
     )
     return ended
+
+
+def recent_login_failures(username: str) -> int:
+    """Failed logins of the account within the window (what an admin's unlock clears)."""
+    return db.session.scalar(
+        select(func.count()).where(
+            LoginAttempt.username == username,
+            LoginAttempt.succeeded.is_(False),
+            LoginAttempt.at > utcnow() - _window(),
+        )
+    )
 
 
 def clear_login_failures(username: str) -> int:

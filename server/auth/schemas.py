@@ -1,6 +1,6 @@
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from server.auth.passwords import MIN_PASSWORD_LENGTH
+from server.auth.passwords import PasswordRules
 from server.schemas import BaseSchema, RefSchema
 
 
@@ -18,9 +18,7 @@ class PasswordChangeSchema(BaseSchema):
     new_password = fields.String(
         required=True,
         load_only=True,
-        validate=validate.Length(
-            min=MIN_PASSWORD_LENGTH, max=256, error=f"新密码须为 {MIN_PASSWORD_LENGTH}–256 个字符"
-        ),
+        validate=PasswordRules("新密码"),
     )
 
     @validates_schema
@@ -45,13 +43,18 @@ class MeSchema(BaseSchema):
     unit = fields.Nested(UnitRefSchema)
     active = fields.Boolean()
     start_page = fields.String(metadata={"description": "Where this role lands after login."})
+    must_change_password = fields.Boolean(
+        metadata={"description": "The password must be changed before anything else."}
+    )
 
 
 class LoginResultSchema(BaseSchema):
     access_token = fields.String(required=True)
     refresh_token = fields.String(required=True)
     user = fields.Nested(MeSchema, required=True)
+    must_change_password = fields.Boolean(required=True)
 
 
 class RefreshResultSchema(BaseSchema):
     access_token = fields.String(required=True)
+    must_change_password = fields.Boolean(required=True)

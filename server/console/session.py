@@ -1,6 +1,7 @@
 """Console pages authenticate with Flask's signed, HttpOnly, SameSite cookie, bound to the
 same login session as the bearer tokens: logging out anywhere ends both. Every POST form
-carries a CSRF token kept in that session."""
+carries a CSRF token kept in that session. An account that must change its password is
+sent to the password page from every other page (logging out still works)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import secrets
 from functools import wraps
 from urllib.parse import quote
 
-from flask import abort, g, redirect, request, session
+from flask import abort, g, redirect, request, session, url_for
 
 from server.auth.tokens import load_live_session
 from server.models import AuthSession, Role
+
+# What an account that must change its password may open until it has (every other page
+# sends it to the password page).
+BEFORE_PASSWORD_CHANGE = frozenset({"account_pages.password", "console.logout"})
 
 
 def open_console_session(auth_session: AuthSession) -> None:
@@ -41,6 +46,8 @@ def console_login_required(*roles: Role):
                     abort(400, "CSRF")
             g.auth_session = live
             g.user = live.user
+            if live.user.must_change_password and request.endpoint not in BEFORE_PASSWORD_CHANGE:
+                return redirect(url_for("account_pages.password"), 303)
             if roles and live.user.role not in roles:
                 abort(403)
             return view(*args, **kwargs)

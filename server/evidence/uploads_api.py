@@ -9,7 +9,7 @@ from flask import Response, current_app, request
 from flask_jwt_extended import current_user
 from flask_smorest import Blueprint
 
-from server.auth.guards import api_login_required
+from server.auth.guards import FIELD_DATA, api_login_required
 from server.database import begin_writing_now
 from server.errors import ApiError, handle_api_error
 from server.evidence.uploads import PhotoGate, upload_store
@@ -107,7 +107,7 @@ def capabilities():
 
 
 @blp.route("", methods=["POST"])
-@api_login_required(blp)
+@api_login_required(blp, before_password_change=FIELD_DATA)
 @_doc(
     _header("Upload-Length"),
     _header("Upload-Metadata", TEXT, description="photo_id, sha256 (base64 values)"),
@@ -137,7 +137,7 @@ def create():
 
 
 @blp.route("/<string:upload_id>", methods=["HEAD"])
-@api_login_required(blp)
+@api_login_required(blp, before_password_change=FIELD_DATA)
 @_doc(_200="Upload-Offset and Upload-Length headers", _404="Unknown upload")
 def offset(upload_id):
     """How many bytes the server has."""
@@ -168,7 +168,7 @@ def _settle_full(principal, upload_id: str) -> int:
 
 @blp.route("/<string:upload_id>", methods=["PATCH"])
 @body_limit("UPLOAD_MAX_BYTES", streamed=True)
-@api_login_required(blp)
+@api_login_required(blp, before_password_change=FIELD_DATA)
 @_doc(
     _header("Upload-Offset"),
     _header("Upload-Checksum", TEXT, required=False, description="sha1 or sha256, base64"),
@@ -200,7 +200,7 @@ def append(upload_id):
 
 
 @blp.route("/<string:upload_id>", methods=["DELETE"])
-@api_login_required(blp)
+@api_login_required(blp, before_password_change=FIELD_DATA)
 @_doc(_204="Discarded", _403="Finished uploads are evidence and stay", _404="Unknown upload")
 def terminate(upload_id):
     """Discard an unfinished upload."""

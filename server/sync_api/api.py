@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 import sync
-from server.auth.guards import api_login_required
+from server.auth.guards import FIELD_DATA, api_login_required
 from server.errors import ApiError
 from server.extensions import db
 from server.models import utcnow
@@ -37,7 +37,7 @@ def cursor_key() -> bytes:
 
 @blp.route("/push", methods=["POST"])
 @body_limit("SYNC_MAX_BYTES")
-@api_login_required(blp)
+@api_login_required(blp, before_password_change=FIELD_DATA)
 @blp.arguments(PushSchema)
 @blp.response(200, PushResultSchema)
 @blp.alt_response(
@@ -72,7 +72,7 @@ def push(body):
 
 
 @blp.route("/pull")
-@api_login_required(blp)
+@api_login_required(blp, before_password_change=FIELD_DATA)
 @blp.arguments(PullArgsSchema, location="query")
 @blp.response(200, PullResultSchema)
 @blp.alt_response(

@@ -88,6 +88,7 @@ API: dict[tuple[str, str], Route] = {
     ("POST", "/api/users"): r({A}),
     ("PATCH", "/api/users/{user_id}"): r({A}, body={"display_name": "改名"}),
     ("POST", "/api/users/{user_id}/unlock-login"): r({A}, 200),
+    ("POST", "/api/users/{user_id}/reset-password"): r({A}, 200),
     ("GET", "/api/plans"): r(ANY, 200),
     ("POST", "/api/plans"): r({S}, body=FOLLOW_UP, rectification_ids="refs:item"),
     ("GET", "/api/plans/figures"): r({A, S}, 200, office_id="query:office"),
@@ -145,6 +146,7 @@ API: dict[tuple[str, str], Route] = {
 
 ITEM, PLAN = "/console/rectifications/<uuid:item_id>", "/console/plans/<uuid:plan_id>"
 UNIT_ITEM = "/console/unit/items/<uuid:item_id>"
+USER = "/console/users/<uuid:user_id>"
 VARIANTS = "<any(original, thumbnail, display, evidence, public):variant>"
 CONSOLE: dict[tuple[str, str], Route] = {
     ("GET", "/console/static/<path:filename>"): r(PUBLIC, 200),
@@ -153,6 +155,14 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("POST", "/console/logout"): r(ANY, 302, last=True),
     ("GET", "/console/password"): r(ANY, 200),
     ("POST", "/console/password"): r(ANY),
+    ("GET", "/console/users"): r({A}, 200),
+    ("GET", "/console/users/new"): r({A}, 200),
+    ("POST", "/console/users/new"): r({A}),
+    ("GET", USER): r({A}, 200),
+    ("POST", USER): r({A}),
+    ("POST", f"{USER}/active"): r({A}),
+    ("POST", f"{USER}/reset-password"): r({A}),
+    ("POST", f"{USER}/unlock"): r({A}),
     ("GET", "/console/evidence"): r({S, A}, 200),
     ("GET", f"/console/photos/<uuid:photo_id>/{VARIANTS}"): r({S, A}),
     ("GET", "/console/plans"): r(ANY, 200),

@@ -35,7 +35,8 @@ def assert_401(response, code=None):
 def test_login_returns_tokens_and_user(client, factory, auth):
     user = factory.user(Role.supervisor)
     body = auth.login(user)
-    assert set(body) == {"access_token", "refresh_token", "user"}
+    assert set(body) == {"access_token", "refresh_token", "user", "must_change_password"}
+    assert body["must_change_password"] is False is body["user"]["must_change_password"]
     assert body["user"]["username"] == user.username
     assert body["user"]["role"] == "supervisor"
     assert body["user"]["start_page"] == "/console/"
@@ -144,7 +145,7 @@ def test_refresh_gives_a_working_access_token(client, factory, auth):
     tokens = auth.login(factory.user())
     response = client.post("/api/auth/refresh", headers=bearer(tokens["refresh_token"]))
     assert response.status_code == 200
-    assert set(response.get_json()) == {"access_token"}
+    assert set(response.get_json()) == {"access_token", "must_change_password"}
     me = client.get("/api/me", headers=bearer(response.get_json()["access_token"]))
     assert me.status_code == 200
 
