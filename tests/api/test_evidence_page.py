@@ -180,5 +180,8 @@ def test_triage_search_over_text_site_and_plan(client, auth, rw):
     assert "没有符合筛选条件的待分办问题" in empty and "清除筛选条件" in empty
     page(client, "/console/triage?q=" + "长" * 101, 422)
 
+    api = rw.get(rw.supervisor, "/api/findings/triage?q=城南菜市")  # the API's list too
+    assert [f["title"] for f in api["items"]] == ["排水沟堵塞"]
+
     login(client, auth, rw.other_supervisor)
     assert "排水沟堵塞" not in page(client, "/console/triage?q=排水沟")
