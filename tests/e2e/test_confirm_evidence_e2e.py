@@ -128,3 +128,26 @@ def test_evidence_search_narrows_and_links_back_to_the_item(browser, live_server
         expect(page.get_by_role("heading", level=1)).to_have_text(f"{item['code']} · 围挡整改")
     finally:
         context.close()
+
+
+def test_the_unit_signs_for_an_item_after_confirming(browser, live_server, rw):
+    item = rw.issued(finding_ids=[], title="河道保洁")
+    context = new_desk(browser, live_server, PHONE, 800)
+    page = context.new_page()
+    try:
+        log_in(page, rw.responder_a.username)
+        page.wait_for_url("**/console/")
+        page.goto(f"/console/unit/items/{item['id']}")
+        sign = page.get_by_role("button", name="签收", exact=True)
+        dialog = page.get_by_role("dialog", name="确认签收?")
+        sign.click()
+        expect(dialog).to_contain_text("签收后不能撤回")
+        dialog.get_by_role("button", name="返回").click()
+        expect(sign).to_be_enabled()  # the portal's busy guard did not run for the cancel
+        assert status_of(item["id"]) == S.issued
+        sign.click()
+        dialog.get_by_role("button", name="确认签收").click()
+        expect(page.locator(".ok-notice")).to_contain_text("已签收")
+        assert status_of(item["id"]) == S.acknowledged
+    finally:
+        context.close()
