@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from server.extensions import db
 from server.models import (
@@ -75,6 +75,18 @@ def _day_start(day, later: int = 0) -> datetime:
     return datetime.combine(day + timedelta(days=later), time(), tzinfo=CHINA).astimezone(UTC)
 
 
+def _in_found_item(text: str):
+    """A finding's photo matches the code or title of an item made from the finding (the
+    list links it to that item)."""
+    item = aliased(Rectification)
+    made_into = (
+        select(rectification_finding.c.finding_id)
+        .join(item, item.id == rectification_finding.c.rectification_id)
+        .where(contains_text((item.code, item.title), text))
+    )
+    return Finding.id.in_(made_into)
+
+
 def photo_page(user: User, args: dict) -> dict:
     query, site_id = _parents()
     query = query.where(*_scope(user))
@@ -99,7 +111,7 @@ def photo_page(user: User, args: dict) -> dict:
             *(Site.name, Finding.title, Finding.description, Visit.note),
             *(Rectification.code, Rectification.title, Plan.code, Plan.title),
         )
-        query = query.where(contains_text(texts, args["q"]))
+        query = query.where(or_(contains_text(texts, args["q"]), _in_found_item(args["q"])))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = args.get("page", 1)
     photos = db.session.scalars(

@@ -113,8 +113,9 @@ def test_text_search_over_sites_findings_and_items(client, auth, rw):
 
     assert found("城南菜市") == {"pending"}  # the site's name
     assert found("污水外溢") == {"pending"}  # the finding's text
-    assert found("围挡整改") == {"report"}  # the item's title (a report's photo)
-    assert found(item["code"]) == {"report"}
+    # The item's title and code: its report's photo and its finding's.
+    assert found("围挡整改") == {"report", "itemized"}
+    assert found(item["code"]) == {"report", "itemized"}
     assert found("别处") == set()  # another office's photo is never found
 
 

@@ -118,12 +118,13 @@ def test_evidence_search_narrows_and_links_back_to_the_item(browser, live_server
         search = page.get_by_label("关键词")
         search.fill(item["code"])
         search.press("Enter")
-        expect(cards).to_have_count(1)
+        expect(cards).to_have_count(2)  # the item's progress photo and its finding's
         expect(search).to_have_value(item["code"])
-        expect(page.locator(f'[data-photo="{photos["report"].id}"]')).to_be_visible()
+        report = page.locator(f'[data-photo="{photos["report"].id}"]')
+        expect(report).to_be_visible()
         fits(page)
 
-        cards.get_by_role("link", name=f"整改事项 {item['code']} 围挡整改").click()
+        report.get_by_role("link", name=f"整改事项 {item['code']} 围挡整改").click()
         page.wait_for_url(f"**/console/rectifications/{item['id']}")
         expect(page.get_by_role("heading", level=1)).to_have_text(f"{item['code']} · 围挡整改")
     finally:
