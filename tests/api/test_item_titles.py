@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from server.extensions import db
 from server.models import Notification, Rectification, default_title
-from server.rectification.device_schemas import ItemDeviceSchema
+from server.rectification.device_schemas import ItemDeviceSchema, VerificationDeviceSchema
 from tests.api.test_console_ledger import page, read_csv
 from tests.api.test_console_rectifications import fresh, item_form, login
 
@@ -104,6 +104,8 @@ def test_titles_reach_the_unit_notifications_and_devices(client, auth, rw):
     assert rw.get(rw.supervisor, f"/api/rectifications/{item['id']}")["title"] == "菜市场排水沟堵塞"
     row = fresh(Rectification, item["id"])
     assert ItemDeviceSchema().dump(row)["title"] == "菜市场排水沟堵塞"
+    task = VerificationDeviceSchema().dump(rw.verification(row))  # a 回头看 task on a device
+    assert task["title"] == "菜市场排水沟堵塞" and task["code"] == item["code"]
 
 
 def test_items_made_outside_the_operations_get_the_default_too(rw):
