@@ -128,7 +128,7 @@ async function verificationItems() {
     return h("li", { dataset: { verification: task.id } },
       h("a", { class: "site-link task-link", href: `#/verification/${task.id}` },
         h("span", { class: "muted small", text: d.code || "" }),
-        h("span", { class: "site-name task-problem", text: d.problem || "" }),
+        h("span", { class: "site-name task-problem", text: d.title || d.problem || "" }),
         h("span", { class: "muted small", text: d.site ? d.site.name : "未关联点位" }),
         h("span", { class: "task-tags" },
           h("span", { class: `${status.cls} task-status`, text: status.label }),

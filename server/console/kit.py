@@ -8,6 +8,10 @@
   403 and 404 are answered as the API answers them.
 - `query_args`: a list page's query string through the API's own schema.
 - `field_errors`: marshmallow or ApiError field messages as {field: [messages]}.
+- `Confirmation`, `confirmed`, `confirmation_page`: an action that cannot be undone runs
+  only with `confirm=1` in the form; without it (no JavaScript) the answer is a page that
+  says what will happen and posts the same form again with confirm=1. With JavaScript the
+  button's data-confirm-* attributes (`Confirmation.attrs`) open a dialog first.
 The pager is `_pager.html` (a macro over the API's page dict)."""
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import Blueprint, g, render_template, request
+from markupsafe import Markup, escape
 from marshmallow import ValidationError
 
 from server.errors import ApiError
@@ -114,3 +119,37 @@ def keep(rows: list, extra) -> list:
     (a deactivated unit still shows on the item that names it)."""
     seen = {r.id for r in rows}
     return rows + [r for r in extra if r is not None and r.id not in seen]
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What an action asks once before it runs: the verb (交办), what it acts on (an
+    item's code and title) and what follows that cannot be undone."""
+
+    action: str
+    subject: str
+    consequence: str
+
+    def attrs(self) -> Markup:
+        """The submit button's attributes for console.js's dialog."""
+        return Markup(
+            f'data-confirm="{escape(self.consequence)}" '
+            f'data-confirm-action="{escape(self.action)}" '
+            f'data-confirm-subject="{escape(self.subject)}"'
+        )
+
+
+def confirmed() -> bool:
+    return request.form.get("confirm") == "1"
+
+
+def confirmation_page(ask: Confirmation, back: str):
+    """The no-JavaScript question: the form as posted (CSRF token aside, a fresh one is
+    drawn), to be sent again with confirm=1, or 返回 to `back`."""
+    kept = [
+        (name, value)
+        for name, values in request.form.lists()
+        if name not in ("csrf_token", "confirm")
+        for value in values
+    ]
+    return page("confirm.html", ask=ask, kept=kept, action_url=request.path, back=back)

@@ -7,12 +7,12 @@ import uuid
 from collections import defaultdict
 
 from flask import send_file
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from server.errors import ApiError, not_found
 from server.evidence.storage import EXTENSIONS, evidence_storage
 from server.extensions import db
-from server.models import Photo, PhotoParent, Plan, Role, User
+from server.models import Photo, PhotoParent, User
 from server.sync_api.principal import principal_for
 from server.sync_api.registry import registry
 
@@ -28,16 +28,6 @@ def visible_photo(user: User, photo_id: uuid.UUID) -> Photo:
     ):
         raise not_found("照片不存在")
     return photo
-
-
-def recent_photos(user: User, limit: int = 60) -> list[Photo]:
-    query = select(Photo).where(Photo.deleted_at.is_(None))
-    if user.role == Role.supervisor:
-        office_plans = select(Plan.id).where(Plan.office_unit_id == user.unit_id)
-        query = query.where(or_(Photo.plan_id.in_(office_plans), Photo.created_by_id == user.id))
-    elif user.role != Role.admin:
-        query = query.where(Photo.created_by_id == user.id)
-    return list(db.session.scalars(query.order_by(Photo.captured_at.desc()).limit(limit)))
 
 
 def inspector_names(user_ids) -> dict:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from server.models import LocationSource, PhotoParent
+from server.models import ContentStatus, LocationSource, PhotoParent
 from server.schemas import BaseSchema
 from server.sync_api.fields import (
     PHOTO_TYPES,
@@ -58,3 +58,23 @@ class PhotoRecord(PhotoData, FieldRecordFields):
 
 def _office_only(photo) -> bool:
     return photo.parent_type == PhotoParent.progress_report
+
+
+class EvidenceArgsSchema(BaseSchema):
+    """The evidence page's filters (/console/evidence). Days are China Standard Time."""
+
+    plan_id = fields.UUID()
+    site_id = fields.UUID()
+    unit_id = fields.UUID()
+    parent_type = fields.String(validate=_choice(PhotoParent))
+    content_status = fields.String(validate=_choice(ContentStatus))
+    captured_from = fields.Date()
+    captured_to = fields.Date()
+    q = fields.String(validate=validate.Length(max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+
+    @validates_schema
+    def day_range(self, data, **kwargs):
+        start, end = data.get("captured_from"), data.get("captured_to")
+        if start and end and start > end:
+            raise ValidationError("结束日期不能早于开始日期", "captured_to")

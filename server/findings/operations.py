@@ -15,7 +15,8 @@ from server.audit import record_event
 from server.errors import ApiError, conflict, field_error, not_found
 from server.extensions import db
 from server.findings.schemas import ANY_STATUS
-from server.models import Finding, Plan, TriageStatus, User, utcnow
+from server.models import Finding, Plan, Site, TriageStatus, User, utcnow
+from server.search import contains_text
 from server.timeutil import CHINA
 
 QUEUE_DEFAULT = TriageStatus.pending
@@ -51,6 +52,11 @@ def triage_queue(user: User, args: dict) -> dict:
         query = query.where(Finding.observed_at >= _day_start(args["observed_from"]))
     if args.get("observed_to"):
         query = query.where(Finding.observed_at < _day_start(args["observed_to"], 1))
+    if args.get("q"):
+        texts = (Finding.title, Finding.description, Site.name, Plan.code, Plan.title)
+        query = query.outerjoin(Site, Site.id == Finding.site_id).where(
+            contains_text(texts, args["q"])
+        )
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page, per_page = args.get("page", 1), args.get("per_page", 50)
     rows = db.session.scalars(

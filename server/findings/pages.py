@@ -28,9 +28,10 @@ QUEUE_FILTERS = (
     "plan_kind",
     "observed_from",
     "observed_to",
+    "q",
     "page",
 )
-NARROWING = ("plan_id", "severity", "plan_kind", "observed_from", "observed_to")
+NARROWING = ("plan_id", "severity", "plan_kind", "observed_from", "observed_to", "q")
 
 
 def _render_queue(filters: dict, failed=None, message=None, status=200):

@@ -69,6 +69,10 @@ class TriageArgsSchema(BaseSchema):
     observed_from = fields.Date()
     observed_to = fields.Date()
     plan_kind = fields.String(validate=_choice(PlanKind))
+    q = fields.String(
+        validate=validate.Length(max=100),
+        metadata={"description": "text in the finding's title or description, its site or plan"},
+    )
 
     @validates_schema
     def observed_range(self, data, **kwargs):

@@ -137,7 +137,7 @@ def _items(user, args, today, item_where, out: Layers, limit: int) -> None:
         out.points.append(
             Point(
                 "item", str(item.id), site.lat, site.lon, colour,
-                f"{item.code} {_short(item.problem)}",
+                f"{item.code} {_short(item.title or item.problem)}",
                 f"{site.name} · 挂牌督办" if item.listed else site.name,
                 _item_link(user, item.id),
             )

@@ -33,8 +33,10 @@ from server.models.plan import (
 )
 from server.models.rectification import (
     OPEN_FOR_RECHECK,
+    TITLE_MAX,
     Rectification,
     RectificationStatus,
+    default_title,
     rectification_finding,
     rectification_supporting_unit,
 )
@@ -54,6 +56,8 @@ from server.models.unit import Unit, UnitKind
 from server.models.user import Role, User
 
 __all__ = [
+    "TITLE_MAX",
+    "default_title",
     "Instruction",
     "Region",
     "ExtensionRequest",

@@ -5,6 +5,7 @@ verification closes it (销号). See docs/rectification.md."""
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -45,6 +46,22 @@ OPEN_FOR_RECHECK = (
     RectificationStatus.closure_requested,
 )
 
+TITLE_MAX = 60  # the column's width
+TITLE_CHARS = 20  # a default title's length: a list line, not a policy number
+_SENTENCE_END = re.compile(r"[。;;!!??\n\r]")
+
+
+def default_title(problem: str | None) -> str:
+    """An item's title when none is typed: the problem's first sentence, cut short. The
+    title migration (9a3b6e0d2c15) backfilled with a frozen copy of this rule."""
+    head = _SENTENCE_END.split((problem or "").strip(), maxsplit=1)[0].strip()
+    return head[:TITLE_CHARS]
+
+
+def _title_default(context) -> str:
+    return default_title(context.get_current_parameters().get("problem"))
+
+
 rectification_finding = link_table(
     "rectification_finding", "rectification", "finding_id", "finding"
 )
@@ -80,7 +97,7 @@ class Rectification(UUIDKey, Timestamps, Versioned, Base):
 
     code: Mapped[str] = mapped_column(String(40))
     # Short title for lists, exports and notifications; defaults to the problem's start.
-    title: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    title: Mapped[str] = mapped_column(String(TITLE_MAX), default=_title_default, server_default="")
     problem: Mapped[str] = mapped_column(Text)  # 问题
     measures: Mapped[str] = mapped_column(Text, default="")  # 措施
     requirements: Mapped[str] = mapped_column(Text, default="")  # 整改要求

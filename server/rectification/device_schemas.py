@@ -59,6 +59,7 @@ class VerificationDeviceSchema(VerificationReportData):
 
     rectification_id = fields.UUID()
     code = fields.String(attribute="rectification.code")
+    title = fields.String(attribute="rectification.title")
     problem = fields.String(attribute="rectification.problem")
     measures = fields.String(attribute="rectification.measures")
     requirements = fields.String(attribute="rectification.requirements")

@@ -9,7 +9,7 @@ import uuid
 
 from werkzeug.datastructures import MultiDict
 
-from server.console.kit import keep
+from server.console.kit import Confirmation, keep
 from server.errors import ApiError, not_found
 from server.extensions import db
 from server.findings.operations import office_findings
@@ -28,10 +28,24 @@ from server.rectification.operations import AFTER_ISSUE, CONTENT, DEADLINE
 from server.timeutil import local_today
 from server.workdays.calendar import MAX_DAYS, add_working_days
 
-TEXTS = ("problem", "measures", "requirements", "responsible_person")
+TEXTS = ("title", "problem", "measures", "requirements", "responsible_person")
 OPTIONAL_REFS = ("site_id", "lead_official_id")
 NUMBERS = ("deadline_working_days", "report_every_days")
 ALL_FIELDS = (*CONTENT, *AFTER_ISSUE, *DEADLINE)
+# The steps asked once before they run (issue 15): the verb and what cannot be undone.
+CONFIRMATIONS = {
+    "issue": ("交办", "交办后责任单位将收到通知,且不能撤回。"),
+    "acknowledge": (
+        "签收",
+        "签收即确认本单位已收到此事项,须按时限组织整改、报送进展;签收后不能撤回。",
+    ),
+    "close": ("销号", "销号后事项办结,不能再修改、报送进展或退回;销号后不能撤回。"),
+}
+
+
+def confirmation(what: str, code: str, title: str = "") -> Confirmation:
+    action, consequence = CONFIRMATIONS[what]
+    return Confirmation(action, f"{code} · {title}" if title else code, consequence)
 
 
 def editable_fields(item: Rectification | None) -> tuple[str, ...]:

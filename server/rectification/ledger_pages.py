@@ -43,9 +43,9 @@ EXPORT_CHUNK = 1000
 SUMMONS_FIELDS = ("unit_id", "rectification_id", "held_on", "person", "reason")
 SUMMONS_ITEMS_MAX = 500  # open items offered on the summons form
 HEADERS = {  # CSV and table headers, split on spaces
-    "ledger": "编号 挂牌督办 问题 责任单位 区域代码 牵头领导 完成时限 状态 颜色 红色原因 "
+    "ledger": "编号 挂牌督办 标题 问题 责任单位 区域代码 牵头领导 完成时限 状态 颜色 红色原因 "
     "进度(%) 退回次数",
-    "problems": "编号 问题 责任单位 挂牌督办",
+    "problems": "编号 标题 问题 责任单位 挂牌督办",
     "measures": "编号 整改措施 整改要求 完成时限",
     "responsibility": "编号 牵头领导 责任单位 配合单位 责任人 完成时限",
 }
@@ -142,6 +142,7 @@ def ledger_export():
                 (
                     r["code"],
                     "是" if r["listed"] else "否",
+                    r["title"],
                     r["problem"],
                     r["unit"]["name"],
                     r["region_code"],
@@ -180,7 +181,13 @@ def list_rows(name: str, lists: dict) -> list[tuple]:
     """One of the three lists as rows of text (the page and its CSV; HEADERS[name])."""
     if name == "problems":
         return [
-            (r["code"], r["problem"], r["unit"], glossary.LISTED["true"] if r["listed"] else "")
+            (
+                r["code"],
+                r["title"],
+                r["problem"],
+                r["unit"],
+                glossary.LISTED["true"] if r["listed"] else "",
+            )
             for r in lists["problems"]
         ]
     if name == "measures":

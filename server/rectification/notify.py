@@ -37,8 +37,11 @@ def notify(
 ) -> int:
     """One row per recipient. `occasion` names a recurring event (a reminder for a given
     deadline, a week); a row already written for it is not written again. Without one,
-    every call is its own occasion. Returns how many rows were added."""
+    every call is its own occasion. Returns how many rows were added. The item's title
+    follows the line, so a reader knows which item without opening it."""
     occasion = occasion or uuid.uuid4().hex
+    if item is not None and item.title:
+        title = f"{title}「{item.title}」"
     added = 0
     keys = {f"{kind}:{item.id if item else '-'}:{occasion}:{u.id}": u for u in recipients}
     if not keys:

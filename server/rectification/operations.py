@@ -22,6 +22,7 @@ from server.models import (
     TriageStatus,
     Unit,
     User,
+    default_title,
     rectification_finding,
     utcnow,
 )
@@ -35,13 +36,14 @@ from server.workdays.calendar import add_working_days
 CONTENT = ("problem", "measures", "requirements", "unit_id", "site_id", "supporting_unit_ids")
 DEADLINE = ("deadline", "deadline_working_days")
 # What a supervisor may still change once the unit has the item; the deadline moves
-# only through an approved extension request.
-AFTER_ISSUE = ("lead_official_id", "responsible_person", "listed", "report_every_days")
+# only through an approved extension request. The title is the office's label for lists.
+AFTER_ISSUE = ("title", "lead_official_id", "responsible_person", "listed", "report_every_days")
 
 
 def item_state(item: Rectification) -> dict:
     """What an audit entry compares."""
     return {
+        "title": item.title,
         "problem": item.problem,
         "measures": item.measures,
         "requirements": item.requirements,
@@ -136,6 +138,9 @@ def _apply(item: Rectification, data: dict) -> None:
     for name in (*plain, "report_every_days"):
         if name in data:
             setattr(item, name, data[name])
+    if "title" in data or not item.title:
+        # Left empty: the problem's first sentence, cut short.
+        item.title = (data.get("title") or "").strip() or default_title(item.problem)
     if "deadline" in data or "deadline_working_days" in data:
         item.deadline = data.get("deadline")
         item.deadline_working_days = data.get("deadline_working_days")

@@ -15,6 +15,8 @@ from marshmallow import ValidationError
 
 from server.console.kit import (
     Refusal,
+    confirmation_page,
+    confirmed,
     flat_messages,
     page,
     pages_blueprint,
@@ -25,7 +27,8 @@ from server.console.session import console_login_required
 from server.errors import ApiError
 from server.evidence.queries import photos_of
 from server.findings import operations as triage
-from server.models import OPEN_FOR_RECHECK, PhotoParent, Role
+from server.models import OPEN_FOR_RECHECK, TITLE_MAX, PhotoParent, Role
+from server.models.rectification import TITLE_CHARS
 from server.plans.queries import inspectors
 from server.rectification import forms, operations, views, workflow
 from server.rectification import verification as verifying
@@ -69,6 +72,8 @@ def _render_form(item=None, values=None, refused: Refusal | None = None):
         choices=forms.item_choices(item),
         findings=forms.findings_by_ids(g.user, ids),
         preview=forms.preview(values),
+        title_max=TITLE_MAX,
+        title_chars=TITLE_CHARS,
     )
 
 
@@ -165,9 +170,18 @@ def rectification_detail(item_id: uuid.UUID):
     return _render_detail(get_visible_item(g.user, item_id))
 
 
-def _item_action(item_id: uuid.UUID, form: str, run, kept=(), to_queue=False):
-    """One POST action on an item: `run(item)` returns the success message."""
+@bp.app_template_global("item_confirmation")
+def item_confirmation(what: str, code: str, title: str = ""):
+    return forms.confirmation(what, code, title)
+
+
+def _item_action(item_id: uuid.UUID, form: str, run, kept=(), to_queue=False, ask=None):
+    """One POST action on an item: `run(item)` returns the success message. `ask` names
+    the confirmation (forms.CONFIRMATIONS) the action needs before it runs."""
     item = get_managed_item(g.user, item_id)
+    if ask and not confirmed():
+        back = url_for("rectification_pages.rectification_detail", item_id=item_id)
+        return confirmation_page(forms.confirmation(ask, item.code, item.title), back)
     try:
         done = run(item)
     except (ValidationError, ApiError) as error:
@@ -188,7 +202,7 @@ def rectification_issue(item_id: uuid.UUID):
         pending = "" if item.deadline_confirmed else "(待确认)"
         return f"已交办 {item.code},完成时限 {item.deadline.isoformat()}{pending}"
 
-    return _item_action(item_id, "issue", run)
+    return _item_action(item_id, "issue", run, ask="issue")
 
 
 @bp.route(f"{ITEM}/delete", methods=["POST"])
@@ -228,7 +242,8 @@ def rectification_verify(item_id: uuid.UUID):
         return "书面核查通过,事项已销号" if body["passed"] else "书面核查未通过,已退回单位"
 
     kept = ("inspector_id", "instructions", "reason")
-    return _item_action(item_id, f"verify-{method}", run, kept=kept)
+    closing = method == "desk" and request.form.get("passed") == "true"
+    return _item_action(item_id, f"verify-{method}", run, kept=kept, ask=closing and "close")
 
 
 @bp.route(f"{ITEM}/verifications/<uuid:verification_id>/decision", methods=["POST"])
@@ -239,7 +254,9 @@ def verification_decide(item_id: uuid.UUID, verification_id: uuid.UUID):
         verifying.decide(item, forms.verification_of(item, verification_id), body, g.user)
         return "复查通过,事项已销号" if body["passed"] else "复查未通过,已退回单位"
 
-    return _item_action(item_id, f"decide-{verification_id}", run, kept=("reason",))
+    closing = request.form.get("passed") == "true"
+    form = f"decide-{verification_id}"
+    return _item_action(item_id, form, run, kept=("reason",), ask=closing and "close")
 
 
 @bp.route(f"{ITEM}/verifications/<uuid:verification_id>/cancel", methods=["POST"])

@@ -16,7 +16,15 @@ from datetime import date
 from flask import abort, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from server.console.kit import field_errors, page, pages_blueprint, present, refusal
+from server.console.kit import (
+    confirmation_page,
+    confirmed,
+    field_errors,
+    page,
+    pages_blueprint,
+    present,
+    refusal,
+)
 from server.console.session import console_login_required
 from server.errors import ApiError
 from server.evidence.intake import accept_photo, received_photos, receives_photos
@@ -24,7 +32,7 @@ from server.evidence.queries import photo_file, visible_photo
 from server.glossary import AUDIT_ACTIONS, COLOURS, RECTIFICATION_STATUSES
 from server.models import ExtensionStatus, PhotoParent, Role
 from server.models import RectificationStatus as S
-from server.rectification import queries, views, workflow
+from server.rectification import forms, queries, views, workflow
 from server.rectification.access import get_responded_item, get_visible_item
 from server.rectification.notify import inbox
 from server.rectification.reminders import summons_for
@@ -201,6 +209,9 @@ def _attach(report, uploads: list) -> None:
 @console_login_required(R)
 def portal_acknowledge(item_id: uuid.UUID):
     item = get_responded_item(g.user, item_id)
+    if not confirmed():
+        back = url_for("portal_pages.portal_item", item_id=item_id)
+        return confirmation_page(forms.confirmation("acknowledge", item.code, item.title), back)
     try:
         workflow.acknowledge(item, g.user)
     except ApiError as error:

@@ -70,7 +70,8 @@ def _filtered(user: User, args: dict, today: date):
     if args.get("listed") is not None:
         query = query.where(Rectification.listed.is_(args["listed"]))
     if args.get("q"):
-        query = query.where(contains_text((Rectification.code, Rectification.problem), args["q"]))
+        texts = (Rectification.code, Rectification.title, Rectification.problem)
+        query = query.where(contains_text(texts, args["q"]))
     return query.where(*_drill_down(args, office_view, today))
 
 
@@ -228,7 +229,13 @@ def three_lists(user: User, args: dict) -> dict:
     rows = rows[:THREE_LISTS_MAX]
     return {
         "problems": [
-            {"code": r.code, "problem": r.problem, "unit": r.unit.name, "listed": r.listed}
+            {
+                "code": r.code,
+                "title": r.title,
+                "problem": r.problem,
+                "unit": r.unit.name,
+                "listed": r.listed,
+            }
             for r in rows
         ],
         "measures": [

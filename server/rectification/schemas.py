@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from server.models import PlanKind, RectificationStatus
+from server.models import TITLE_MAX, PlanKind, RectificationStatus
 from server.rectification.colour import COLOURS
 from server.schemas import BaseSchema, PlanRefSchema, RefSchema, UpdateSchema
 from server.timeutil import local_today
@@ -39,6 +39,11 @@ class DeadlineMixin:
 class ItemCreateSchema(DeadlineMixin, BaseSchema):
     finding_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=50))
     unit_id = fields.UUID(required=True, metadata={"description": "责任单位"})
+    title = _text(
+        load_default="",
+        maximum=TITLE_MAX,
+        metadata={"description": "Short title for lists; empty: the problem's first sentence"},
+    )
     problem = _text(required=True, minimum=2)
     measures = _text(load_default="")
     requirements = _text(load_default="")
@@ -59,6 +64,7 @@ class ItemCreateSchema(DeadlineMixin, BaseSchema):
 class ItemUpdateSchema(DeadlineMixin, UpdateSchema):
     version = fields.Integer(required=True)
     unit_id = fields.UUID()
+    title = _text(maximum=TITLE_MAX)
     problem = _text(minimum=2)
     measures = _text()
     requirements = _text()
@@ -181,6 +187,7 @@ class ItemFields(BaseSchema):
     """The item's own columns, shared by every form of it."""
 
     code = fields.String()
+    title = fields.String()
     problem = fields.String()
     listed = fields.Boolean()
     status = fields.String()
@@ -291,6 +298,7 @@ class ColourCountsSchema(BaseSchema):
 
 class ProblemRowSchema(BaseSchema):
     code = fields.String()
+    title = fields.String()
     problem = fields.String()
     unit = fields.String(metadata={"description": "lead responsible unit"})
     listed = fields.Boolean()

@@ -40,7 +40,7 @@ def summary(item: Rectification, today: date) -> dict:
     return {
         **columns(
             item,
-            "id code problem region_code listed deadline deadline_confirmed return_count "
+            "id code title problem region_code listed deadline deadline_confirmed return_count "
             "progress_percent last_progress_at version",
         ),
         "unit": ref(item.unit),

@@ -229,12 +229,14 @@ def test_csv_export_has_a_bom_and_every_filtered_row(client, auth, rw, monkeypat
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["Content-Disposition"]
     rows = read_csv(response)
-    assert rows[0][:4] == ["编号", "挂牌督办", "问题", "责任单位"]
+    assert rows[0][:5] == ["编号", "挂牌督办", "标题", "问题", "责任单位"]
     by_code = {r[0]: r for r in rows[1:]}
     assert set(by_code) == {a["code"], b["code"]}
-    assert by_code[a["code"]][2].startswith("'=HYPERLINK")  # never run as a formula
-    assert by_code[a["code"]][8] == "红色" and by_code[a["code"]][9] == "已超期"
-    assert by_code[b["code"]][3] == rw.unit_b.name and by_code[b["code"]][8] == "黄色"
+    assert by_code[a["code"]][2] == "'=HYPERLINK(\"http://x"  # the default title, 20 chars
+    assert by_code[a["code"]][3].startswith("'=HYPERLINK")  # never run as a formula
+    assert by_code[a["code"]][9] == "红色" and by_code[a["code"]][10] == "已超期"
+    assert by_code[b["code"]][2] == "林区防火通道堵塞"
+    assert by_code[b["code"]][4] == rw.unit_b.name and by_code[b["code"]][9] == "黄色"
 
     rows = read_csv(client.get("/console/ledger/export.csv?colour=red"))
     assert [r[0] for r in rows[1:]] == [a["code"]]

@@ -159,13 +159,17 @@ def test_acknowledge_needs_csrf_and_moves_the_item(client, auth, rw):
     assert ">签收</button>" in page and "报送进展</button>" not in page
     assert client.post(f"{item_url(item)}/acknowledge").status_code == 400
     assert fresh(item).status == RectificationStatus.issued
-    response = client.post(f"{item_url(item)}/acknowledge", data={"csrf_token": csrf})
+    ask = client.post(f"{item_url(item)}/acknowledge", data={"csrf_token": csrf})
+    assert ask.status_code == 200 and "确认签收" in ask.get_data(as_text=True)
+    assert fresh(item).status == RectificationStatus.issued  # asked, not done
+    sure = {"csrf_token": csrf, "confirm": "1"}
+    response = client.post(f"{item_url(item)}/acknowledge", data=sure)
     assert response.status_code == 303
     assert fresh(item).status == RectificationStatus.acknowledged
     page = text(client, response.headers["Location"])
     assert "已签收。" in page and ">签收</button>" not in page and "报送进展</button>" in page
     # Twice: refused in Chinese, nothing changes.
-    again = client.post(f"{item_url(item)}/acknowledge", data={"csrf_token": csrf})
+    again = client.post(f"{item_url(item)}/acknowledge", data=sure)
     assert again.status_code == 409
     assert "不能签收" in again.get_data(as_text=True)
     assert start_count(text(client, "/console/"), "整改中") == 1

@@ -117,7 +117,8 @@ def test_queue_shows_the_office_pending_findings_with_photos_and_flags(client, a
     assert "超出点位范围" in page and "2 张" in page
     assert "非现场拍摄" not in page
     assert "转为整改事项" in page and 'form="itemize"' in page
-    assert "暂无待分办的问题" in client.get("/console/triage?severity=high").get_data(as_text=True)
+    narrowed = client.get("/console/triage?severity=high").get_data(as_text=True)
+    assert "没有符合筛选条件的待分办问题" in narrowed and "清除筛选条件" in narrowed
     assert client.get("/console/triage?severity=huge").status_code == 422
 
     login(client, auth, rw.other_supervisor)
@@ -279,7 +280,7 @@ def test_issue_a_draft_and_edit_only_what_may_change(client, auth, rw):
     undated = rw.create(deadline=None)
     csrf = login(client, auth, rw.supervisor)
     response = client.post(
-        f"/console/rectifications/{undated['id']}/issue", data={"csrf_token": csrf}
+        f"/console/rectifications/{undated['id']}/issue", data={"csrf_token": csrf, "confirm": "1"}
     )
     assert response.status_code == 422 and "交办前须确定完成时限" in response.get_data(as_text=True)
     assert fresh(Rectification, undated["id"]).status == RectificationStatus.draft
@@ -288,7 +289,7 @@ def test_issue_a_draft_and_edit_only_what_may_change(client, auth, rw):
     url = f"/console/rectifications/{item['id']}"
     page = client.get(url).get_data(as_text=True)
     assert "交办" in page and "删除草稿" in page
-    page = follow(client, client.post(f"{url}/issue", data={"csrf_token": csrf}))
+    page = follow(client, client.post(f"{url}/issue", data={"csrf_token": csrf, "confirm": "1"}))
     assert f"已交办 {item['code']}" in page and "删除草稿" not in page
     assert fresh(Rectification, item["id"]).status == RectificationStatus.issued
 
@@ -396,7 +397,13 @@ def test_desk_verification_closes_the_item_after_a_closure_request(client, auth,
     response = client.post(f"{url}/verifications", data={"csrf_token": csrf, "method": "desk"})
     assert response.status_code == 422 and "书面核查须给出结论" in response.get_data(as_text=True)
 
-    ok = {"csrf_token": csrf, "method": "desk", "passed": "true", "reason": "材料齐全"}
+    ok = {
+        "csrf_token": csrf,
+        "method": "desk",
+        "passed": "true",
+        "reason": "材料齐全",
+        "confirm": "1",
+    }
     page = follow(client, client.post(f"{url}/verifications", data=ok))
     assert "书面核查通过,事项已销号" in page and "已销号" in page and "绿色" in page
     closed = fresh(Rectification, item["id"])
@@ -440,7 +447,7 @@ def test_field_verification_is_assigned_decided_and_cancelled(client, auth, rw):
     verification = db.session.scalars(select(Verification)).one()
     assert verification.status == VerificationStatus.assigned
     decide = f"{url}/verifications/{verification.id}/decision"
-    response = client.post(decide, data={"csrf_token": csrf, "passed": "true"})
+    response = client.post(decide, data={"csrf_token": csrf, "passed": "true", "confirm": "1"})
     assert response.status_code == 409 and "复查人员尚未报告" in response.get_data(as_text=True)
 
     verification.report, verification.status = "围挡已设置", VerificationStatus.reported

@@ -20,4 +20,65 @@
     boxes.forEach(function (box) { box.addEventListener("change", update); });
     update();
   });
+  // <button data-confirm="…" data-confirm-action data-confirm-subject>: an action that
+  // cannot be undone (交办, 签收, 销号) asks once in a modal <dialog> (focus stays in it, Esc
+  // cancels); 确认 sends the form with confirm=1, as the server's own confirmation page does
+  // for a browser without JavaScript.
+  var dialog = null;
+  function confirmDialog() {
+    if (dialog) { return dialog; }
+    dialog = document.createElement("dialog");
+    dialog.className = "confirm-dialog";
+    dialog.setAttribute("aria-labelledby", "confirm-dialog-title");
+    dialog.setAttribute("aria-describedby", "confirm-dialog-text");
+    dialog.innerHTML =
+      '<h2 id="confirm-dialog-title"></h2>' +
+      '<div id="confirm-dialog-text"><p class="confirm-subject"></p><p class="confirm-consequence"></p></div>' +
+      '<div class="confirm-buttons"><button type="button" value="ok" class="confirm-ok"></button>' +
+      '<button type="button" value="cancel" class="secondary confirm-cancel">返回</button></div>';
+    dialog.querySelector(".confirm-cancel").addEventListener("click", function () {
+      dialog.close("cancel");
+    });
+    dialog.querySelector(".confirm-ok").addEventListener("click", function () {
+      dialog.close("ok");
+    });
+    document.body.appendChild(dialog);
+    return dialog;
+  }
+  document.addEventListener("submit", function (event) {
+    var button = event.submitter;
+    var form = event.target;
+    if (!button || !button.hasAttribute("data-confirm") || form.dataset.confirming) { return; }
+    // Without <dialog>, the form goes as it is and the server's confirmation page asks.
+    if (typeof HTMLDialogElement === "undefined" || !form.requestSubmit) { return; }
+    event.preventDefault();
+    event.stopImmediatePropagation();  // the portal's busy guard waits for the real send
+    var box = confirmDialog();
+    var action = button.getAttribute("data-confirm-action");
+    box.querySelector("h2").textContent = "确认" + action + "?";
+    box.querySelector(".confirm-subject").textContent = button.getAttribute("data-confirm-subject");
+    box.querySelector(".confirm-consequence").textContent = button.getAttribute("data-confirm");
+    box.querySelector(".confirm-ok").textContent = "确认" + action;
+    box.onclose = function () {
+      if (box.returnValue !== "ok") { button.focus(); return; }
+      var flag = form.querySelector("input[name=confirm]");
+      if (!flag) {
+        flag = document.createElement("input");
+        flag.type = "hidden";
+        flag.name = "confirm";
+        form.appendChild(flag);
+      }
+      flag.value = "1";
+      form.dataset.confirming = "1";
+      form.requestSubmit(button);
+    };
+    box.returnValue = "";
+    box.showModal();
+    box.querySelector(".confirm-cancel").focus();
+  }, true);
+  window.addEventListener("pageshow", function () {  // back to the page: ask again
+    document.querySelectorAll("form[data-confirming]").forEach(function (form) {
+      delete form.dataset.confirming;
+    });
+  });
 })();
