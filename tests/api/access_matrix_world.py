@@ -7,8 +7,9 @@ Home side: plan_home (active; the inspector on its team, the leader leads it) wi
 plan_home_draft (a draft: its team and leader may not see it yet), finding_home and its
 photo, item_home (issued to the responder's unit, led by the leader, the inspector sent
 back to verify it) with a verification and its photo, a pending extension, a progress
-report and that report's photo, a leader's 批示 (instruction_home); item_home_draft; item_home_done (in progress, the
-inspector's visit to it over). Foreign side: the same under another office and unit.
+report and that report's photo, a leader's 批示 (instruction_home); item_home_draft;
+item_home_done (in progress, the inspector's visit to it over). Foreign side: the same
+under another office and unit.
 Every persona has a notification and a tus upload of its own; a stranger has one too."""
 
 from __future__ import annotations
