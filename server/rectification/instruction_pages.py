@@ -92,7 +92,8 @@ def unit_answer(item_id: uuid.UUID, instruction_id: uuid.UUID):
 def office_answer(item_id: uuid.UUID, instruction_id: uuid.UUID):
     def redraw(refused):
         item = get_managed_item(g.user, item_id)
-        return render_detail(item, refused.as_dict(), refused.message, refused.status)
+        # The message is shown in the 批示's own card (next to its form), not on top.
+        return render_detail(item, refused.as_dict(), None, refused.status)
 
     refused = _answer(get_managed_item(g.user, item_id), instruction_id, redraw)
     if refused:
