@@ -21,11 +21,17 @@ from server.console.session import console_login_required
 from server.errors import ApiError
 from server.evidence.intake import accept_photo, received_photos, receives_photos
 from server.evidence.queries import photo_file, visible_copy
+from server.extensions import db
 from server.glossary import AUDIT_ACTIONS, COLOURS, RECTIFICATION_STATUSES
 from server.models import ExtensionStatus, PhotoParent, Role
 from server.models import RectificationStatus as S
 from server.rectification import queries, views, workflow
-from server.rectification.access import get_responded_item, get_visible_item
+from server.rectification.access import (
+    UNIT_COPIES,
+    get_responded_item,
+    get_visible_item,
+    item_photo_visible,
+)
 from server.rectification.notify import inbox
 from server.rectification.reminders import summons_for
 from server.rectification.schemas import (
@@ -269,7 +275,12 @@ def portal_photo(photo_id: uuid.UUID, variant: str):
     nothing else is served here (the photo rule: server/rectification/access.py)."""
     photo = visible_copy(g.user, photo_id, variant)
     report = photo.parent_type == PhotoParent.progress_report and variant != "public"
-    problem = g.user.role == R and photo.parent_type == PhotoParent.finding
+    problem = (
+        photo.parent_type == PhotoParent.finding
+        and variant in UNIT_COPIES
+        and g.user.role == R
+        and item_photo_visible(db.session, g.user, photo, copies=True)
+    )
     if not (report or problem):
         abort(404)
     return photo_file(photo, variant)
