@@ -25,7 +25,7 @@ from server.extensions import db
 from server.glossary import AUDIT_ACTIONS, COLOURS, RECTIFICATION_STATUSES
 from server.models import ExtensionStatus, PhotoParent, Role
 from server.models import RectificationStatus as S
-from server.rectification import queries, views, workflow
+from server.rectification import instructions, queries, views, workflow
 from server.rectification.access import (
     UNIT_COPIES,
     get_responded_item,
@@ -111,7 +111,8 @@ def _tab_items(user, filters) -> tuple[list[dict], int]:
         total += found["total"]
     # The ledger's own order (listed first, then by deadline) across merged filters.
     rows.sort(key=lambda i: (not i.listed, i.deadline is None, i.deadline or date.max, i.code))
-    return [views.summary(i, today) for i in rows], total
+    marks = instructions.open_marks([i.id for i in rows], today)  # 批示 awaiting the unit
+    return [{**views.summary(i, today), "instruction": marks.get(i.id)} for i in rows], total
 
 
 @bp.route("/unit/items")

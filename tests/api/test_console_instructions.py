@@ -152,9 +152,13 @@ def test_a_drafts_instruction_never_reaches_the_unit(client, auth, rw):
         {"finding_id": str(rw.findings[0].id), "text": "全面排查"},
         expect=201,
     )
+    own = rw.make(unit=rw.unit_b)  # unit B's list is not empty: it has an issued item
     login(client, auth, rw.responder_b)
+    listing = text(client, "/console/unit/items?tab=issued")
+    assert own.code in listing and "待回复批示" not in listing
     assert "全面排查" not in text(client, "/console/unit/summons")
     assert "全面排查" not in text(client, "/console/notifications")
     text(client, f"/console/unit/items/{draft['id']}", expect=404)
     login(client, auth, rw.responder_a)
     assert "全面排查" in text(client, f"/console/unit/items/{issued['id']}")
+    assert "待回复批示" in text(client, "/console/unit/items?tab=issued")  # its list marks it
