@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select, union
 
 from server.audit import record_event
 from server.errors import ApiError, conflict, field_error, not_found
@@ -213,14 +213,18 @@ def history_entries(instructions: list[dict]) -> list[dict]:
 
 
 def open_clause():
-    """Items with an unanswered 批示, their own or their findings' (the ledger's filter)."""
-    own = exists().where(Instruction.rectification_id == Rectification.id, OPEN)
-    via = exists().where(
-        LINK.c.rectification_id == Rectification.id,
-        Instruction.finding_id == LINK.c.finding_id,
-        OPEN,
+    """Items with an unanswered 批示, their own or their findings' (the ledger's filter).
+    The open 批示 are few: they are read first (ix_instruction_open, the finding index)
+    and the items looked up by id, instead of probing every item of a large ledger."""
+    own = select(Instruction.rectification_id).where(
+        OPEN, Instruction.rectification_id.is_not(None)
     )
-    return own | via
+    via = (
+        select(LINK.c.rectification_id)
+        .join(Instruction, Instruction.finding_id == LINK.c.finding_id)
+        .where(OPEN)
+    )
+    return Rectification.id.in_(union(own, via))
 
 
 def open_marks(item_ids, today: date) -> dict:
