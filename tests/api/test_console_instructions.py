@@ -32,6 +32,8 @@ def test_a_leader_writes_on_the_item_page_and_follows_it(client, auth, rw):
     csrf = login(client, auth, rw.leader)
     page = text(client, page_url)
     assert "作出批示" in page and "来源问题:问题0" in page and "15 个工作日" in page
+    forged = client.post(f"{page_url}/instructions", data={"text": "伪造的批示"})
+    assert forged.status_code == 400
     refused = post(client, f"{page_url}/instructions", csrf, text="", subject="item")
     assert refused.status_code == 422 and "field-error" in refused.get_data(as_text=True)
     assert instructions() == []
@@ -82,6 +84,8 @@ def test_the_unit_answers_on_its_portal(client, auth, rw):
     assert "领导批示(1)" in page and "请尽快落实" in page and answer_url in page
     refused = post(client, answer_url, csrf, answer="")
     assert refused.status_code == 422 and "field-error" in refused.get_data(as_text=True)
+    forged = client.post(answer_url, data={"answer": "跨站伪造的回复"})  # no CSRF token
+    assert forged.status_code == 400 and instructions()[0].answered_at is None
     ok = post(client, answer_url, csrf, answer="已组织施工,下周完成")
     assert ok.status_code == 303
     page = text(client, ok.headers["Location"])
