@@ -58,15 +58,18 @@ def items_showing(user: User, instruction: Instruction) -> list[Rectification]:
 # ---- writing ----
 
 
-def _due_date() -> date:
+def _due_date(written_on: date) -> date:
     due, _confirmed = add_working_days(
-        local_today(), int(get_setting("leader_instruction_working_days"))
+        written_on, int(get_setting("leader_instruction_working_days"))
     )
     return due
 
 
-def write(author: User, text: str, item_id=None, finding_id=None) -> Instruction:
-    """A leader's 批示 on an item (item_id) or a finding (finding_id) he can see."""
+def write(
+    author: User, text: str, item_id=None, finding_id=None, today: date | None = None
+) -> Instruction:
+    """A leader's 批示 on an item (item_id) or a finding (finding_id) he can see, written
+    `today` (the demo's past days give theirs)."""
     if author.role != Role.leader:
         raise ApiError(403, "forbidden", "只有领导可以作出批示")
     if (item_id is None) == (finding_id is None):
@@ -77,7 +80,7 @@ def write(author: User, text: str, item_id=None, finding_id=None) -> Instruction
     items = items_showing(author, instruction)
     if not items:
         raise not_found("整改事项不存在" if item_id else "问题不存在")
-    instruction.due_date = _due_date()
+    instruction.due_date = _due_date(today or local_today())
     db.session.add(instruction)
     db.session.flush()
     record_event(
