@@ -81,6 +81,7 @@ API_BLUEPRINTS = (
     "findings.api",
     "rectification.api",
     "rectification.notifications_api",
+    "rectification.instructions_api",
 )
 PAGE_BLUEPRINTS = (
     "console.shell",
@@ -91,6 +92,7 @@ PAGE_BLUEPRINTS = (
     "rectification.pages",
     "rectification.ledger_pages",
     "rectification.portal_pages",
+    "rectification.instruction_pages",
     "workdays.pages",
     "system.pages",
     "evidence.pages",

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from server.demo_county import Year, _moment, _workday, at
 from server.findings import operations as triage
 from server.models import Finding, Plan, Rectification, Role, Severity, User
-from server.rectification import operations, verification, workflow
+from server.rectification import instructions, operations, verification, workflow
 from server.workdays.calendar import add_working_days
 
 MEASURES = {
@@ -105,6 +105,33 @@ def _item(year, plan, findings, category_code, triaged_on: date) -> None:
                     "deadline_confirmed": item.deadline_confirmed,
                 }
     _follow(year, item, issued_on)
+    _instruct(year, item, issued_on)
+
+
+INSTRUCTIONS = (
+    "此问题群众反映强烈,请责任单位主要负责同志亲自研究,限期整改到位并报告结果。",
+    "请举一反三,对同类问题开展全面排查,建立长效机制。",
+)
+
+
+def _instruct(year: Year, item: Rectification, issued_on: date) -> None:
+    """The county leader's 批示 on some 挂牌督办 items he leads, a few days after issue,
+    mostly answered by the unit since, some still open. Its own random stream (seeded by
+    the item's code), so the rest of the year stays as it was."""
+    leader = year.users["leader"]
+    if not item.listed or item.lead_official_id != leader.id:
+        return
+    rng = random.Random(f"instruction:{item.code}")
+    written_on = _workday(issued_on + timedelta(days=rng.randrange(1, 5)))
+    if rng.random() < 0.4 or written_on > year.today:
+        return
+    with at(_moment(written_on, 11, year.now), item):
+        done = instructions.write(leader, rng.choice(INSTRUCTIONS), item.id, today=written_on)
+    answered_on = _workday(written_on + timedelta(days=rng.randrange(3, 25)))
+    if rng.random() < 0.75 and answered_on <= year.today:
+        answer = "已按领导批示要求召开专题会议研究部署,明确责任人和整改时限,正在逐项落实。"
+        with at(_moment(answered_on, 16, year.now), done):
+            instructions.answer(_responder(year, item), done.id, answer)
 
 
 def _item_code(year: Year, calendar_year: int) -> str:

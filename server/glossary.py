@@ -212,7 +212,13 @@ NOTIFICATION_KINDS = {
     "closure_requested": "申请销号",
     "returned": "退回",
     "closed": "销号",
+    "instruction": "领导批示",
+    "instruction_answered": "批示已回复",
 }
+
+# A leader's 批示 (server/rectification/instructions.py): unanswered, past its due date,
+# answered.
+INSTRUCTION_STATES = {"open": "待回复", "overdue": "已逾期", "answered": "已回复"}
 
 # Audit events shown to people in an item's history (办理记录). The unit reads only
 # server/rectification/queries.UNIT_EVENTS of them.
@@ -232,6 +238,8 @@ AUDIT_ACTIONS = {
     "verification.cancelled": "撤销复查",
     "verification.reported": "复查人员提交报告",
     "verification.decided": "作出复查结论",
+    "instruction.written": "领导批示",
+    "instruction.answered": "回复批示",
 }
 
 # ---- the working-day calendar ----

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 from server.auth.guards import api_login_required
-from server.evidence.queries import photo_file, visible_photo
+from server.evidence.queries import photo_file, visible_copy, visible_photo
 from server.schemas import BaseSchema, ErrorSchema
 from server.sync_api.registry import registry
 
@@ -42,5 +42,7 @@ def photo_record(photo_id):
 @blp.alt_response(409, schema=ErrorSchema, description="Content not uploaded or processed")
 def photo_content(photo_id, variant):
     """original (byte for byte, attachment), thumbnail (≤ 400 px), display (≤ 2048 px),
-    evidence (watermarked caption), public (no metadata, no inspector identity)."""
-    return photo_file(visible_photo(current_user, photo_id), variant)
+    evidence (watermarked caption), public (no metadata, no inspector identity). A
+    responsible unit gets the thumbnail and public copies of its issued items' problem
+    photos."""
+    return photo_file(visible_copy(current_user, photo_id, variant), variant)

@@ -13,6 +13,7 @@ from server.errors import ApiError, not_found
 from server.evidence.storage import EXTENSIONS, evidence_storage
 from server.extensions import db
 from server.models import Photo, PhotoParent, User
+from server.rectification.access import UNIT_COPIES, item_photo_visible
 from server.sync_api.principal import principal_for
 from server.sync_api.registry import registry
 
@@ -28,6 +29,19 @@ def visible_photo(user: User, photo_id: uuid.UUID) -> Photo:
     ):
         raise not_found("照片不存在")
     return photo
+
+
+def visible_copy(user: User, photo_id: uuid.UUID, variant: str) -> Photo:
+    """A photo whose `variant` the user may have: any copy of a photo they may see, or
+    one of UNIT_COPIES of a problem photo behind the responder's own issued item (whose
+    record stays hidden: server/rectification/access.py says why)."""
+    photo = db.session.get(Photo, photo_id)
+    if photo is not None and not photo.deleted_at:
+        if registry["photo"].visible(db.session, principal_for(user), photo):
+            return photo
+        if variant in UNIT_COPIES and item_photo_visible(db.session, user, photo, copies=True):
+            return photo
+    raise not_found("照片不存在")
 
 
 def inspector_names(user_ids) -> dict:

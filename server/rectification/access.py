@@ -194,9 +194,20 @@ def photo_item(session, photo: Photo) -> Rectification | None:
     return cached_get(session, Rectification, parent.rectification_id) if parent else None
 
 
-def item_photo_visible(session, user, photo: Photo) -> bool:
+# The copies of a finding's photo (the problem photos) a responsible unit is shown once
+# the item made from it is issued: the thumbnail and the public copy, which carry neither
+# caption nor metadata. The evidence copy's caption names the inspector and the plan, and
+# the original keeps the camera's EXIF: the unit must not learn who came unannounced.
+UNIT_COPIES = ("thumbnail", "public")
+
+
+def item_photo_visible(session, user, photo: Photo, copies: bool = False) -> bool:
     """Who besides the author sees a photo attached to an item: the office; for progress
-    reports, the unit too. Never the unit for a verification's photos."""
+    reports, the unit too. Never the unit for a verification's photos. `copies`: the
+    question is about UNIT_COPIES of a photo only (never its record), so the problem
+    photos of the responder's own issued items count too."""
+    if photo.parent_type == PhotoParent.finding:
+        return copies and user.role == Role.responder and _own_problem(session, user, photo)
     item = photo_item(session, photo)
     if item is None:
         return False
@@ -209,8 +220,34 @@ def item_photo_visible(session, user, photo: Photo) -> bool:
     return user.role == Role.responder and user.unit_id == item.unit_id
 
 
-def item_photos_clause(user):
-    """The SQL form of item_photo_visible, for a snapshot of photos."""
+def _own_problem(session, user, photo: Photo) -> bool:
+    """The finding behind one of the responder's issued items."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    rectification_finding.c.finding_id == photo.parent_id,
+                    Rectification.id == rectification_finding.c.rectification_id,
+                    Rectification.unit_id == user.unit_id,
+                    Rectification.status != DRAFT,
+                )
+            )
+        )
+    )
+
+
+def _own_problems_clause(user):
+    findings = (
+        select(rectification_finding.c.finding_id)
+        .join(Rectification, Rectification.id == rectification_finding.c.rectification_id)
+        .where(Rectification.unit_id == user.unit_id, Rectification.status != DRAFT)
+    )
+    return and_(Photo.parent_type == PhotoParent.finding, Photo.parent_id.in_(findings))
+
+
+def item_photos_clause(user, copies: bool = False):
+    """The SQL form of item_photo_visible, for a snapshot of photos (records: never
+    `copies`) and for the problem photos an item page shows the unit (`copies`)."""
     if user.role == Role.supervisor:
         items = select(Rectification.id).where(Rectification.office_unit_id == user.unit_id)
         reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
@@ -224,7 +261,8 @@ def item_photos_clause(user):
             Rectification.unit_id == user.unit_id, Rectification.status != DRAFT
         )
         reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))
-        return and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
+        own = and_(Photo.parent_type == PhotoParent.progress_report, Photo.parent_id.in_(reports))
+        return or_(own, _own_problems_clause(user)) if copies else own
     if user.role == Role.leader:
         items = select(Rectification.id).where(_leader_clause(user), Rectification.status != DRAFT)
         reports = select(ProgressReport.id).where(ProgressReport.rectification_id.in_(items))

@@ -23,7 +23,7 @@ from server.errors import ApiError
 from server.models import Rectification, Role, User
 from server.plans.access import load_plan
 from server.plans.queries import target_units
-from server.rectification import queries, reminders, views
+from server.rectification import instructions, queries, reminders, views
 from server.rectification.colour import COLOURS, RED, ColourRules
 from server.rectification.colour import red_reasons as reasons_of
 from server.rectification.notify import inbox, mark_all_read
@@ -111,6 +111,9 @@ def ledger():
         counts = queries.colour_counts(g.user, args, result["today"])
         rules = ColourRules.current()
         rows = [_ledger_row(i, result["today"], rules) for i in result["items"]]
+        marks = instructions.open_marks([r["id"] for r in rows], result["today"])
+        for row in rows:
+            row["instruction"] = marks.get(row["id"])
     pages = -(-result["total"] // result["per_page"]) if result else 0
     return page(
         "ledger/ledger.html",

@@ -141,7 +141,7 @@ def rectification_form_js():
 # ---- the item page and its actions ----
 
 
-def _render_detail(item, failed=None, message=None, status=200):
+def render_detail(item, failed=None, message=None, status=200):
     view = views.detail(item, g.user)
     verifications = view.get("verifications", [])
     active = [v for v in verifications if v["status"] in ACTIVE_VERIFICATION]
@@ -167,7 +167,7 @@ def _render_detail(item, failed=None, message=None, status=200):
 @bp.route(ITEM)
 @console_login_required(Role.supervisor, Role.admin)
 def rectification_detail(item_id: uuid.UUID):
-    return _render_detail(get_visible_item(g.user, item_id))
+    return render_detail(get_visible_item(g.user, item_id))
 
 
 @bp.app_template_global("item_confirmation")
@@ -187,7 +187,7 @@ def _item_action(item_id: uuid.UUID, form: str, run, kept=(), to_queue=False, as
     except (ValidationError, ApiError) as error:
         refused = refusal(error, form, {k: request.form.get(k, "") for k in kept})
         item = get_managed_item(g.user, item_id)
-        return _render_detail(item, refused.as_dict(), refused.message, refused.status)
+        return render_detail(item, refused.as_dict(), refused.message, refused.status)
     flash(done)
     if to_queue:
         return redirect(url_for("finding_pages.triage_queue"), 303)

@@ -28,12 +28,18 @@ from server.console.kit import (
 from server.console.session import console_login_required
 from server.errors import ApiError
 from server.evidence.intake import accept_photo, received_photos, receives_photos
-from server.evidence.queries import photo_file, visible_photo
+from server.evidence.queries import photo_file, visible_copy
+from server.extensions import db
 from server.glossary import AUDIT_ACTIONS, COLOURS, RECTIFICATION_STATUSES
 from server.models import ExtensionStatus, PhotoParent, Role
 from server.models import RectificationStatus as S
-from server.rectification import forms, queries, views, workflow
-from server.rectification.access import get_responded_item, get_visible_item
+from server.rectification import forms, instructions, queries, views, workflow
+from server.rectification.access import (
+    UNIT_COPIES,
+    get_responded_item,
+    get_visible_item,
+    item_photo_visible,
+)
 from server.rectification.notify import inbox
 from server.rectification.reminders import summons_for
 from server.rectification.schemas import (
@@ -63,12 +69,17 @@ TABS = {
 LIST_LIMIT = 200  # per filter; a unit with more is told so
 # What the unit may read of an item's history (queries.UNIT_EVENTS) is named in Chinese.
 # Anything else is never named.
-HISTORY_LABELS = {action: AUDIT_ACTIONS[action] for action in queries.UNIT_EVENTS}
+HISTORY_LABELS = {
+    action: AUDIT_ACTIONS[action]
+    for action in (*queries.UNIT_EVENTS, "instruction.written", "instruction.answered")
+}
 DONE = {
     "acknowledged": "已签收。请按要求组织整改并及时报送进展。",
     "progress": "整改进展已报送。",
     "extension": "延期申请已提交,等待督查室审批。",
     "closure": "销号申请已提交,等待督查室审核。",
+    "instruction": "批示已送达责任单位。",
+    "answered": "批示已回复。",
 }
 # Each form and the workflow action it calls (whose ALLOWED statuses decide if it shows).
 FORMS = {
@@ -108,7 +119,8 @@ def _tab_items(user, filters) -> tuple[list[dict], int]:
         total += found["total"]
     # The ledger's own order (listed first, then by deadline) across merged filters.
     rows.sort(key=lambda i: (not i.listed, i.deadline is None, i.deadline or date.max, i.code))
-    return [views.summary(i, today) for i in rows], total
+    marks = instructions.open_marks([i.id for i in rows], today)  # 批示 awaiting the unit
+    return [{**views.summary(i, today), "instruction": marks.get(i.id)} for i in rows], total
 
 
 @bp.route("/unit/items")
@@ -132,12 +144,12 @@ def portal_items():
 # ---- one item ----
 
 
-def _page(item, status: int = 200, failed: dict | None = None):
+def item_page(item, status: int = 200, failed: dict | None = None):
     view = views.detail(item, g.user)
     pending = any(e.status == ExtensionStatus.pending for e in view["extension_requests"])
     responder = g.user.role == R
     can = {a: responder and item.status in allowed for a, allowed in workflow.ALLOWED.items()}
-    if failed:
+    if failed and failed["form"] in FORMS:
         # A refusal whose form is no longer offered (the item moved on) is shown on top.
         form = failed["form"]
         failed["orphan"] = not can[FORMS[form]] or (form == "extension" and pending)
@@ -150,7 +162,10 @@ def _page(item, status: int = 200, failed: dict | None = None):
         failed=failed or {},
         done=DONE.get(request.args.get("done", "")),
         history_labels=HISTORY_LABELS,
+        problem_photos=views.problem_photos(item, g.user),
+        findings=item.findings if g.user.role == Role.leader else [],
         max_photos=get_setting("max_photos_per_report"),
+        instruction_days=get_setting("leader_instruction_working_days"),
         today=local_today(),
     )
 
@@ -160,7 +175,7 @@ def _page(item, status: int = 200, failed: dict | None = None):
 def portal_item(item_id: uuid.UUID):
     """The unit's page of an item; the lead official (牵头领导) reads the same, without
     the unit's forms."""
-    return _page(get_visible_item(g.user, item_id))
+    return item_page(get_visible_item(g.user, item_id))
 
 
 @bp.app_template_global("item_url")
@@ -177,7 +192,7 @@ def _refused(item_id, form: str, values: dict, error: ApiError | None = None, er
     """Undo everything of the refused submission and draw the item again, the form's
     values kept and its errors next to their fields."""
     refused = refusal(error, form, values, errors, once=True)
-    return _page(get_visible_item(g.user, item_id), refused.status, refused.as_dict())
+    return item_page(get_visible_item(g.user, item_id), refused.status, refused.as_dict())
 
 
 def _done(item_id, what: str):
@@ -264,13 +279,21 @@ def portal_closure(item_id: uuid.UUID):
 # ---- photos, summons and notifications ----
 
 
-@bp.route("/unit/photos/<uuid:photo_id>/<any(thumbnail, display):variant>")
+@bp.route("/unit/photos/<uuid:photo_id>/<any(thumbnail, display, public):variant>")
 @console_login_required(R, Role.leader)
 def portal_photo(photo_id: uuid.UUID, variant: str):
     """A photo of one of the unit's progress reports (for the lead official: of the items
-    they lead); nothing else is served here."""
-    photo = visible_photo(g.user, photo_id)  # the photo rule: server/rectification/sync.py
-    if photo.parent_type != PhotoParent.progress_report:
+    they lead), or a problem photo of the unit's issued item, as one of its UNIT_COPIES;
+    nothing else is served here (the photo rule: server/rectification/access.py)."""
+    photo = visible_copy(g.user, photo_id, variant)
+    report = photo.parent_type == PhotoParent.progress_report and variant != "public"
+    problem = (
+        photo.parent_type == PhotoParent.finding
+        and variant in UNIT_COPIES
+        and g.user.role == R
+        and item_photo_visible(db.session, g.user, photo, copies=True)
+    )
+    if not (report or problem):
         abort(404)
     return photo_file(photo, variant)
 

@@ -28,7 +28,7 @@ from server.models import (
     plan_rectification,
 )
 from server.plans.queries import target_units
-from server.rectification import ledger_order
+from server.rectification import instructions, ledger_order
 from server.rectification.access import visible_clause
 from server.rectification.colour import (  # noqa: F401  (GREEN, RED, YELLOW: for the dashboards)
     COLOURS,
@@ -146,6 +146,9 @@ def _drill_down(args: dict, office_view: bool, today: date) -> list:
             ExtensionRequest.status == ExtensionStatus.pending,
         )
         where.append(waiting if args["extension_pending"] else ~waiting)
+    if args.get("open_instruction") is not None:
+        waiting = instructions.open_clause()
+        where.append(waiting if args["open_instruction"] else ~waiting)
     where += between_days(Rectification.issued_at, args.get("issued_from"), args.get("issued_to"))
     where += between_days(Rectification.closed_at, args.get("closed_from"), args.get("closed_to"))
     if args.get("deadline_from"):

@@ -98,6 +98,9 @@ class LedgerArgsSchema(BaseSchema):
     overdue = fields.Boolean(metadata={"description": "true: past the deadline, not closed"})
     on_time = fields.Boolean(metadata={"description": "true: closed on or before its deadline"})
     extension_pending = fields.Boolean(metadata={"description": "true: an extension waits"})
+    open_instruction = fields.Boolean(
+        metadata={"description": "true: a leader's 批示 on it (or its finding) awaits an answer"}
+    )
     issued_from = fields.Date()
     issued_to = fields.Date()
     closed_from = fields.Date()
@@ -265,6 +268,22 @@ class HistorySchema(BaseSchema):
     reason = fields.String(allow_none=True)
 
 
+class InstructionSchema(BaseSchema):
+    """A leader's 批示 as shown on an item (its own, or its finding's: on_finding)."""
+
+    id = fields.UUID()
+    text = fields.String()
+    on_finding = fields.Boolean()
+    author = fields.Nested(RefSchema)
+    created_at = fields.DateTime()
+    due_date = fields.Date(allow_none=True)
+    state = fields.String(metadata={"description": "open | overdue | answered"})
+    answer = fields.String()
+    answered_at = fields.DateTime(allow_none=True)
+    answered_by = fields.Nested(RefSchema, allow_none=True)
+    can_answer = fields.Boolean(metadata={"description": "the caller may answer it now"})
+
+
 class ItemSchema(ItemSummarySchema, ItemDetailFields):
     site = fields.Nested(SiteRefSchema, allow_none=True)
     supporting_units = fields.List(fields.Nested(RefSchema))
@@ -275,6 +294,7 @@ class ItemSchema(ItemSummarySchema, ItemDetailFields):
     progress_reports = fields.List(fields.Nested(ProgressReportSchema))
     extension_requests = fields.List(fields.Nested(ExtensionSchema))
     history = fields.List(fields.Nested(HistorySchema))
+    instructions = fields.List(fields.Nested(InstructionSchema))
     # The office's view only: never in a responder's or leader's answer.
     source_plan = fields.Nested(PlanRefSchema, allow_none=True)
     follow_up_plans = fields.List(fields.Nested(PlanRefSchema))

@@ -12,15 +12,17 @@ from server.evidence.queries import photos_of
 from server.extensions import db
 from server.glossary import RECTIFICATION_STATUSES
 from server.models import (
+    Photo,
     PhotoParent,
     Plan,
     ProgressReport,
     Rectification,
     User,
     plan_rectification,
+    rectification_finding,
 )
-from server.rectification import queries
-from server.rectification.access import sees_office_view
+from server.rectification import instructions, queries
+from server.rectification.access import item_photos_clause, sees_office_view
 from server.rectification.colour import ColourRules, colour_of, red_reasons
 from server.rectification.verification import verifications_of
 from server.rectification.workflow import extensions_of
@@ -106,6 +108,8 @@ def _history(item: Rectification, office_view: bool) -> list[dict]:
 def detail(item: Rectification, user: User, today: date | None = None) -> dict:
     today = today or local_today()
     office_view = sees_office_view(user, item)
+    orders = instructions.for_item(item, user, today)
+    history = _history(item, office_view) + instructions.history_entries(orders)
     view = {
         **summary(item, today),
         **columns(
@@ -118,7 +122,8 @@ def detail(item: Rectification, user: User, today: date | None = None) -> dict:
         "red_reasons": red_reasons(item, today, ColourRules.current()),
         "progress_reports": progress_reports(item, office_view),
         "extension_requests": extensions_of(item),
-        "history": _history(item, office_view),
+        "history": sorted(history, key=lambda entry: entry["at"]),
+        "instructions": orders,
     }
     if office_view:
         view.update(office_fields(item))
@@ -153,3 +158,22 @@ def office_fields(item: Rectification) -> dict:
             for v in verifications
         ],
     }
+
+
+def problem_photos(item: Rectification, user: User) -> list[Photo]:
+    """The photos of the findings behind the item whose unit copies the viewer may have
+    (the responsible unit, once the item is issued: access.UNIT_COPIES)."""
+    link = rectification_finding
+    return list(
+        db.session.scalars(
+            select(Photo)
+            .join(link, link.c.finding_id == Photo.parent_id)
+            .where(
+                link.c.rectification_id == item.id,
+                Photo.parent_type == PhotoParent.finding,
+                Photo.deleted_at.is_(None),
+                item_photos_clause(user, copies=True),
+            )
+            .order_by(Photo.captured_at)
+        )
+    )

@@ -33,6 +33,7 @@ PATH_KINDS = {
     "report_id": "report",
     "photo_id": "photo",
     "notification_id": "notification",
+    "instruction_id": "instruction",
     "upload_id": "upload",
     "user_id": "user",
 }
@@ -40,7 +41,7 @@ FIXED = {"key": "geofence_radius_m", "variant": "display", "name": "problems"}
 FIXED_CONSOLE = {"filename": "console.css"}
 # A sub-object belongs to the object named by another parameter of the same route.
 PARENT_PARAM = {"draw": "plan_id", "verification": "item_id", "extension": "item_id"}
-PARENT_PARAM["report"] = "item_id"
+PARENT_PARAM["report"] = PARENT_PARAM["instruction"] = "item_id"
 PARENT = {
     f"{kind}_{side}": f"{parent}_{side}"
     for kind, parent in (
@@ -48,6 +49,7 @@ PARENT = {
         ("verification", "item"),
         ("extension", "item"),
         ("report", "item"),
+        ("instruction", "item"),
     )
     for side in ("home", "foreign")
 }

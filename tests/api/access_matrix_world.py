@@ -7,8 +7,9 @@ Home side: plan_home (active; the inspector on its team, the leader leads it) wi
 plan_home_draft (a draft: its team and leader may not see it yet), finding_home and its
 photo, item_home (issued to the responder's unit, led by the leader, the inspector sent
 back to verify it) with a verification and its photo, a pending extension, a progress
-report and that report's photo; item_home_draft; item_home_done (in progress, the
-inspector's visit to it over). Foreign side: the same under another office and unit.
+report and that report's photo, a leader's 批示 (instruction_home); item_home_draft;
+item_home_done (in progress, the inspector's visit to it over). Foreign side: the same
+under another office and unit.
 Every persona has a notification and a tus upload of its own; a stranger has one too."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from server.extensions import db
 from server.models import (
     ExtensionRequest,
+    Instruction,
     Notification,
     Photo,
     PhotoParent,
@@ -129,7 +131,13 @@ def _side(factory, ids, side, people, office, unit) -> None:
         assigned_by_id=supervisor.id,
         inspector_id=inspector.id,
     )
-    db.session.add_all([verification, finished, extension, report])
+    instruction = Instruction(
+        rectification_id=item.id,
+        author_id=people["leader"].id,
+        text="请抓紧整改",
+        due_date=local_today() + timedelta(days=21),
+    )
+    db.session.add_all([verification, finished, extension, report, instruction])
     db.session.flush()
     ids.update(
         {
@@ -144,6 +152,7 @@ def _side(factory, ids, side, people, office, unit) -> None:
             f"verification_{side}": verification.id,
             f"extension_{side}": extension.id,
             f"report_{side}": report.id,
+            f"instruction_{side}": instruction.id,
             f"photo_{side}": _photo(inspector, PhotoParent.finding, finding.id, plans[""].id).id,
             f"photo_report_{side}": _photo(
                 people["responder"], PhotoParent.progress_report, report.id, None

@@ -139,6 +139,9 @@ API: dict[tuple[str, str], Route] = {
     ("DELETE", "/api/rectifications/{item_id}/verifications/{verification_id}"): r({S}),
     ("GET", "/api/rectifications/summons"): r({S, R, A}, 200),
     ("POST", "/api/rectifications/summons"): r({S}, body=SUMMONS, rectification_id="ref:item"),
+    ("GET", "/api/instructions"): r({L}, 200),
+    ("POST", "/api/instructions"): r({L}, body={"text": "请抓紧整改"}, rectification_id="ref:item"),
+    ("POST", "/api/instructions/{instruction_id}/answer"): r({R, S}, body={"answer": "已办理"}),
     ("GET", "/api/notifications"): r(ANY, 200),
     ("POST", "/api/notifications/{notification_id}/read"): r(ANY, 200),
     ("POST", "/api/notifications/read"): r(ANY, 200),
@@ -212,8 +215,11 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("POST", f"{UNIT_ITEM}/progress"): r({R}),
     ("POST", f"{UNIT_ITEM}/extension"): r({R}),
     ("POST", f"{UNIT_ITEM}/closure"): r({R}),
-    ("GET", "/console/unit/photos/<uuid:photo_id>/<any(thumbnail, display):variant>"):
+    ("GET", "/console/unit/photos/<uuid:photo_id>/<any(thumbnail, display, public):variant>"):
         r({R, L}, photo_id="path:portal_photo"),
+    ("POST", f"{UNIT_ITEM}/instructions"): r({L}),
+    ("POST", f"{UNIT_ITEM}/instructions/<uuid:instruction_id>/answer"): r({R}),
+    ("POST", f"{ITEM}/instructions/<uuid:instruction_id>/answer"): r({S}),
     ("GET", "/console/unit/summons"): r({R}, 200),
     ("GET", "/console/unit/portal.js"): r(PUBLIC, 200),
     ("GET", "/console/calendar"): r({A, S}, 200),
@@ -269,6 +275,8 @@ SEEN: dict[str, dict[str, set]] = {
     "verification": {"verification_home": {A, S}, "verification_foreign": {A}},
     "extension": {"extension_home": {A, S, R}, "extension_foreign": {A}},
     "report": {"report_home": {R}, "report_foreign": set()},  # its author adds photos
+    # A leader's 批示: whoever sees its item (answered by the unit or the office).
+    "instruction": {"instruction_home": ANY, "instruction_foreign": {A}},
     # A finding's photo, a progress report's, a verification's (回头看: never the unit's).
     "photo": {"photo_home": {A, S, INS}, "photo_report_home": {A, S, R, L},
               "photo_verification_home": {A, S, INS}, "photo_foreign": {A},
@@ -311,6 +319,7 @@ VALIDATES_FIRST: set[tuple[str, str]] = {
     ("POST", "/api/rectifications/{item_id}/return"),
     ("POST", "/api/rectifications/{item_id}/verifications"),
     ("POST", "/api/rectifications/{item_id}/verifications/{verification_id}/decision"),
+    ("POST", "/api/instructions/{instruction_id}/answer"),
     # The console looks the item up first, then reads the form, then the verification or
     # extension: a foreign item is a 404 at once, a foreign sub-object after a valid form.
     ("POST", f"{ITEM}/verifications/<uuid:verification_id>/decision"),

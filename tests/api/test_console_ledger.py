@@ -205,7 +205,9 @@ def test_leader_reads_the_items_they_lead_as_the_unit_does(client, auth, rw):
     assert f'href="/console/unit/items/{mine["id"]}"' in ledger
     html = page(client, f"/console/unit/items/{mine['id']}")
     assert mine["problem"] in html and "已开始整改" in html and "此页只读" in html
-    assert 'action="/console/unit/items/' not in html  # none of the unit's forms
+    for form in ("acknowledge", "progress", "extension", "closure"):  # none of the unit's
+        assert f'/{form}"' not in html
+    assert f'action="/console/unit/items/{mine["id"]}/instructions"' in html  # his 批示
     assert "复查" not in html and "回头看" not in html  # unannounced: never shown to the unit side
     assert client.get(f"/console/unit/photos/{photo_id}/thumbnail").status_code == 200
     page(client, f"/console/unit/items/{other['id']}", 404)

@@ -445,7 +445,9 @@ def test_photo_route_serves_only_small_variants(client, auth, rw, variant):
 
 def test_photo_route_serves_progress_report_photos_only(client, auth, rw):
     """visible_photo lets an author see any photo of their own; the portal still serves
-    only the photos of the unit's progress reports."""
+    only the photos of the unit's progress reports (and the problem photos of its issued
+    items: tests/api/test_responder_photos.py), not a finding photo behind no item of
+    the unit's."""
     item = acknowledged(rw)
     csrf = login(client, auth, rw.responder_a)
     post_form(
@@ -454,6 +456,6 @@ def test_photo_route_serves_progress_report_photos_only(client, auth, rw):
     photo = db.session.scalars(select(Photo)).one()
     url = f"/console/unit/photos/{photo.id}/thumbnail"
     assert client.get(url).status_code == 200
-    photo.parent_type, photo.parent_id = PhotoParent.finding, rw.findings[0].id
+    photo.parent_type, photo.parent_id = PhotoParent.finding, rw.findings[1].id
     db.session.commit()
     assert client.get(url).status_code == 404

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from server.extensions import db
 from server.models import (
     ContentStatus,
+    Finding,
     Interview,
     IntervieweeKind,
     Photo,
@@ -35,6 +36,7 @@ from server.models import (
     VerificationMethod,
     VerificationStatus,
     Visit,
+    rectification_finding,
 )
 from server.plans import access as plan_access
 from server.rectification import access as item_access
@@ -202,3 +204,31 @@ def test_every_synced_entity_agrees_with_its_snapshot(world, entity):
             assert visible == (record.id in snapshot), (entity, user.role.value, record.id)
             if visible:
                 assert principal.tags & handler.audience(db.session, record), (entity, user.role)
+
+
+@pytest.mark.parametrize("copies", [False, True])
+def test_the_item_photo_rules_agree(world, copies):
+    """item_photo_visible and item_photos_clause, for photo records (`copies` False) and
+    for the copies a unit gets of its issued items' problem photos (`copies` True), with
+    items made from random findings (some of them drafts)."""
+    rng = random.Random(15)
+    findings = list(db.session.scalars(select(Finding)))
+    for item in db.session.scalars(select(Rectification)):
+        for finding in rng.sample(findings, rng.randint(0, 2)):
+            db.session.execute(
+                rectification_finding.insert().values(
+                    rectification_id=item.id, finding_id=finding.id
+                )
+            )
+    db.session.flush()
+    photos = list(db.session.scalars(select(Photo)))
+    unit_copies = 0
+    for user in world:
+        listed = _ids(
+            db.session.scalars(select(Photo).where(item_access.item_photos_clause(user, copies)))
+        )
+        for photo in photos:
+            visible = item_access.item_photo_visible(db.session, user, photo, copies)
+            assert visible == (photo.id in listed), (user.role.value, photo.parent_type.value)
+            unit_copies += visible and photo.parent_type == PhotoParent.finding
+    assert bool(unit_copies) == copies  # only the copies question reaches finding photos

@@ -104,8 +104,9 @@ def _entries(text: str) -> list[tuple[str, str]]:
 def glossary_copies(text: str) -> list[str]:
     """What in a script looks like a copy of the glossary: a value's own label; any
     glossary label as an object-literal value (other than on-screen text of a DOM
-    helper); or a table of Chinese labels for two or more values of one vocabulary (a
-    copy that drifted)."""
+    helper); or a table of Chinese labels for two or more values of one vocabulary, making
+    at least half of the table (a copy that drifted; a device-only table whose keys happen
+    to share a few words with a vocabulary is not one)."""
     labels = {v for vocabulary in glossary.GLOSSARY.values() for v in vocabulary.values()}
     found = []
     for key, value in _entries(text):
@@ -115,7 +116,8 @@ def glossary_copies(text: str) -> list[str]:
     for block in INNERMOST.findall(text):
         chinese = {k for k, v in _entries(block) if CHINESE.search(v)}
         for name, vocabulary in glossary.GLOSSARY.items():
-            if len(chinese & set(vocabulary)) >= 2:
+            shared = chinese & set(vocabulary)
+            if len(shared) >= 2 and 2 * len(shared) >= len(chinese):
                 found.append(f"a table of {name}: {sorted(chinese & set(vocabulary))}")
     return sorted(set(found))
 
@@ -131,6 +133,8 @@ def test_the_scanner_finds_what_it_looks_for():
     assert not glossary_copies('h("h2", { text: "到场签到" }), h("p", { class: "a" })')
     assert not glossary_copies('const s = visit ? "再次签到" : "到场签到";')
     assert not glossary_copies('const N = { online: "在线", offline: "离线" };')
+    device_states = 'const D = { pending: "等待同步", sending: "正在发送", synced: "已同步",'
+    assert not glossary_copies(device_states + ' done: "已上传", refused: "无法识别" };')
     assert not glossary_copies('put({ ...item, error: "服务器上的记录已被修改,需要选择" })')
     assert not glossary_copies("const O = { ...GLOSSARY.verification_opinions, '': '不确定' };")
 
