@@ -278,8 +278,10 @@ def test_every_field_app_view_is_accessible(app, client, factory, auth, browser,
         expect(page.locator("#visit-status")).to_contain_text("已于")
         check("site, checked in", page.locator("#page-view h1").inner_text())
         page.get_by_role("link", name="记录问题").click()
+        # the site view has a gallery input too: wait for the finding form's own
+        expect(page.get_by_role("heading", name="记录问题")).to_be_visible()
         page.get_by_label("从相册选择").set_input_files(str(PHOTOS / "jpg_gps_DSCN0010.jpg"))
-        expect(page.get_by_text("已选择 1 张照片")).to_be_visible()
+        expect(page.get_by_text("已选择 1 张照片")).to_be_visible(timeout=20_000)  # hashed first
         check("finding with photos", "记录问题")
         page.goto(f"/{site_hash}")
         page.get_by_role("link", name="走访记录").click()
