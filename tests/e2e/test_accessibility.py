@@ -23,9 +23,11 @@ the element, so a page added later can be fixed from the message alone."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -159,6 +161,20 @@ def check_view(page, name: str, width: int, problems: list[str]) -> None:
         problems.append(f"{where}: target under {MIN_TARGET} px: {small}{many}")
 
 
+def check_page(page, url: str, name: str, problems: list[str], shot: str = "") -> bool:
+    """One console page at both widths; False when the answer is not a page."""
+    answer = page.request.get(url)  # a download (CSV) cannot be opened as a page
+    if "text/html" not in answer.headers.get("content-type", ""):
+        return False
+    page.set_viewport_size({"width": PHONE, "height": 800})
+    page.goto(url)
+    for width in WIDTHS:  # the same page resized: the layout follows the width
+        page.set_viewport_size({"width": width, "height": 800})
+        check_view(page, f"{name} ({answer.status})", width, problems)
+        _shot(page, f"{shot}{name}", width)
+    return True
+
+
 def _shot(page, name: str, width: int) -> None:
     """With ZHICHA_A11Y_SHOTS=<dir>, a full-page screenshot of each view (for review)."""
     folder = os.environ.get("ZHICHA_A11Y_SHOTS")
@@ -224,21 +240,13 @@ def test_every_console_page_is_accessible(app, client, factory, auth, browser, l
         else:
             page.wait_for_url("**/console/")
         for url in urls:
-            answer = page.request.get(url)  # a download (CSV) cannot be opened as a page
-            if "text/html" not in answer.headers.get("content-type", ""):
-                continue
             name = _label(url, matrix.ids)
-            checked.append(f"{name} ({answer.status})")
-            page.set_viewport_size({"width": PHONE, "height": 800})
-            page.goto(url)
-            for width in WIDTHS:  # the same page resized: the layout follows the width
-                page.set_viewport_size({"width": width, "height": 800})
-                check_view(page, name, width, problems)
-                _shot(page, f"{role}{name}", width)
+            if check_page(page, url, name, problems, shot=role):
+                checked.append(name)
     finally:
         context.close()
     print(f"{role}: {len(checked)} pages checked:\n  " + "\n  ".join(checked))
-    assert len(checked) >= 3, checked  # at least the start page, password, notifications
+    assert len(checked) >= 4, checked  # at least the start page, password, plans, notifications
     if problems:
         pytest.fail(f"{role}: {len(problems)} problems\n" + "\n".join(problems), pytrace=False)
 
@@ -298,3 +306,54 @@ def test_every_field_app_view_is_accessible(app, client, factory, auth, browser,
         context.close()
     if problems:
         pytest.fail(f"field app: {len(problems)} problems\n" + "\n".join(problems), pytrace=False)
+
+
+def _plain_page(method: str, rule: str, role: str) -> bool:
+    route = CONSOLE.get((method, rule))
+    allowed = route is not None and route.roles is not None and role in route.roles
+    return method == "GET" and allowed and not PARAM.search(rule)
+
+
+DETAIL = re.compile(r"^/console/(?:rectifications|plans|unit/items)/[0-9a-f-]{36}$")
+
+
+@pytest.mark.parametrize("username", ["supervisor", "leader", "responder_zjj", "admin"])
+def test_the_demo_county_is_accessible(app, browser, live_server, username):
+    """The demo county's twelve months (flask seed-demo): long names, many rows, every
+    state of an item. The role's pages without path parameters, and the first item and
+    plan pages they link to."""
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    accounts = json.loads((Path(app.config["INSTANCE_DIR"]) / "demo-accounts.json").read_text())
+    account = next(a for a in accounts if a["username"] == username)
+    role = account["role"]
+    context = browser.new_context(
+        base_url=live_server, locale="zh-CN", viewport={"width": PHONE, "height": 800}
+    )
+    page = context.new_page()
+    problems: list[str] = []
+    checked: list[str] = []
+    try:
+        log_in(page, username, account["password"])
+        page.wait_for_url("**/console/")
+        pages = [rule for method, rule in console_routes(app) if _plain_page(method, rule, role)]
+        details: list[str] = []
+        for url in pages:
+            if not check_page(page, url, url, problems, shot=f"demo-{username}"):
+                continue
+            checked.append(url)
+            for href in page.eval_on_selector_all(
+                "main a[href]", "(as) => as.map((a) => a.pathname)"
+            ):
+                kind = href.split("/")[2]
+                if DETAIL.match(href) and kind not in {d.split("/")[2] for d in details}:
+                    details.append(href)
+        for url in details:
+            if check_page(page, url, url, problems, shot=f"demo-{username}"):
+                checked.append(url)
+    finally:
+        context.close()
+    print(f"demo {username}: {len(checked)} pages checked:\n  " + "\n  ".join(checked))
+    assert len(checked) >= 5 and details, checked
+    if problems:
+        pytest.fail(f"{username}: {len(problems)} problems\n" + "\n".join(problems), pytrace=False)
