@@ -288,15 +288,18 @@ def test_every_field_app_view_is_accessible(app, client, factory, auth, browser,
         expect(page.get_by_role("button", name="到场签到")).to_be_visible()
         site_hash = page.evaluate("location.hash")
         check("site", page.locator("#page-view h1").inner_text())
+        context.set_offline(True)  # the check-in waits in the outbox: the bar shows its chip
         page.get_by_role("button", name="到场签到").click()
         expect(page.locator("#visit-status")).to_contain_text("已于")
-        check("site, checked in", page.locator("#page-view h1").inner_text())
+        expect(page.locator("#bar-outbox")).to_be_visible()
+        check("site, checked in offline", page.locator("#page-view h1").inner_text())
         page.get_by_role("link", name="记录问题").click()
         # the site view has a gallery input too: wait for the finding form's own
         expect(page.get_by_role("heading", name="记录问题")).to_be_visible()
         page.get_by_label("从相册选择").set_input_files(str(PHOTOS / "jpg_gps_DSCN0010.jpg"))
         expect(page.get_by_text("已选择 1 张照片")).to_be_visible(timeout=20_000)  # hashed first
         check("finding with photos", "记录问题")
+        context.set_offline(False)
         page.goto(f"/{site_hash}")
         page.get_by_role("link", name="走访记录").click()
         check("interview", "走访记录")
