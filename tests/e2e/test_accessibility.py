@@ -19,9 +19,9 @@ The demo county (flask seed-demo) is checked too, for the roles with real lists:
 names, many rows, every state of an item. ZHICHA_A11Y_SHOTS=<dir> saves a screenshot of
 every view at each width, for review.
 
-The field app's views are checked the same way at 390 px: login, home, site (before and
-after the check-in), finding (with photos picked), interview, outbox, password and the
-回头看 verification task.
+The field app's views are checked the same way at 390 px: login (and a refused login),
+home, site (before and after an offline check-in), finding (with a photo picked, and
+refused for a missing title), interview, outbox, password and the 回头看 verification task.
 
 Every problem is collected and reported at once, naming the page, the width, the rule and
 the element, so a page added later can be fixed from the message alone."""
@@ -280,6 +280,9 @@ def test_every_field_app_view_is_accessible(app, client, factory, auth, browser,
     try:
         page.goto("/")
         check("login", "登录")
+        log_in(page, matrix.user.username, "wrong-password")
+        expect(page.get_by_role("alert")).to_have_text("用户名或密码错误")
+        check("login, refused", "登录")
         log_in(page, matrix.user.username)
         expect(page.locator(".site-link").first).to_be_visible()
         expect(page.locator(".task-link").first).to_be_visible()
@@ -299,6 +302,9 @@ def test_every_field_app_view_is_accessible(app, client, factory, auth, browser,
         page.get_by_label("从相册选择").set_input_files(str(PHOTOS / "jpg_gps_DSCN0010.jpg"))
         expect(page.get_by_text("已选择 1 张照片")).to_be_visible(timeout=20_000)  # hashed first
         check("finding with photos", "记录问题")
+        page.get_by_role("button", name="保存问题").click()
+        expect(page.get_by_role("alert").filter(has_text="请填写问题标题")).to_be_visible()
+        check("finding, refused", "记录问题")
         context.set_offline(False)
         page.goto(f"/{site_hash}")
         page.get_by_role("link", name="走访记录").click()
@@ -323,6 +329,7 @@ def _plain_page(method: str, rule: str, role: str) -> bool:
     return method == "GET" and allowed and not PARAM.search(rule)
 
 
+BAD_FILTERS = "region_code=x&date_from=2026-13-01&date_to=x&plan_id=x&unit_id=x"
 DETAIL = re.compile(r"^/console/(?:rectifications|plans|unit/items)/[0-9a-f-]{36}$")
 
 
@@ -347,6 +354,7 @@ def test_the_demo_county_is_accessible(app, browser, live_server, username):
         page.wait_for_url("**/console/")
         pages = [rule for method, rule in console_routes(app) if _plain_page(method, rule, role)]
         details: list[str] = []
+        refused: list[str] = []
         for url in pages:
             if not check_page(page, url, url, problems, shot=f"demo-{username}"):
                 continue
@@ -357,7 +365,10 @@ def test_the_demo_county_is_accessible(app, browser, live_server, username):
                 kind = href.split("/")[2]
                 if DETAIL.match(href) and kind not in {d.split("/")[2] for d in details}:
                     details.append(href)
-        for url in details:
+            # a list with its filters refused, messages shown (the desk's lists: time is short)
+            if role == "supervisor" and page.locator("form.filters").count():
+                refused.append(f"{url}?{BAD_FILTERS}")
+        for url in details + refused:
             if check_page(page, url, url, problems, shot=f"demo-{username}"):
                 checked.append(url)
     finally:
