@@ -371,6 +371,16 @@ def test_the_demo_county_is_accessible(app, browser, live_server, username):
         for url in details + refused:
             if check_page(page, url, url, problems, shot=f"demo-{username}"):
                 checked.append(url)
+        # a form refused by the server: the password form redrawn with its message
+        page.goto("/console/password")
+        page.get_by_label("当前密码").fill("wrong-password-1")
+        page.get_by_label("新密码", exact=True).fill("new-password-42")
+        page.get_by_label("再次输入新密码").fill("new-password-42")
+        page.locator("main").get_by_role("button", name="修改密码").click()
+        expect(page.locator(".field-error")).to_contain_text("当前密码不正确")
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            check_view(page, "/console/password (refused)", width, problems)
     finally:
         context.close()
     print(f"demo {username}: {len(checked)} pages checked:\n  " + "\n  ".join(checked))
