@@ -81,4 +81,26 @@
       delete form.dataset.confirming;
     });
   });
+  // Every data cell carries its column's header as data-label: on a phone the tables are
+  // stacks of cards (console.css) and each value is shown under its name.
+  document.querySelectorAll("main table").forEach(function (table) {
+    var head = table.tHead && table.tHead.rows[table.tHead.rows.length - 1];
+    if (!head) { return; }
+    var names = [];
+    Array.prototype.forEach.call(head.cells, function (cell) {
+      for (var i = 0; i < cell.colSpan; i++) { names.push(cell.textContent.trim()); }
+    });
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          var name = names[column];
+          if (cell.tagName === "TD" && name && !cell.hasAttribute("data-label")) {
+            cell.setAttribute("data-label", name);
+          }
+          column += cell.colSpan;
+        });
+      });
+    });
+  });
 })();
