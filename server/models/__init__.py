@@ -49,6 +49,7 @@ from server.models.rectification_records import (
     VerificationMethod,
     VerificationStatus,
 )
+from server.models.points import MANUAL, ObjectionStatus, PointsEntry
 from server.models.region import Region
 from server.models.setting import SettingOverride
 from server.models.site import Site
@@ -56,6 +57,9 @@ from server.models.unit import Unit, UnitKind
 from server.models.user import Role, User
 
 __all__ = [
+    "MANUAL",
+    "ObjectionStatus",
+    "PointsEntry",
     "TITLE_MAX",
     "default_title",
     "Instruction",
