@@ -31,6 +31,7 @@ from server.models.plan import (
     plan_site,
     plan_unit,
 )
+from server.models.points import MANUAL, ObjectionStatus, PointsEntry
 from server.models.rectification import (
     OPEN_FOR_RECHECK,
     TITLE_MAX,
@@ -49,7 +50,6 @@ from server.models.rectification_records import (
     VerificationMethod,
     VerificationStatus,
 )
-from server.models.points import MANUAL, ObjectionStatus, PointsEntry
 from server.models.region import Region
 from server.models.setting import SettingOverride
 from server.models.site import Site
