@@ -9,7 +9,8 @@ count: a draft item, or anything of a plan not yet issued, never costs a unit po
             closure, deadline passed) — once per item and calendar month;
 - returned: a failed verification (desk or 回头看) that returned the item — once each;
 - summons:  a summons (约谈) of the unit's head — once each;
-- red_long: an open item red for more than points_red_days — once per item and month.
+- red_long: an open item red for more than points_red_days (counted from red_from, or
+            from its issue when it is red whatever the day) — once per item and month.
 """
 
 from __future__ import annotations
@@ -84,7 +85,12 @@ def _red_long(today: date):
         Rectification.status.in_(OPEN), Rectification.red_from < since
     )
     for item in db.session.scalars(query):
-        reason = f"{item.code} 自 {item.red_from.isoformat()} 起持续红色超过 {days} 天"
+        # red_from is colour.ALWAYS for an item red whatever the day (returned too often):
+        # it has been red at most since it was issued.
+        start = max(item.red_from, local_today(item.issued_at)) if item.issued_at else None
+        if start is None or start >= since:
+            continue
+        reason = f"{item.code} 自 {start.isoformat()} 起持续红色超过 {days} 天"
         yield f"red_long:{item.id}:{_month(today)}", item, None, today, reason
 
 

@@ -97,9 +97,10 @@ def test_summons_costs_points_once(rw):
 
 
 def test_red_beyond_the_setting_once_per_month(rw):
-    long_red = rw.make(S.in_progress)
+    issued = DAY - timedelta(days=60)
+    long_red = rw.make(S.in_progress, issued_on=issued)
     long_red.red_from = DAY - timedelta(days=31)
-    short_red = rw.make(S.in_progress)
+    short_red = rw.make(S.in_progress, issued_on=issued)
     short_red.red_from = DAY - timedelta(days=10)
     draft = rw.make(S.draft)
     draft.red_from = DAY - timedelta(days=90)
@@ -364,3 +365,17 @@ def test_nothing_of_a_draft_item_or_its_plan_costs_points_or_shows(client, auth,
             page = text(client, url)
             assert "约谈 李四" in page
             assert not [s for s in secrets if s in page], url
+
+
+def test_red_whatever_the_day_counts_from_the_issue(rw):
+    from server.rectification.colour import ALWAYS
+
+    fresh = rw.make(S.in_progress, issued_on=DAY - timedelta(days=5))
+    fresh.red_from = ALWAYS  # returned too often: red, but only issued 5 days ago
+    old = rw.make(S.in_progress, issued_on=DAY - timedelta(days=45))
+    old.red_from = ALWAYS
+    db.session.commit()
+    assert run().get("red_long") == 1
+    [entry] = entries("red_long")
+    assert entry.rectification_id == old.id
+    assert (DAY - timedelta(days=45)).isoformat() in entry.reason and "1970" not in entry.reason
