@@ -18,12 +18,15 @@ from server.models import Role, Unit
 from server.plans.queries import target_units
 from server.points import operations, queries
 from server.points.schemas import DecisionSchema, ListArgsSchema, ManualEntrySchema, ObjectionSchema
+from server.rectification.queries import open_items_for_summons
+from server.settings import get_setting
 from server.timeutil import local_today
 
 bp = pages_blueprint("points_pages", __name__)
 
 READERS = (Role.supervisor, Role.leader, Role.admin)
 MANUAL_FIELDS = ("unit_id", "points", "occurred_on", "rectification_id", "reason")
+ITEMS_MAX = 500  # open items offered on the form (as on the summons form)
 
 
 def _year() -> int:
@@ -69,10 +72,20 @@ def points_unit(unit_id: uuid.UUID):
     )
 
 
+def _uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
 def _manual_page(values: dict, errors=None, message=None, status=200):
+    unit_id = _uuid(values.get("unit_id", ""))
+    items = open_items_for_summons(g.user, unit_id, ITEMS_MAX)
     return page(
         "points/new.html", status, values=values, errors=errors or {}, message=message,
-        units=target_units(), most=operations.get_setting("points_manual_max"),
+        units=target_units(), items=items, items_max=ITEMS_MAX,
+        most=get_setting("points_manual_max"),
     )  # fmt: skip
 
 
