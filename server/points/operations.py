@@ -7,6 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
+from sqlalchemy import update
+
 from server.audit import record_event
 from server.errors import conflict, field_error, not_found
 from server.extensions import db
@@ -123,15 +125,28 @@ def get_own_entry(user: User, entry_id: uuid.UUID) -> PointsEntry:
 
 def object_to(entry: PointsEntry, text: str, actor: User) -> PointsEntry:
     """异议: once per entry, with a reason; the office is told."""
-    if entry.objection_status is not None:
-        raise conflict("该扣分已提出过异议,每条记录只能提出一次", "objection_exists")
-    if entry.cancelled_at is not None:
-        raise conflict("该扣分已撤销", "entry_cancelled")
     if not text.strip():
         raise field_error("objection", "请说明异议理由")
-    entry.objection, entry.objection_status = text.strip(), ObjectionStatus.pending
-    entry.objected_by_id, entry.objected_at = actor.id, utcnow()
-    db.session.flush()
+    # One conditional UPDATE: of two objections sent at once, only one is taken.
+    taken = db.session.execute(
+        update(PointsEntry)
+        .where(
+            PointsEntry.id == entry.id,
+            PointsEntry.objection_status.is_(None),
+            PointsEntry.cancelled_at.is_(None),
+        )
+        .values(
+            objection=text.strip(),
+            objection_status=ObjectionStatus.pending,
+            objected_by_id=actor.id,
+            objected_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(entry)
+    if not taken:
+        raise conflict("该扣分已提出过异议或已撤销,每条记录只能提出一次", "objection_exists")
     record_event("points.objected", "points_entry", entry.id, actor.id, objection=entry.objection)
     notify(
         supervisors_of(entry.office_unit_id),
@@ -146,17 +161,25 @@ def object_to(entry: PointsEntry, text: str, actor: User) -> PointsEntry:
 
 def decide(entry: PointsEntry, upheld: bool, reason: str, actor: User) -> PointsEntry:
     """Upheld: the entry is cancelled (kept, no longer counted); rejected: it stands."""
-    if entry.objection_status != ObjectionStatus.pending:
-        raise conflict("该扣分没有待处理的异议", "no_pending_objection")
     if not reason.strip():
         raise field_error("decision_reason", "请说明处理理由")
     now = utcnow()
-    entry.objection_status = ObjectionStatus.upheld if upheld else ObjectionStatus.rejected
-    entry.decided_by_id, entry.decided_at = actor.id, now
-    entry.decision_reason = reason.strip()
-    if upheld:
-        entry.cancelled_at = now
-    db.session.flush()
+    decided = db.session.execute(
+        update(PointsEntry)
+        .where(PointsEntry.id == entry.id, PointsEntry.objection_status == ObjectionStatus.pending)
+        .values(
+            objection_status=ObjectionStatus.upheld if upheld else ObjectionStatus.rejected,
+            decided_by_id=actor.id,
+            decided_at=now,
+            decision_reason=reason.strip(),
+            cancelled_at=now if upheld else None,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(entry)
+    if not decided:
+        raise conflict("该扣分没有待处理的异议", "no_pending_objection")
     record_event(
         "points.objection_decided",
         "points_entry",
