@@ -93,6 +93,7 @@ PAGE_BLUEPRINTS = (
     "rectification.ledger_pages",
     "rectification.portal_pages",
     "rectification.instruction_pages",
+    "points.pages",
     "workdays.pages",
     "system.pages",
     "evidence.pages",

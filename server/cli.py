@@ -40,6 +40,12 @@ def register_cli(app: Flask) -> None:
         begin_writes()
         accounts, _ = seed_demo(instance)
         db.session.commit()
+        # The demo's negative list at once, as the daily points job would write it.
+        from server.points.rules import apply_rules
+
+        begin_writes()
+        apply_rules()
+        db.session.commit()
         _print_accounts(accounts, path)
 
     @app.cli.command("settings-doc")
@@ -182,6 +188,20 @@ def register_cli(app: Flask) -> None:
         total = sum(counts.values())
         detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if v) or "无"
         click.echo(f"已写入提醒 {total} 条({detail})")
+
+    @app.cli.command("apply-points")
+    @click.option("--date", "day", default=None, help="Run as of this day (YYYY-MM-DD).")
+    def apply_points_command(day: str | None) -> None:
+        """The negative list's deduction rules (run daily by the worker, idempotent)."""
+        from datetime import date
+
+        from server.points.rules import apply_rules
+
+        begin_writes()
+        added = apply_rules(date.fromisoformat(day) if day else None)
+        db.session.commit()
+        detail = ", ".join(f"{k} {v}" for k, v in sorted(added.items())) or "无"
+        click.echo(f"已记录扣分 {sum(added.values())} 条({detail})")
 
     @app.cli.command("fonts-check")
     def fonts_check_command() -> None:

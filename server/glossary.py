@@ -214,6 +214,9 @@ NOTIFICATION_KINDS = {
     "closed": "销号",
     "instruction": "领导批示",
     "instruction_answered": "批示已回复",
+    "points": "负面清单扣分",
+    "points_objection": "积分异议",
+    "points_decided": "积分异议处理结果",
 }
 
 # A leader's 批示 (server/rectification/instructions.py): unanswered, past its due date,
@@ -240,6 +243,23 @@ AUDIT_ACTIONS = {
     "verification.decided": "作出复查结论",
     "instruction.written": "领导批示",
     "instruction.answered": "回复批示",
+}
+
+# ---- the negative list and points (负面清单 / 积分, server/points) ----
+
+# What a deduction was made for: the rules of server/points/rules.py, or a supervisor.
+POINTS_RULES = {
+    "overdue": "事项超期",
+    "returned": "复查未通过被退回",
+    "summons": "被约谈",
+    "red_long": "长期红色",
+    "manual": "督查室扣分",
+}
+
+OBJECTION_STATUSES = {
+    "pending": "异议待处理",
+    "upheld": "异议成立(已撤销)",
+    "rejected": "异议不成立",
 }
 
 # ---- the working-day calendar ----
@@ -277,4 +297,5 @@ ENUMS = {
     "ExtensionStatus": "extension_statuses",
     "VerificationMethod": "verification_methods",
     "VerificationStatus": "verification_statuses",
+    "ObjectionStatus": "objection_statuses",
 }

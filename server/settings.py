@@ -275,6 +275,61 @@ SETTINGS: dict[str, Setting] = {
             "1: a new password must contain both a Latin letter and a digit; 0: no such rule.",
             maximum=1,
         ),
+        Setting(
+            "points_overdue",
+            2,
+            "负面清单:事项超期扣分(每项每月)",
+            "Points deducted from a unit for an issued item past its deadline and not yet "
+            "submitted for closure, once per item and calendar month (Beijing time) in which "
+            "the daily points job finds it overdue. 0 turns the rule off.",
+            "seed 000 五(一)",
+            maximum=100,
+        ),
+        Setting(
+            "points_returned",
+            1,
+            "负面清单:复查未通过被退回扣分(每次)",
+            "Points deducted for each verification (desk or 回头看) that failed and returned "
+            "the item to the unit, dated the day of the decision. 0 turns the rule off.",
+            "seed 000 五(一)",
+            maximum=100,
+        ),
+        Setting(
+            "points_summons",
+            3,
+            "负面清单:被约谈扣分(每次)",
+            "Points deducted for each summons (约谈) of the unit's head, dated the day it "
+            "was held. 0 turns the rule off.",
+            "seed 000 五(一)、五(四)",
+            maximum=100,
+        ),
+        Setting(
+            "points_red_days",
+            30,
+            "负面清单:红色持续天数超过此数即扣分",
+            "An open item red for more than this many days (from the first day it is red "
+            "with its current facts) costs points_red_long.",
+            "seed 000 二(四)",
+            minimum=1,
+            maximum=366,
+        ),
+        Setting(
+            "points_red_long",
+            1,
+            "负面清单:长期红色事项扣分(每项每月)",
+            "Points deducted for an item red for more than points_red_days, once per item "
+            "and calendar month in which the daily points job finds it so. 0 turns it off.",
+            "seed 000 二(四)、五(一)",
+            maximum=100,
+        ),
+        Setting(
+            "points_manual_max",
+            20,
+            "负面清单:督查室单次手工扣分上限",
+            "The most points a supervisor may deduct with one manual entry.",
+            minimum=1,
+            maximum=100,
+        ),
     ]
 }
 

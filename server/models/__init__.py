@@ -31,6 +31,7 @@ from server.models.plan import (
     plan_site,
     plan_unit,
 )
+from server.models.points import MANUAL, ObjectionStatus, PointsEntry
 from server.models.rectification import (
     OPEN_FOR_RECHECK,
     TITLE_MAX,
@@ -56,6 +57,9 @@ from server.models.unit import Unit, UnitKind
 from server.models.user import Role, User
 
 __all__ = [
+    "MANUAL",
+    "ObjectionStatus",
+    "PointsEntry",
     "TITLE_MAX",
     "default_title",
     "Instruction",

@@ -36,6 +36,7 @@ PATH_KINDS = {
     "instruction_id": "instruction",
     "upload_id": "upload",
     "user_id": "user",
+    "entry_id": "entry",
 }
 FIXED = {"key": "geofence_radius_m", "variant": "display", "name": "problems"}
 FIXED_CONSOLE = {"filename": "console.css"}

@@ -7,7 +7,8 @@ Home side: plan_home (active; the inspector on its team, the leader leads it) wi
 plan_home_draft (a draft: its team and leader may not see it yet), finding_home and its
 photo, item_home (issued to the responder's unit, led by the leader, the inspector sent
 back to verify it) with a verification and its photo, a pending extension, a progress
-report and that report's photo, a leader's 批示 (instruction_home); item_home_draft;
+report and that report's photo, a leader's 批示 (instruction_home), a negative-list entry
+of the unit (entry_home); item_home_draft;
 item_home_done (in progress, the inspector's visit to it over). Foreign side: the same
 under another office and unit.
 Every persona has a notification and a tus upload of its own; a stranger has one too."""
@@ -25,6 +26,7 @@ from server.models import (
     Photo,
     PhotoParent,
     PlanStatus,
+    PointsEntry,
     ProgressReport,
     RectificationStatus,
     Region,
@@ -137,7 +139,12 @@ def _side(factory, ids, side, people, office, unit) -> None:
         text="请抓紧整改",
         due_date=local_today() + timedelta(days=21),
     )
-    db.session.add_all([verification, finished, extension, report, instruction])
+    entry = PointsEntry(
+        office_unit_id=office.id, unit_id=unit.id, year=local_today().year,
+        occurred_on=local_today(), points=-2, rule="manual", reason="台账不实",
+        created_by_id=supervisor.id,
+    )  # fmt: skip
+    db.session.add_all([verification, finished, extension, report, instruction, entry])
     db.session.flush()
     ids.update(
         {
@@ -153,6 +160,7 @@ def _side(factory, ids, side, people, office, unit) -> None:
             f"extension_{side}": extension.id,
             f"report_{side}": report.id,
             f"instruction_{side}": instruction.id,
+            f"entry_{side}": entry.id,
             f"photo_{side}": _photo(inspector, PhotoParent.finding, finding.id, plans[""].id).id,
             f"photo_report_{side}": _photo(
                 people["responder"], PhotoParent.progress_report, report.id, None

@@ -221,6 +221,14 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("POST", f"{UNIT_ITEM}/instructions/<uuid:instruction_id>/answer"): r({R}),
     ("POST", f"{ITEM}/instructions/<uuid:instruction_id>/answer"): r({S}),
     ("GET", "/console/unit/summons"): r({R}, 200),
+    ("GET", "/console/points"): r({S, L, A}, 200),
+    ("GET", "/console/points/new"): r({S}, 200),
+    ("POST", "/console/points/new"): r({S}),
+    ("GET", "/console/points/units/<uuid:unit_id>"): r({S, L, A}, 200, unit_id="path:points_unit"),
+    ("GET", "/console/points/<uuid:entry_id>"): r({S}, 200),
+    ("POST", "/console/points/<uuid:entry_id>/decision"): r({S}),
+    ("GET", "/console/unit/points"): r({R}, 200),
+    ("POST", "/console/unit/points/<uuid:entry_id>/objection"): r({R}),
     ("GET", "/console/unit/portal.js"): r(PUBLIC, 200),
     ("GET", "/console/calendar"): r({A, S}, 200),
     ("GET", "/console/dashboard"): r({S, L, R, A}, 200),
@@ -297,6 +305,9 @@ SEEN: dict[str, dict[str, set]] = {
     "org_unit": {"unit_home": {A}, "unit_foreign": {A}},
     "site": {"site_home": {A}, "site_foreign": {A}},
     "region": {"region_home": {A}},
+    # Negative-list entries: the office's, the unit's own; a unit's year page: any unit.
+    "entry": {"entry_home": {A, S, R}, "entry_foreign": {A}},
+    "points_unit": {"unit_home": {A, S, L}, "unit_foreign": {A, S, L}},
 }
 # fmt: on
 

@@ -140,6 +140,7 @@ def secret(client, factory, auth):
         "report_id": [RANDOM_ID],
         "extension_id": [RANDOM_ID],
         "notification_id": [RANDOM_ID],
+        "entry_id": [RANDOM_ID],
         "variant": ["thumbnail", "display"],
         # The admin's units, sites and regions pages (a target site among them).
         "unit_id": [str(target.id), RANDOM_ID],
