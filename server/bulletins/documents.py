@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import uuid
 from pathlib import Path
 
 from flask import render_template
@@ -55,7 +56,7 @@ def font_face() -> str:
 
 def photo_uri(photo_id: str) -> str | None:
     """A typical problem's photo as a data: URI of its public copy (None: not there)."""
-    photo = db.session.get(Photo, photo_id)
+    photo = db.session.get(Photo, uuid.UUID(str(photo_id)))
     relative = (photo.derived or {}).get("public") if photo else None
     if not relative:
         return None

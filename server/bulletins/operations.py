@@ -18,14 +18,15 @@ from server.models import (
     Bulletin,
     BulletinStatus,
     Photo,
+    PhotoParent,
     Rectification,
     RectificationStatus,
     Unit,
     User,
+    rectification_finding,
     utcnow,
 )
 from server.rectification import queries as items
-from server.rectification.views import problem_photos
 from server.timeutil import local_today
 
 TYPICAL_MAX = 10  # typical problems in one bulletin: a page, not a policy number
@@ -114,8 +115,22 @@ def candidate_items(user: User, bulletin: Bulletin) -> list[Rectification]:
 
 
 def public_photos(user: User, item: Rectification) -> list[Photo]:
-    """The item's problem photos that have a public copy (no metadata, no inspector)."""
-    return [p for p in problem_photos(item, user) if (p.derived or {}).get("public")]
+    """The problem photos (of the findings behind the office's item) that have a public
+    copy: no metadata, no inspector, no caption (server/evidence/imaging)."""
+    if item.office_unit_id != user.unit_id:
+        return []
+    link = rectification_finding
+    photos = db.session.scalars(
+        select(Photo)
+        .join(link, link.c.finding_id == Photo.parent_id)
+        .where(
+            link.c.rectification_id == item.id,
+            Photo.parent_type == PhotoParent.finding,
+            Photo.deleted_at.is_(None),
+        )
+        .order_by(Photo.captured_at)
+    )
+    return [p for p in photos if (p.derived or {}).get("public")]
 
 
 def add_typical(user: User, bulletin: Bulletin, item_id: uuid.UUID, text: str, photo_ids) -> None:

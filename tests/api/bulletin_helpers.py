@@ -65,6 +65,12 @@ def create(client, csrf, year: int, month: int, **form) -> Bulletin:
 def step(client, csrf, bulletin, action, expect=303, **form):
     url = f"/console/bulletins/{bulletin.id}/{action}".rstrip("/")
     response = post(client, url, csrf, **form)
-    assert response.status_code == expect, (action, response.status_code)
+    assert response.status_code == expect, (action, response.status_code, errors_of(response))
     db.session.expire_all()
     return response
+
+
+def errors_of(response) -> list[str]:
+    """The field messages a redrawn form shows (for a failing assertion's message)."""
+    html = response.get_data(as_text=True)
+    return [part.split("<")[0] for part in html.split('class="field-error" role="alert">')[1:]]
