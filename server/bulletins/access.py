@@ -2,8 +2,10 @@
 photos of its typical problems.
 
 - the office's supervisors: every version of their office's bulletins (they edit drafts);
-- admins: every bulletin (read only);
-- a leader: the bulletins of the offices of their government (the office's parent unit);
+  a draft is theirs alone (its figures are read live, in their sight);
+- admins: every reviewed or published bulletin (read only);
+- a leader: the reviewed and published bulletins of the offices of their government (the
+  office's parent unit) and of the offices whose items they lead;
 - a responder: the published bulletins of an office that has issued an item to their unit
   (月公示: the units the office supervises), never a draft or a reviewed one.
 Anyone else is told it does not exist, as for an unknown id."""
@@ -31,13 +33,19 @@ READERS = (Role.supervisor, Role.leader, Role.responder, Role.admin)
 
 
 def readable_clause(user: User):
+    frozen = Bulletin.status != BulletinStatus.draft
     if user.role == Role.admin:
-        return Bulletin.id.is_not(None)
+        return frozen
     if user.role == Role.supervisor:
         return Bulletin.office_unit_id == user.unit_id
     if user.role == Role.leader:
         offices = select(Unit.id).where(Unit.parent_id == user.unit_id)
-        return Bulletin.office_unit_id.in_(offices)
+        led = exists().where(
+            Rectification.office_unit_id == Bulletin.office_unit_id,
+            Rectification.lead_official_id == user.id,
+            Rectification.status != RectificationStatus.draft,
+        )
+        return frozen & (Bulletin.office_unit_id.in_(offices) | led)
     if user.role == Role.responder:
         supervised = exists().where(
             Rectification.office_unit_id == Bulletin.office_unit_id,
