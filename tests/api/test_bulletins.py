@@ -158,14 +158,21 @@ def test_units_read_only_the_published_bulletins_of_their_office(client, auth, r
     login(client, auth, rw.responder_b)
     assert str(earlier.id) not in client.get("/console/bulletins").get_data(as_text=True)
     assert client.get(f"/console/bulletins/{earlier.id}").status_code == 404
-    # Another office's supervisor: nothing; the leader of the office's government: both.
+    # Another office's supervisor: nothing. The leader of the office's government, the
+    # leader of its items and an admin: the published one, never the office's draft.
     login(client, auth, rw.other_supervisor)
     assert client.get(f"/console/bulletins/{earlier.id}").status_code == 404
-    login(client, auth, leader)
-    listing = client.get("/console/bulletins").get_data(as_text=True)
-    assert str(earlier.id) in listing and str(draft.id) in listing
-    assert client.get(f"/console/bulletins/{draft.id}/bulletin.pdf").status_code == 404
-    assert post(client, f"/console/bulletins/{draft.id}/review", "x").status_code in (400, 403)
+    for reader in (leader, rw.leader, factory.user(Role.admin, rw.office)):
+        db.session.commit()
+        login(client, auth, reader)
+        listing = client.get("/console/bulletins").get_data(as_text=True)
+        assert str(earlier.id) in listing and str(draft.id) not in listing, reader.role
+        assert client.get(f"/console/bulletins/{earlier.id}/bulletin.pdf").status_code == 200
+        assert client.get(f"/console/bulletins/{draft.id}/bulletin.pdf").status_code == 404
+    outsider = factory.user(Role.leader, factory.unit("别的县政府", kind=UnitKind.government))
+    db.session.commit()
+    login(client, auth, outsider)
+    assert client.get(f"/console/bulletins/{earlier.id}").status_code == 404
 
 
 def previous(year, month):
