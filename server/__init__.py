@@ -101,6 +101,7 @@ PAGE_BLUEPRINTS = (
     "maps.pages",
     "organisation.pages",
     "organisation.import_pages",
+    "bulletins.pages",
     "web",
 )
 

@@ -243,6 +243,26 @@ AUDIT_ACTIONS = {
     "verification.decided": "作出复查结论",
     "instruction.written": "领导批示",
     "instruction.answered": "回复批示",
+    "bulletin.created": "创建通报草稿",
+    "bulletin.edited": "修改通报",
+    "bulletin.reviewed": "审核通报",
+    "bulletin.reopened": "退回通报草稿",
+    "bulletin.published": "发布通报",
+}
+
+# ---- monthly bulletins (月公示、月通报、月排位) ----
+
+BULLETIN_STATUSES = {
+    "draft": "草稿",
+    "reviewed": "已审核",
+    "published": "已发布",
+}
+
+# 红黄黑榜 (docs/bulletins.md defines who is on which).
+RANKING_LISTS = {
+    "red": "红榜",
+    "yellow": "黄榜",
+    "black": "黑榜",
 }
 
 # ---- the negative list and points (负面清单 / 积分, server/points) ----
@@ -298,4 +318,5 @@ ENUMS = {
     "VerificationMethod": "verification_methods",
     "VerificationStatus": "verification_statuses",
     "ObjectionStatus": "objection_statuses",
+    "BulletinStatus": "bulletin_statuses",
 }

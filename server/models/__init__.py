@@ -3,6 +3,7 @@
 from server.models.audit import AuditChainHead, AuditEvent
 from server.models.auth import AuthSession, LoginAttempt
 from server.models.base import Base, utcnow
+from server.models.bulletin import Bulletin, BulletinStatus
 from server.models.calendar import CalendarDay, CalendarYear
 from server.models.field import (
     Category,
@@ -63,6 +64,8 @@ __all__ = [
     "TITLE_MAX",
     "default_title",
     "Instruction",
+    "Bulletin",
+    "BulletinStatus",
     "Region",
     "ExtensionRequest",
     "ExtensionStatus",

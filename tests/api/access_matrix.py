@@ -37,9 +37,10 @@ PATH_KINDS = {
     "upload_id": "upload",
     "user_id": "user",
     "entry_id": "entry",
+    "bulletin_id": "bulletin",
 }
 FIXED = {"key": "geofence_radius_m", "variant": "display", "name": "problems"}
-FIXED_CONSOLE = {"filename": "console.css"}
+FIXED_CONSOLE = {"filename": "console.css", "index": "0"}
 # A sub-object belongs to the object named by another parameter of the same route.
 PARENT_PARAM = {"draw": "plan_id", "verification": "item_id", "extension": "item_id"}
 PARENT_PARAM["report"] = PARENT_PARAM["instruction"] = "item_id"
@@ -321,7 +322,9 @@ class Matrix:
         response = self.send(surface, method, path, route, params, combo, variant)
         answer = response.get_json(silent=True) if surface == "api" else None
         if surface == "console" or answer is None:
-            answer = response.get_data(as_text=True) if method != "HEAD" else ""
+            # A download (a bulletin's PDF or XLSX) is bytes: compared as they are.
+            raw = response.get_data() if method != "HEAD" else b""
+            answer = raw.decode(errors="replace")
         ok = self.judge(surface, expected, response)
         blocked = tuple(self.blocked(params, combo) + self.hidden(params, combo))
         blocked = blocked if self.user else ()

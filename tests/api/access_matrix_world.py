@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 from server.extensions import db
 from server.models import (
+    Bulletin,
+    BulletinStatus,
     ExtensionRequest,
     Instruction,
     Notification,
@@ -76,6 +78,7 @@ def build_world(factory) -> tuple[dict, dict]:
         ("foreign", them, foreign_office, foreign_unit),
     ):
         _side(factory, ids, side, people, home_office, home_unit)
+    _bulletins(ids, office, foreign_office, me["supervisor"], them["supervisor"])
     for role, user in me.items():  # each persona's own, looked up as "notification_own"
         ids[f"notification_own:{role}"] = _notification(user).id
         ids[f"upload_own:{role}"] = _upload(user).id
@@ -170,6 +173,35 @@ def _side(factory, ids, side, people, office, unit) -> None:
             ).id,
         }
     )
+
+
+def _bulletins(ids, office, foreign_office, supervisor, foreign_supervisor) -> None:
+    """Last month's bulletin of each office, published (a version the units read), and a
+    draft of the home office's (the month before) with one typical problem."""
+    first = local_today().replace(day=1)
+    last = first - timedelta(days=1)
+    earlier = last.replace(day=1) - timedelta(days=1)
+    for name, unit, author, day, status in (
+        ("bulletin_home", office, supervisor, last, BulletinStatus.published),
+        ("bulletin_home_draft", office, supervisor, earlier, BulletinStatus.draft),
+        ("bulletin_foreign", foreign_office, foreign_supervisor, last, BulletinStatus.published),
+    ):
+        bulletin = Bulletin(
+            office_unit_id=unit.id,
+            year=day.year,
+            month=day.month,
+            status=status,
+            doc_number=f"督通〔{day.year}〕{day.month}号",
+            title=f"{day.year}年{day.month}月督查通报",
+            summary="",
+            # One typical problem (the home item), so the draft's entry 0 can be removed.
+            typical=[{"item_id": str(ids["item_home"]), "text": "典型问题", "photo_ids": []}],
+            frozen=None if status == BulletinStatus.draft else {"figures": {}, "ranking": []},
+            created_by_id=author.id,
+        )
+        db.session.add(bulletin)
+        db.session.flush()
+        ids[name] = bulletin.id
 
 
 def _photo(author, parent_type, parent_id, plan_id) -> Photo:

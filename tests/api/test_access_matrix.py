@@ -150,6 +150,7 @@ API: dict[tuple[str, str], Route] = {
 ITEM, PLAN = "/console/rectifications/<uuid:item_id>", "/console/plans/<uuid:plan_id>"
 UNIT_ITEM = "/console/unit/items/<uuid:item_id>"
 USER = "/console/users/<uuid:user_id>"
+BULLETIN = "/console/bulletins/<uuid:bulletin_id>"
 VARIANTS = "<any(original, thumbnail, display, evidence, public):variant>"
 CONSOLE: dict[tuple[str, str], Route] = {
     ("GET", "/console/static/<path:filename>"): r(PUBLIC, 200),
@@ -239,6 +240,22 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("POST", "/console/calendar"): r({A}),
     ("GET", "/console/settings"): r({A, S}, 200),
     ("POST", "/console/settings/<string:key>"): r({A}),  # no value: 422, nothing changes
+    # Monthly bulletins (server/bulletins/): the office edits, the units read 月公示.
+    ("GET", "/console/bulletins"): r({S, L, R, A}, 200),
+    ("GET", "/console/bulletins/new"): r({S}, 200),
+    ("POST", "/console/bulletins/new"): r({S}),
+    ("GET", BULLETIN): r({S, L, R, A}, 200),
+    ("GET", f"{BULLETIN}/bulletin.pdf"): r({S, L, R, A}, 200),
+    ("GET", f"{BULLETIN}/bulletin.xlsx"): r({S, L, R, A}, 200),
+    ("GET", f"{BULLETIN}/photos/<uuid:photo_id>"):
+        r({S, L, R, A}, photo_id="path:bulletin_photo"),
+    ("POST", BULLETIN): r({S}),
+    ("POST", f"{BULLETIN}/typical"): r({S}),
+    ("POST", f"{BULLETIN}/typical/<int:index>/delete"): r({S}),
+    ("POST", f"{BULLETIN}/review"): r({S}),
+    ("POST", f"{BULLETIN}/reopen"): r({S}),
+    ("POST", f"{BULLETIN}/publish"): r({S}),
+    ("POST", f"{BULLETIN}/correct"): r({S}),
     # Units, regions and sites: the admin's (server/organisation/).
     ("GET", "/console/units"): r({A}, 200),
     ("GET", "/console/units/new"): r({A}, 200),
@@ -308,6 +325,14 @@ SEEN: dict[str, dict[str, set]] = {
     # Negative-list entries: the office's, the unit's own; a unit's year page: any unit.
     "entry": {"entry_home": {A, S, R}, "entry_foreign": {A}},
     "points_unit": {"unit_home": {A, S, L}, "unit_foreign": {A, S, L}},
+    # A draft bulletin is its office's alone; the published one: the office, the admin,
+    # the leader of the office's items, the unit the office supervises (月公示).
+    "bulletin": {"bulletin_home": {A, S, L, R}, "bulletin_home_draft": {S},
+                 "bulletin_foreign": {A}},
+    # A bulletin serves only the photos of its typical problems (none in the world).
+    "bulletin_photo": {"photo_home": set(), "photo_report_home": set(),
+                       "photo_verification_home": set(), "photo_foreign": set(),
+                       "photo_report_foreign": set(), "photo_verification_foreign": set()},
 }
 # fmt: on
 

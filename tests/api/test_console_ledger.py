@@ -165,7 +165,7 @@ def test_leader_sees_only_the_items_they_lead(client, auth, rw):
     login(client, auth, rw.leader)
     start = page(client, "/console/")
     assert f"/console/ledger?lead_official_id={rw.leader.id}" in start
-    assert "colour=red" in start and "尚未开放" in start  # the ranking is still to come
+    assert "colour=red" in start and "/console/bulletins" in start  # the ranking
     html = page(client, f"/console/ledger?lead_official_id={rw.leader.id}")
     assert codes_in(html, [mine, other]) == [mine["code"]]
     html = page(client, "/console/ledger")

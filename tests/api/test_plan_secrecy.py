@@ -10,18 +10,21 @@ same harness run as the team and the office proves it would see them."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import re
+import subprocess
 import uuid
 from collections import deque
 from datetime import timedelta
 from types import SimpleNamespace
 
+import openpyxl
 import pytest
 
 from server.extensions import db
-from server.models import Role, UnitKind
+from server.models import Role, UnitKind, utcnow
 from server.timeutil import local_today
 from tests.api.sync_helpers import finding_data, mutation, new_id, photo_data, visit_data
 from tests.api.test_console import console_login
@@ -125,6 +128,7 @@ def secret(client, factory, auth):
         headers=headers,
     ).get_json()
     verification_id = verified["verifications"][0]["id"]
+    bulletin = published_bulletin(supervisor, item)
     secrets = [plan["id"], plan["code"], TITLE, MATTER, follow_up["id"], FOLLOW_UP_TITLE]
     secrets += [verification_id, INSTRUCTIONS, FINDING_TITLE, finding_id]
     secrets += SITE_NAMES + [draw["id"]]
@@ -146,6 +150,8 @@ def secret(client, factory, auth):
         "unit_id": [str(target.id), RANDOM_ID],
         "site_id": [str(sites[0].id), RANDOM_ID],
         "region_code": [target.region_code],
+        # This month's bulletin of the office, published (月公示), and its files.
+        "bulletin_id": [str(bulletin.id), RANDOM_ID],
     }
     return SimpleNamespace(
         people=people,
@@ -159,9 +165,41 @@ def secret(client, factory, auth):
     )
 
 
+def published_bulletin(supervisor, item):
+    """The office's bulletin of this month, with the unit's item as a typical problem,
+    reviewed and published (its figures frozen while the plan is still secret)."""
+    from server.bulletins import operations as bulletins
+
+    item.issued_at = utcnow()  # the factory's item was issued without a time
+    today = local_today()
+    bulletin = bulletins.create(supervisor, today.year, today.month)
+    bulletins.add_typical(supervisor, bulletin, item.id, "典型问题:整改不到位", [])
+    bulletins.review(supervisor, bulletin)
+    bulletins.publish(supervisor, bulletin)
+    db.session.commit()
+    return bulletin
+
+
+def file_text(response) -> str | None:
+    """The text of a downloaded PDF (pdftotext) or XLSX (every cell), else None."""
+    if response.mimetype == "application/pdf":
+        return subprocess.run(
+            ["pdftotext", "-", "-"], input=response.get_data(), capture_output=True, check=True
+        ).stdout.decode()
+    if response.mimetype.endswith("spreadsheetml.sheet"):
+        book = openpyxl.load_workbook(io.BytesIO(response.get_data()), read_only=True)
+        return "\n".join(
+            str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row
+        )
+    return None
+
+
 def text_of(response) -> str:
-    """What a user can read: the body (JSON decoded, so escaped Chinese counts) and headers."""
-    body = response.get_data(as_text=True)
+    """What a user can read: the body (JSON decoded, so escaped Chinese counts; a PDF's or
+    a spreadsheet's text) and headers."""
+    body = file_text(response)
+    if body is None:
+        body = response.get_data(as_text=True)
     if response.is_json:
         body = json.dumps(response.get_json(), ensure_ascii=False)
     headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
