@@ -242,6 +242,12 @@ AUDIT_ACTIONS = {
     "instruction.answered": "回复批示",
 }
 
+# ---- exposure copies (曝光台) ----
+
+EXPOSURE_STATUSES = {"draft": "草稿", "published": "已发布", "withdrawn": "已撤回"}
+RENDER_STATES = {"queued": "排队中", "running": "处理中", "done": "已生成", "failed": "生成失败"}
+BLUR_BOX_KINDS = {"face": "自动识别:人脸", "plate": "自动识别:车牌", "manual": "手动添加"}
+
 # ---- the working-day calendar ----
 
 # Where a year's holiday schedule comes from (server/workdays).
@@ -277,4 +283,6 @@ ENUMS = {
     "ExtensionStatus": "extension_statuses",
     "VerificationMethod": "verification_methods",
     "VerificationStatus": "verification_statuses",
+    "ExposureStatus": "exposure_statuses",
+    "RenderState": "render_states",
 }
