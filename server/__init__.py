@@ -96,6 +96,7 @@ PAGE_BLUEPRINTS = (
     "workdays.pages",
     "system.pages",
     "evidence.pages",
+    "exposure.pages",
     "dashboards.pages",
     "maps.pages",
     "organisation.pages",

@@ -34,7 +34,12 @@ huey = Huey("zhicha", results=False, utc=True, storage_class=MemoryStorage)
 _state: dict[str, Flask] = {}
 
 # Modules whose import registers jobs (create_app imports them, the worker too).
-JOB_MODULES = ("server.evidence.jobs", "server.rectification.jobs", "server.system.jobs")
+JOB_MODULES = (
+    "server.evidence.jobs",
+    "server.exposure.jobs",
+    "server.rectification.jobs",
+    "server.system.jobs",
+)
 
 
 def init_jobs(app: Flask) -> None:

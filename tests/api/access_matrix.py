@@ -36,8 +36,9 @@ PATH_KINDS = {
     "instruction_id": "instruction",
     "upload_id": "upload",
     "user_id": "user",
+    "copy_id": "exposure",
 }
-FIXED = {"key": "geofence_radius_m", "variant": "display", "name": "problems"}
+FIXED = {"key": "geofence_radius_m", "variant": "display", "name": "problems", "box_id": "0a1b2c3d"}
 FIXED_CONSOLE = {"filename": "console.css"}
 # A sub-object belongs to the object named by another parameter of the same route.
 PARENT_PARAM = {"draw": "plan_id", "verification": "item_id", "extension": "item_id"}
