@@ -245,3 +245,24 @@ def test_the_job_is_idempotent_and_the_sweeper_picks_up_lost_ones(app, rw, issue
     copy = the_copy(copy.id)
     assert copy.file_path == first and len(copy.boxes) == 1
     assert np.asarray(Image.open(evidence_storage().local_path(first))).shape == (512, 512, 3)
+
+
+def test_the_demo_photo_goes_through_processing_to_an_exposure_copy(app, rw):
+    """flask seed-demo's problem photo (server/demo_photos.py): processed like an upload,
+    then a draft copy finds its face."""
+    from server.demo_photos import seed_demo_photo
+    from server.evidence import operations as evidence
+
+    photo = seed_demo_photo(rw.findings[0], rw.site.lat, rw.site.lon)
+    db.session.commit()
+    item = rw.create()
+    rw.post(rw.supervisor, f"/api/rectifications/{item['id']}/issue")
+    db.session.rollback()
+    evidence.process_photo_content(photo.id)  # the photo job's body
+    assert db.session.get(type(photo), photo.id).content_status == ContentStatus.stored
+    with app.test_request_context():
+        copy = operations.create_copy(rw.supervisor, photo.id)
+        db.session.commit()
+    assert operations.render_copy(copy.id) is True
+    copy = the_copy(copy.id)
+    assert [b["kind"] for b in copy.boxes] == ["face"] and copy.rendered
