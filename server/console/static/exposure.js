@@ -8,9 +8,8 @@
   if (!status) return;
 
   function follow() {
-    const pending = status.dataset.rendered !== "true" ||
-      ["queued", "running"].includes(status.dataset.renderState);
-    if (!pending || status.querySelector(".exposure-status-label") === null) return;
+    // Only while the job has work to do: a failed rendering waits for the next edit.
+    if (!["queued", "running"].includes(status.dataset.renderState)) return;
     const revision = Number(status.dataset.revision);
     const poll = () => fetch(status.dataset.stateUrl, { credentials: "same-origin" })
       .then((r) => (r.ok ? r.json() : null))
