@@ -266,3 +266,43 @@ def test_the_demo_photo_goes_through_processing_to_an_exposure_copy(app, rw):
     assert operations.render_copy(copy.id) is True
     copy = the_copy(copy.id)
     assert [b["kind"] for b in copy.boxes] == ["face"] and copy.rendered
+
+
+def test_a_box_added_while_the_job_renders_is_rendered_too(app, rw, issued, monkeypatch):
+    """The file belongs to the revision it was rendered from: boxes changed meanwhile make
+    the job render again, and the copy can be published only once the file caught up."""
+    from server.exposure import blur
+    from server.exposure.jobs import render_exposure_job
+
+    photo, item = issued
+    rw.post(rw.supervisor, f"/api/rectifications/{item['id']}/issue")
+    with app.test_request_context():
+        copy = operations.create_copy(rw.supervisor, photo.id)
+        db.session.commit()
+    assert operations.render_copy(copy.id) is True  # detected and rendered: revision 1
+    copy = the_copy(copy.id)
+    assert copy.revision == 1 and copy.rendered
+    with app.test_request_context():
+        operations.add_box(rw.supervisor, copy, 10, 10, 40, 40)  # revision 2
+        db.session.commit()
+
+    real_render, calls = blur.render, []
+
+    def render_and_edit(source, boxes, target, blocks):
+        calls.append(len(boxes))
+        if len(calls) == 1:  # the office adds a box while the first rendering runs
+            with app.test_request_context():
+                operations.add_box(rw.supervisor, the_copy(copy.id), 400, 400, 50, 50)
+                db.session.commit()
+        return real_render(source, boxes, target, blocks)
+
+    monkeypatch.setattr(blur, "render", render_and_edit)
+    render_exposure_job.call_local(str(copy.id))
+    copy = the_copy(copy.id)
+    assert calls == [2, 3]  # rendered again with the box added meanwhile
+    assert copy.revision == 3 and copy.rendered_revision == 3 and copy.rendered
+    assert copy.render_state == RenderState.done and len(copy.boxes) == 3
+    with app.test_request_context():
+        operations.publish(rw.supervisor, copy)
+        db.session.commit()
+    assert the_copy(copy.id).status == ExposureStatus.published
