@@ -97,6 +97,7 @@ PAGE_BLUEPRINTS = (
     "workdays.pages",
     "system.pages",
     "evidence.pages",
+    "exposure.pages",
     "dashboards.pages",
     "maps.pages",
     "organisation.pages",

@@ -11,6 +11,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from server.demo_county_plans import seed_county_year
+from server.demo_photos import seed_demo_photo
 from server.extensions import db
 from server.models import (
     Finding,
@@ -86,6 +87,9 @@ def seed_rectification_demo(plan_code: str) -> None:
         db.session.add(finding)
         findings.append(finding)
     db.session.flush()
+    # A photo with a face on the listed item's finding, for the exposure copies (曝光台).
+    scaffold_site = sites[FINDINGS[0][2]]
+    seed_demo_photo(findings[0], scaffold_site.lat, scaffold_site.lon)
 
     def item(findings_used, unit_code, problem, measures, days, listed=False):
         return operations.create_item(

@@ -282,6 +282,12 @@ OBJECTION_STATUSES = {
     "rejected": "异议不成立",
 }
 
+# ---- exposure copies (曝光台) ----
+
+EXPOSURE_STATUSES = {"draft": "草稿", "published": "已发布", "withdrawn": "已撤回"}
+RENDER_STATES = {"queued": "排队中", "running": "处理中", "done": "已生成", "failed": "生成失败"}
+BLUR_BOX_KINDS = {"face": "自动识别:人脸", "plate": "自动识别:车牌", "manual": "手动添加"}
+
 # ---- the working-day calendar ----
 
 # Where a year's holiday schedule comes from (server/workdays).
@@ -319,4 +325,6 @@ ENUMS = {
     "VerificationStatus": "verification_statuses",
     "ObjectionStatus": "objection_statuses",
     "BulletinStatus": "bulletin_statuses",
+    "ExposureStatus": "exposure_statuses",
+    "RenderState": "render_states",
 }

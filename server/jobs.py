@@ -36,6 +36,7 @@ _state: dict[str, Flask] = {}
 # Modules whose import registers jobs (create_app imports them, the worker too).
 JOB_MODULES = (
     "server.evidence.jobs",
+    "server.exposure.jobs",
     "server.rectification.jobs",
     "server.system.jobs",
     "server.points.jobs",

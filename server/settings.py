@@ -396,6 +396,23 @@ SETTINGS: dict[str, Setting] = {
             minimum=1,
             maximum=50,
         ),
+        Setting(
+            "exposure_min_box_px",
+            8,
+            "曝光副本遮挡区域最小边长(像素)",
+            "Smallest width and height of a blur box a supervisor adds to an exposure copy.",
+            minimum=1,
+            maximum=200,
+        ),
+        Setting(
+            "exposure_blur_blocks",
+            10,
+            "曝光副本遮挡马赛克块数(越小越模糊)",
+            "Pixel blocks across the shorter side of a blurred box (then Gaussian-blurred); "
+            "fewer is stronger. At most 16, so that no face stays recognisable.",
+            minimum=2,
+            maximum=16,
+        ),
     ]
 }
 

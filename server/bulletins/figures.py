@@ -24,6 +24,7 @@ from server.points.queries import points_by_unit
 from server.rectification import queries as items
 from server.settings import SETTINGS, get_setting
 
+
 # Negative-list deductions per unit, until the points domain is merged.
 def month_span(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])

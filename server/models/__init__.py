@@ -5,6 +5,7 @@ from server.models.auth import AuthSession, LoginAttempt
 from server.models.base import Base, utcnow
 from server.models.bulletin import Bulletin, BulletinStatus
 from server.models.calendar import CalendarDay, CalendarYear
+from server.models.exposure import ExposureCopy, ExposureStatus, RenderState
 from server.models.field import (
     Category,
     ContentStatus,
@@ -61,6 +62,9 @@ __all__ = [
     "MANUAL",
     "ObjectionStatus",
     "PointsEntry",
+    "ExposureCopy",
+    "ExposureStatus",
+    "RenderState",
     "TITLE_MAX",
     "default_title",
     "Instruction",

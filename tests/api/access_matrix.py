@@ -38,8 +38,9 @@ PATH_KINDS = {
     "user_id": "user",
     "entry_id": "entry",
     "bulletin_id": "bulletin",
+    "copy_id": "exposure",
 }
-FIXED = {"key": "geofence_radius_m", "variant": "display", "name": "problems"}
+FIXED = {"key": "geofence_radius_m", "variant": "display", "name": "problems", "box_id": "0a1b2c3d"}
 FIXED_CONSOLE = {"filename": "console.css", "index": "0"}
 # A sub-object belongs to the object named by another parameter of the same route.
 PARENT_PARAM = {"draw": "plan_id", "verification": "item_id", "extension": "item_id"}

@@ -8,7 +8,8 @@ plan_home_draft (a draft: its team and leader may not see it yet), finding_home 
 photo, item_home (issued to the responder's unit, led by the leader, the inspector sent
 back to verify it) with a verification and its photo, a pending extension, a progress
 report and that report's photo, a leader's 批示 (instruction_home), a negative-list entry
-of the unit (entry_home); item_home_draft;
+of the unit (entry_home); an exposure copy of the finding's photo, a draft (exposure_home)
+and a published one; item_home_draft;
 item_home_done (in progress, the inspector's visit to it over). Foreign side: the same
 under another office and unit.
 Every persona has a notification and a tus upload of its own; a stranger has one too."""
@@ -22,6 +23,8 @@ from server.extensions import db
 from server.models import (
     Bulletin,
     BulletinStatus,
+    ExposureCopy,
+    ExposureStatus,
     ExtensionRequest,
     Instruction,
     Notification,
@@ -51,10 +54,10 @@ UNKNOWN = "unknown"  # an id that was never used, of every kind
 
 def build_world(factory) -> tuple[dict, dict]:
     """(personas by role, object ids by name), committed."""
-    office = factory.unit("县委督查室", kind=UnitKind.office)
+    government = factory.unit("县政府", kind=UnitKind.government)
+    office = factory.unit("县委督查室", kind=UnitKind.office, parent=government)
     foreign_office = factory.unit("州督查室", kind=UnitKind.office, region_code="522701")
     unit, foreign_unit = factory.unit("县住建局"), factory.unit("州林业局")
-    government = factory.unit("县政府", kind=UnitKind.government)
     me = {
         "admin": factory.user(Role.admin, office),
         "supervisor": factory.user(Role.supervisor, office),
@@ -173,6 +176,14 @@ def _side(factory, ids, side, people, office, unit) -> None:
             ).id,
         }
     )
+    for suffix, status in (("", ExposureStatus.draft), ("_published", ExposureStatus.published)):
+        copy = ExposureCopy(
+            photo_id=ids[f"photo_{side}"], office_unit_id=office.id, status=status,
+            created_by_id=supervisor.id, boxes=[], revision=0,
+        )  # fmt: skip
+        db.session.add(copy)
+        db.session.flush()
+        ids[f"exposure_{side}{suffix}"] = copy.id
 
 
 def _bulletins(ids, office, foreign_office, supervisor, foreign_supervisor) -> None:

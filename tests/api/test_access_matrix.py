@@ -151,6 +151,7 @@ ITEM, PLAN = "/console/rectifications/<uuid:item_id>", "/console/plans/<uuid:pla
 UNIT_ITEM = "/console/unit/items/<uuid:item_id>"
 USER = "/console/users/<uuid:user_id>"
 BULLETIN = "/console/bulletins/<uuid:bulletin_id>"
+EXPOSURE = "/console/exposure/<uuid:copy_id>"
 VARIANTS = "<any(original, thumbnail, display, evidence, public):variant>"
 CONSOLE: dict[tuple[str, str], Route] = {
     ("GET", "/console/static/<path:filename>"): r(PUBLIC, 200),
@@ -169,6 +170,16 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("POST", f"{USER}/unlock"): r({A}),
     ("GET", "/console/evidence"): r({S, A}, 200),
     ("GET", f"/console/photos/<uuid:photo_id>/{VARIANTS}"): r({S, A}),
+    ("GET", "/console/exposure"): r({S}, 200),
+    ("POST", "/console/exposure"): r({S}),
+    ("GET", "/console/exposure/public"): r(ANY, 200),
+    ("GET", EXPOSURE): r({S}, 200),
+    ("GET", f"{EXPOSURE}/state"): r({S}, 200),
+    ("GET", f"{EXPOSURE}/image"): r(ANY, copy_id="path:exposure_image"),
+    ("POST", f"{EXPOSURE}/boxes"): r({S}),
+    ("POST", f"{EXPOSURE}/boxes/<box_id>/delete"): r({S}),
+    ("POST", f"{EXPOSURE}/publish"): r({S}),
+    ("POST", f"{EXPOSURE}/withdraw"): r({S}),
     ("GET", "/console/plans"): r(ANY, 200),
     ("GET", "/console/plans/figures"): r({S, A}, 200, office_id="query:office"),
     ("GET", "/console/plans/new"): r({S}, 200),
@@ -314,6 +325,13 @@ SEEN: dict[str, dict[str, set]] = {
     "authored_photo": {"photo_home": {INS}, "photo_report_home": {R},
                        "photo_verification_home": {INS}, "photo_foreign": set(),
                        "photo_report_foreign": set(), "photo_verification_foreign": set()},
+    # Exposure copies (server/exposure/access.py): the office's supervisors edit them; a
+    # published one is seen by the office's units (its inspectors, its government's
+    # leaders, the units it issued items to), never another office's.
+    "exposure": {"exposure_home": {S}, "exposure_home_published": {S},
+                 "exposure_foreign": set(), "exposure_foreign_published": set()},
+    "exposure_image": {"exposure_home": {S}, "exposure_home_published": ANY,
+                       "exposure_foreign": set(), "exposure_foreign_published": {A}},
     "notification": {"notification_own": ANY, "notification_other": set()},
     "upload": {"upload_own": ANY, "upload_other": set()},
     "user": {"user_home": {A}},

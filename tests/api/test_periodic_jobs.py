@@ -28,10 +28,12 @@ def test_the_worker_schedules_each_periodic_job_at_its_time(app):
     assert due(2026, 3, 2, 0, 0) == [  # 08:00: the reminders, then the negative list
         "apply_points_job",
         "send_reminders_job",
+        "sweep_stranded_exposure_copies",
         "sweep_stranded_photos",
     ]
-    assert due(2026, 3, 2, 19, 0) == ["analyze_db_job", "sweep_stranded_photos"]  # 03:00
-    assert due(2026, 3, 2, 5, 37) == ["sweep_stranded_photos"]  # every minute
+    sweepers = ["sweep_stranded_exposure_copies", "sweep_stranded_photos"]  # every minute
+    assert due(2026, 3, 2, 19, 0) == ["analyze_db_job", *sweepers]  # 03:00
+    assert due(2026, 3, 2, 5, 37) == sweepers
 
 
 def test_the_reminders_job_sends_as_the_cli_does_and_only_once(rw, app):

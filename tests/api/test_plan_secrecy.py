@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 
 from server.extensions import db
-from server.models import Role, UnitKind, utcnow
+from server.models import ExposureCopy, Role, UnitKind, utcnow
 from server.timeutil import local_today
 from tests.api.sync_helpers import finding_data, mutation, new_id, photo_data, visit_data
 from tests.api.test_console import console_login
@@ -129,6 +129,14 @@ def secret(client, factory, auth):
     ).get_json()
     verification_id = verified["verifications"][0]["id"]
     bulletin = published_bulletin(supervisor, item)
+    # A draft exposure copy of the team's photo (the office's own; none can be published
+    # before the finding is issued): its pages must leak nothing either.
+    draft_copy = ExposureCopy(
+        photo_id=uuid.UUID(photo_id), office_unit_id=office.id, created_by_id=supervisor.id,
+        boxes=[], revision=0,
+    )  # fmt: skip
+    db.session.add(draft_copy)
+    db.session.commit()
     secrets = [plan["id"], plan["code"], TITLE, MATTER, follow_up["id"], FOLLOW_UP_TITLE]
     secrets += [verification_id, INSTRUCTIONS, FINDING_TITLE, finding_id]
     secrets += SITE_NAMES + [draw["id"]]
@@ -145,6 +153,7 @@ def secret(client, factory, auth):
         "extension_id": [RANDOM_ID],
         "notification_id": [RANDOM_ID],
         "entry_id": [RANDOM_ID],
+        "copy_id": [str(draft_copy.id), RANDOM_ID],
         "variant": ["thumbnail", "display"],
         # The admin's units, sites and regions pages (a target site among them).
         "unit_id": [str(target.id), RANDOM_ID],
