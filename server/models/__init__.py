@@ -4,6 +4,7 @@ from server.models.audit import AuditChainHead, AuditEvent
 from server.models.auth import AuthSession, LoginAttempt
 from server.models.base import Base, utcnow
 from server.models.calendar import CalendarDay, CalendarYear
+from server.models.export import ExportJob, ExportStatus
 from server.models.field import (
     Category,
     ContentStatus,
@@ -56,6 +57,8 @@ from server.models.unit import Unit, UnitKind
 from server.models.user import Role, User
 
 __all__ = [
+    "ExportJob",
+    "ExportStatus",
     "TITLE_MAX",
     "default_title",
     "Instruction",

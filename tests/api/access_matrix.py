@@ -36,6 +36,7 @@ PATH_KINDS = {
     "instruction_id": "instruction",
     "upload_id": "upload",
     "user_id": "user",
+    "export_id": "export",
 }
 FIXED = {"key": "geofence_radius_m", "variant": "display", "name": "problems"}
 FIXED_CONSOLE = {"filename": "console.css"}
@@ -320,7 +321,8 @@ class Matrix:
         response = self.send(surface, method, path, route, params, combo, variant)
         answer = response.get_json(silent=True) if surface == "api" else None
         if surface == "console" or answer is None:
-            answer = response.get_data(as_text=True) if method != "HEAD" else ""
+            # (an XLSX download is binary: compared as replaced text all the same)
+            answer = response.get_data().decode("utf-8", "replace") if method != "HEAD" else ""
         ok = self.judge(surface, expected, response)
         blocked = tuple(self.blocked(params, combo) + self.hidden(params, combo))
         blocked = blocked if self.user else ()
