@@ -18,7 +18,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from server.extensions import db
-from server.models.base import utcnow
 from server.models import (
     ExportJob,
     ExportStatus,
@@ -37,6 +36,7 @@ from server.models import (
     VerificationMethod,
     VerificationStatus,
 )
+from server.models.base import utcnow
 from server.plans.draws import draw_for_plan
 from server.plans.schemas import DrawRequestSchema
 from server.timeutil import local_today
