@@ -103,11 +103,9 @@ def _write_row(sheet, n: int, keys, row: dict, text, day, fills) -> None:
             continue
         value = row[key]
         if key in DATES:
-            if value is None:
-                sheet.write_blank(n, col, None)
-            else:
+            if value is not None:
                 sheet.write_datetime(n, col, value, day)
         elif key == "colour_label":
             sheet.write_string(n, col, value, fills.get(row["colour"], text))
-        else:
-            sheet.write_string(n, col, value or "", text)
+        elif value:  # an empty cell is left out
+            sheet.write_string(n, col, value, text)
