@@ -1,14 +1,15 @@
 """The rows of the XLSX exports (ledger and three lists): the ledger's filters and scope
-(queries.filtered, access.visible_clause), drafts never, read in keyset batches by office and code
-so memory stays flat and a job may commit its progress between two batches (each batch
-is plain values: nothing is read after the batch's transaction ends)."""
+(queries.filtered, access.visible_clause), drafts never. Read office by office in keyset
+batches by code (a range of the office's unique index, no sort), so memory stays flat and
+a job may commit its progress between two batches (each batch is plain values: nothing
+is read after the batch's transaction ends)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from server import glossary
 from server.extensions import db
@@ -26,9 +27,6 @@ from server.rectification.queries import filtered
 from server.timeutil import local_today
 
 BATCH = 1000
-# By office, then code: unique (the office's numbering), and the order of the office's
-# unique index, so each batch starts where the last ended without sorting the rest.
-ORDER = (Rectification.office_unit_id, Rectification.code)
 
 
 def _scoped(user: User, args: dict, today: date):
@@ -99,27 +97,32 @@ def _row(item, today: date, progress: dict, supporting: dict) -> dict:
 
 
 def batches(user: User, args: dict, limit: int, size: int | None = None) -> Iterator[list[dict]]:
-    """Every row the filters give (up to `limit`), by office and code, `size` (BATCH) at
-    a time."""
+    """Every row the filters give (up to `limit`), office by office and by code within
+    each, `size` (BATCH) at a time."""
     today, size = local_today(), size or BATCH
+    scoped = _scoped(user, args, today)
     query = (
-        _scoped(user, args, today)
-        .with_only_columns(*COLUMNS, maintain_column_froms=False)
+        scoped.with_only_columns(*COLUMNS, maintain_column_froms=False)
         .select_from(Rectification)
         .join(Unit, Unit.id == Rectification.unit_id)
         .outerjoin(User, User.id == Rectification.lead_official_id)
-        .order_by(*ORDER)
+        .order_by(Rectification.code)
     )
-    key, sent = None, 0
-    while sent < limit:
-        page = query.where(tuple_(*ORDER) > key) if key is not None else query
-        items = db.session.execute(page.limit(min(size, limit - sent))).all()
-        if not items:
-            return
-        ids = [i.id for i in items]
-        progress, supporting = _latest_progress(ids), _supporting(ids)
-        rows = [_row(i, today, progress, supporting) for i in items]
-        key, sent = (items[-1].office_unit_id, items[-1].code), sent + len(items)
-        yield rows
-        if len(items) < size:
-            return
+    offices = db.session.scalars(
+        scoped.with_only_columns(Rectification.office_unit_id).distinct().order_by(None)
+    ).all()
+    sent = 0
+    for office in sorted(offices, key=str):
+        # office = ? AND code > ?: a range of the office's unique index, read in order.
+        mine, last = query.where(Rectification.office_unit_id == office), None
+        while sent < limit:
+            page = mine.where(Rectification.code > last) if last is not None else mine
+            items = db.session.execute(page.limit(min(size, limit - sent))).all()
+            if not items:
+                break
+            ids = [i.id for i in items]
+            progress, supporting = _latest_progress(ids), _supporting(ids)
+            yield [_row(i, today, progress, supporting) for i in items]
+            last, sent = items[-1].code, sent + len(items)
+            if len(items) < size:
+                break
