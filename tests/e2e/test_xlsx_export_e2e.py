@@ -4,6 +4,8 @@ progress by itself and then offers the download."""
 
 from __future__ import annotations
 
+import io
+
 import openpyxl
 import pytest
 from playwright.sync_api import expect
@@ -26,7 +28,8 @@ def desk(factory, items: int):
 
 
 def cells(download) -> list[tuple]:
-    book = openpyxl.load_workbook(download.path())
+    # read as bytes: openpyxl goes by the file name's extension, and a download has none
+    book = openpyxl.load_workbook(io.BytesIO(download.path().read_bytes()))
     return list(book["整改台账"].iter_rows(values_only=True))
 
 
