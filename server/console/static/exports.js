@@ -10,14 +10,16 @@
     setTimeout(async function () {
       try {
         const response = await fetch(window.location.href, { credentials: "same-origin" });
-        if (!response.ok) return;
-        const page = new DOMParser().parseFromString(await response.text(), "text/html");
-        const fresh = page.getElementById("export-list");
-        if (!fresh) return;
-        list.innerHTML = fresh.innerHTML;
-        list.dataset.busy = fresh.dataset.busy;
+        const page = response.ok
+          ? new DOMParser().parseFromString(await response.text(), "text/html")
+          : null;
+        const fresh = page && page.getElementById("export-list");
+        if (fresh) {
+          list.innerHTML = fresh.innerHTML;
+          list.dataset.busy = fresh.dataset.busy;
+        }
       } catch (error) {
-        // offline for a moment: try again at the next tick
+        // offline for a moment: try again at the next tick (as after a refused answer)
       }
       poll();
     }, INTERVAL_MS);
