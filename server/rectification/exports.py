@@ -15,10 +15,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from server.audit import record_event
-from server.errors import not_found
+from server.errors import ApiError, not_found
 from server.extensions import db
 from server.models import ExportJob, ExportStatus, User
 from server.models.base import utcnow
@@ -125,7 +126,7 @@ def run_export(job_id: uuid.UUID, schema) -> str:
         partial.unlink(missing_ok=True)
         job = db.session.get(ExportJob, job_id)
         job.status, job.finished_at = ExportStatus.failed, utcnow()
-        job.error = (getattr(error, "message", None) or str(error) or type(error).__name__)[:300]
+        job.error = _reason(error)
         db.session.commit()
         return job.status.value
     partial.replace(export_dir() / name)
@@ -137,9 +138,23 @@ def run_export(job_id: uuid.UUID, schema) -> str:
     return job.status.value
 
 
+def _reason(error: Exception) -> str:
+    """What the requester is told: a refusal's own words; anything else in general terms
+    (its details are in the log, not for the page)."""
+    if isinstance(error, ApiError):
+        return error.message[:300]
+    if isinstance(error, PermissionError | ValidationError):
+        return str(error)[:300]
+    return "生成文件时出错,请重新导出;仍不成功请联系系统管理员"
+
+
 def expire_exports(now=None) -> int:
-    """Delete the files of exports past their expiry (and any file whose job is gone)."""
+    """Delete the files of exports past their expiry, and what a run killed mid-way left
+    (a partial file is written only while the workbook closes: minutes old, it is lost)."""
     now = now or utcnow()
+    for partial in export_dir().glob("*.partial"):
+        if partial.stat().st_mtime < (now - STRANDED_AFTER).timestamp():
+            partial.unlink(missing_ok=True)
     jobs = db.session.scalars(
         select(ExportJob).where(ExportJob.status == ExportStatus.done, ExportJob.expires_at <= now)
     ).all()

@@ -247,3 +247,30 @@ def test_a_failing_export_says_why(client, auth, rw):
     failed = db.session.get(ExportJob, job.id)
     assert failed.error == "无权按督查计划筛选" and failed.file_name is None
     assert list(exports.export_dir().glob("*.partial")) == []
+
+
+def test_an_unexpected_failure_is_told_in_general_terms(rw, monkeypatch):
+    job_id = exports.request_export(rw.supervisor, "ledger", {}, 1).id
+    db.session.commit()
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk /srv/secret full")
+
+    monkeypatch.setattr(exports.xlsx, "write", broken)
+    assert exports.run_export(job_id, LedgerArgsSchema()) == "failed"
+    db.session.rollback()
+    error = db.session.get(ExportJob, job_id).error
+    assert "secret" not in error and error.startswith("生成文件时出错")
+
+
+def test_a_partial_file_left_by_a_killed_run_is_deleted(rw):
+    import os
+
+    old = exports.export_dir() / "killed.partial"
+    new = exports.export_dir() / "writing.partial"
+    old.write_bytes(b"PK")
+    new.write_bytes(b"PK")
+    an_hour_ago = (utcnow() - timedelta(hours=1)).timestamp()
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    exports.expire_exports()
+    assert not old.exists() and new.exists()  # one being written right now stays
