@@ -91,6 +91,7 @@ PAGE_BLUEPRINTS = (
     "findings.pages",
     "rectification.pages",
     "rectification.ledger_pages",
+    "rectification.export_pages",
     "rectification.portal_pages",
     "rectification.instruction_pages",
     "points.pages",

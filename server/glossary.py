@@ -288,6 +288,16 @@ EXPOSURE_STATUSES = {"draft": "草稿", "published": "已发布", "withdrawn": "
 RENDER_STATES = {"queued": "排队中", "running": "处理中", "done": "已生成", "failed": "生成失败"}
 BLUR_BOX_KINDS = {"face": "自动识别:人脸", "plate": "自动识别:车牌", "manual": "手动添加"}
 
+# ---- XLSX exports run as jobs (导出任务) ----
+
+EXPORT_STATUSES = {
+    "queued": "排队中",
+    "running": "生成中",
+    "done": "已完成",
+    "failed": "生成失败",
+    "expired": "已过期删除",
+}
+
 # ---- the working-day calendar ----
 
 # Where a year's holiday schedule comes from (server/workdays).
@@ -327,4 +337,5 @@ ENUMS = {
     "BulletinStatus": "bulletin_statuses",
     "ExposureStatus": "exposure_statuses",
     "RenderState": "render_states",
+    "ExportStatus": "export_statuses",
 }

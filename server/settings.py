@@ -61,6 +61,31 @@ SETTINGS: dict[str, Setting] = {
             maximum=1_440,
         ),
         Setting(
+            "export_inline_max_rows",
+            5_000,
+            "直接下载的导出行数上限(超过则转为导出任务)",
+            "An XLSX export of more rows than this runs as a background job (导出任务) "
+            "instead of downloading at once.",
+            minimum=0,
+            maximum=1_000_000,
+        ),
+        Setting(
+            "export_max_rows",
+            200_000,
+            "单个导出文件行数上限",
+            "Most rows one XLSX export holds (a sheet takes about a million).",
+            minimum=1,
+            maximum=1_000_000,
+        ),
+        Setting(
+            "export_keep_hours",
+            24,
+            "导出文件保留时间(小时)",
+            "How long a finished export's file stays downloadable before it is deleted.",
+            minimum=1,
+            maximum=720,
+        ),
+        Setting(
             "feedback_working_days",
             5,
             "反馈时限(工作日)",

@@ -5,6 +5,7 @@ from server.models.auth import AuthSession, LoginAttempt
 from server.models.base import Base, utcnow
 from server.models.bulletin import Bulletin, BulletinStatus
 from server.models.calendar import CalendarDay, CalendarYear
+from server.models.export import ExportJob, ExportStatus
 from server.models.exposure import ExposureCopy, ExposureStatus, RenderState
 from server.models.field import (
     Category,
@@ -65,6 +66,8 @@ __all__ = [
     "ExposureCopy",
     "ExposureStatus",
     "RenderState",
+    "ExportJob",
+    "ExportStatus",
     "TITLE_MAX",
     "default_title",
     "Instruction",

@@ -44,7 +44,7 @@ from server.timeutil import CHINA, local_today
 THREE_LISTS_MAX = 5000
 
 
-def _filtered(user: User, args: dict, today: date):
+def filtered(user: User, args: dict, today: date):
     query = select(Rectification).where(visible_clause(user, scanning=bool(args.get("q"))))
     office_view = user.role in (Role.supervisor, Role.admin)
     if args.get("plan_id"):
@@ -182,7 +182,7 @@ def ledger(user: User, args: dict, today: date | None = None) -> dict:
     """One page of the ledger, most urgent first (urgency_groups), then listed items
     first, then by deadline."""
     today = today or local_today()
-    query = _filtered(user, args, today)
+    query = filtered(user, args, today)
     page, per_page = args.get("page", 1), args.get("per_page", 50)
     order, first = ledger_order.page_order(args), (page - 1) * per_page
     if not args.get("q"):
@@ -211,7 +211,7 @@ def colour_counts(user: User, args: dict, today: date | None = None) -> dict:
     """How many items of each colour the same filters give (the colour filter aside), in
     one statement: one read of the index, or of the table for a text search."""
     today = today or local_today()
-    where = _filtered(user, {**args, "colour": None}, today).whereclause
+    where = filtered(user, {**args, "colour": None}, today).whereclause
     counts = db.session.execute(
         select(*(func.count().filter(colour_clause(c, today)) for c in COLOURS))
         .select_from(Rectification)
@@ -222,7 +222,7 @@ def colour_counts(user: User, args: dict, today: date | None = None) -> dict:
 
 def three_lists(user: User, args: dict) -> dict:
     """问题清单、措施清单、责任清单 for a plan, a unit or everything visible."""
-    query = _filtered(user, {**args, "colour": None}, local_today()).options(
+    query = filtered(user, {**args, "colour": None}, local_today()).options(
         selectinload(Rectification.unit),
         selectinload(Rectification.lead_official),
         selectinload(Rectification.supporting_units),
@@ -348,7 +348,7 @@ def open_items_for_summons(user: User, unit_id, limit: int) -> list[Rectificatio
 def item_clause(user: User, args: dict, today: date | None = None):
     """The WHERE of the ledger for these filters (LedgerArgsSchema's), for counts read
     elsewhere (the dashboards): the same items the ledger lists."""
-    return _filtered(user, args, today or local_today()).whereclause
+    return filtered(user, args, today or local_today()).whereclause
 
 
 def ledger_filters_schema():

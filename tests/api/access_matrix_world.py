@@ -23,6 +23,8 @@ from server.extensions import db
 from server.models import (
     Bulletin,
     BulletinStatus,
+    ExportJob,
+    ExportStatus,
     ExposureCopy,
     ExposureStatus,
     ExtensionRequest,
@@ -41,6 +43,7 @@ from server.models import (
     VerificationMethod,
     VerificationStatus,
 )
+from server.models.base import utcnow
 from server.plans.draws import draw_for_plan
 from server.plans.schemas import DrawRequestSchema
 from server.timeutil import local_today
@@ -85,7 +88,9 @@ def build_world(factory) -> tuple[dict, dict]:
     for role, user in me.items():  # each persona's own, looked up as "notification_own"
         ids[f"notification_own:{role}"] = _notification(user).id
         ids[f"upload_own:{role}"] = _upload(user).id
+        ids[f"export_own:{role}"] = _export(user).id
     ids["notification_other"] = _notification(them["stranger"]).id
+    ids["export_other"] = _export(them["supervisor"]).id
     ids["upload_other"] = _upload(them["stranger"]).id
     db.session.commit()
     return me, {name: str(value) for name, value in ids.items()}
@@ -235,6 +240,20 @@ def _notification(user) -> Notification:
     db.session.add(note)
     db.session.flush()
     return note
+
+
+def _export(user) -> ExportJob:
+    """A finished XLSX export of the user's, its file on disk."""
+    from server.rectification import exports
+
+    job = ExportJob(requester_id=user.id, kind="ledger", status=ExportStatus.done)
+    db.session.add(job)
+    db.session.flush()
+    job.file_name = exports.file_name(job)
+    (exports.export_dir() / job.file_name).write_bytes(b"PK matrix")
+    job.finished_at = utcnow()
+    job.expires_at = job.finished_at + timedelta(hours=1)
+    return job
 
 
 def _upload(user) -> Upload:

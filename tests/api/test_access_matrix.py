@@ -217,6 +217,12 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("GET", "/console/three-lists"): r({S, L, A}, 200, plan_id=OFFICE_FILTER),
     ("GET", "/console/three-lists/<any(problems, measures, responsibility):name>.csv"):
         r({S, L, A}, 200, plan_id=OFFICE_FILTER),
+    # XLSX exports: whoever reads the ledger's rows, a unit its own (导出任务: the requester's).
+    ("GET", "/console/ledger/export.xlsx"): r({S, L, A, R}, 200, plan_id=OFFICE_FILTER),
+    ("GET", "/console/three-lists/export.xlsx"): r({S, L, A, R}, 200, plan_id=OFFICE_FILTER),
+    ("POST", "/console/exports"): r({S, L, A, R}),
+    ("GET", "/console/exports"): r({S, L, A, R}, 200),
+    ("GET", "/console/exports/<uuid:export_id>.xlsx"): r({S, L, A, R}, 200),
     ("GET", "/console/summons"): r({S, R, A}, 200),
     ("POST", "/console/summons/new"): r({S}),
     ("GET", "/console/notifications"): r(ANY, 200),
@@ -334,6 +340,7 @@ SEEN: dict[str, dict[str, set]] = {
                        "exposure_foreign": set(), "exposure_foreign_published": {A}},
     "notification": {"notification_own": ANY, "notification_other": set()},
     "upload": {"upload_own": ANY, "upload_other": set()},
+    "export": {"export_own": ANY, "export_other": set()},
     "user": {"user_home": {A}},
     "office": {"office_home": {A, S}, "office_foreign": {A}},
     # Units, sites and region names: every one the admin's to keep, nobody else's.

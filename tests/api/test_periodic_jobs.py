@@ -25,15 +25,13 @@ def test_the_worker_schedules_each_periodic_job_at_its_time(app):
     def due(*when):
         return sorted(task.name.rsplit(".", 1)[-1] for task in huey.read_periodic(datetime(*when)))
 
-    assert due(2026, 3, 2, 0, 0) == [  # 08:00: the reminders, then the negative list
-        "apply_points_job",
-        "send_reminders_job",
-        "sweep_stranded_exposure_copies",
-        "sweep_stranded_photos",
-    ]
-    sweepers = ["sweep_stranded_exposure_copies", "sweep_stranded_photos"]  # every minute
-    assert due(2026, 3, 2, 19, 0) == ["analyze_db_job", *sweepers]  # 03:00
-    assert due(2026, 3, 2, 5, 37) == sweepers
+    every_minute = ["sweep_exports", "sweep_stranded_exposure_copies", "sweep_stranded_photos"]
+    # 08:00: the reminders, then the negative list
+    assert due(2026, 3, 2, 0, 0) == sorted(
+        ["apply_points_job", "send_reminders_job", *every_minute]
+    )
+    assert due(2026, 3, 2, 19, 0) == sorted(["analyze_db_job", *every_minute])  # 03:00
+    assert due(2026, 3, 2, 5, 37) == every_minute
 
 
 def test_the_reminders_job_sends_as_the_cli_does_and_only_once(rw, app):

@@ -50,7 +50,8 @@ OVERFLOW = """() => {
       ? "." + el.className.trim().split(/\\s+/).join(".") : ""));
   // A table left as a table on a phone squeezes its text into narrow columns.
   // (Headers of a table made cards are kept for screen readers in a 1 px clipped thead.)
-  const hidden = (c) => c.closest("thead") && c.closest("thead").getBoundingClientRect().height <= 1;
+  const hidden = (c) =>
+    c.closest("thead") && c.closest("thead").getBoundingClientRect().height <= 1;
   const squeezed = [...document.querySelectorAll("td, th")]
     .filter((c) => !hidden(c))
     .filter((c) => c.getBoundingClientRect().height > 0 && c.getBoundingClientRect().width < 80
