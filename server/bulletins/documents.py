@@ -20,6 +20,7 @@ from server import glossary
 from server.bulletins import figures
 from server.evidence import fonts
 from server.evidence.storage import evidence_storage, storage_root
+from server.exposure.queries import published_copy_file
 from server.extensions import db
 from server.models import Bulletin, BulletinStatus, Photo
 
@@ -54,16 +55,28 @@ def font_face() -> str:
     return f'local("{choice.name}"), url("{Path(choice.path).as_uri()}")'
 
 
-def photo_uri(photo_id: str) -> str | None:
-    """A typical problem's photo as a data: URI of its public copy (None: not there)."""
-    photo = db.session.get(Photo, uuid.UUID(str(photo_id)))
+def photo_file(photo_id) -> Path | None:
+    """What a bulletin shows of a typical problem's photo: its published exposure copy
+    (faces and plates blurred, server/exposure) when there is one, else its public copy
+    (no caption, no metadata); None when neither file is there."""
+    photo_id = uuid.UUID(str(photo_id))
+    exposed = published_copy_file(photo_id)
+    if exposed is not None:
+        return exposed
+    photo = db.session.get(Photo, photo_id)
     relative = (photo.derived or {}).get("public") if photo else None
     if not relative:
         return None
     path = evidence_storage().local_path(relative)
-    if not os.path.isfile(path):
+    return Path(path) if os.path.isfile(path) else None
+
+
+def photo_uri(photo_id: str) -> str | None:
+    """A typical problem's photo (photo_file) as a data: URI (None: not there)."""
+    path = photo_file(photo_id)
+    if path is None:
         return None
-    return "data:image/jpeg;base64," + base64.b64encode(Path(path).read_bytes()).decode()
+    return "data:image/jpeg;base64," + base64.b64encode(path.read_bytes()).decode()
 
 
 def content(bulletin: Bulletin, live: dict | None = None) -> dict:

@@ -24,9 +24,8 @@ from server.console.kit import (
 )
 from server.console.session import console_login_required
 from server.errors import ApiError
-from server.evidence.storage import evidence_storage
 from server.extensions import db
-from server.models import Bulletin, BulletinStatus, Photo, Role
+from server.models import Bulletin, BulletinStatus, Role
 from server.timeutil import local_today
 
 bp = pages_blueprint("bulletin_pages", __name__)
@@ -252,7 +251,7 @@ def bulletin_xlsx(bulletin_id: uuid.UUID):
 @bp.route(f"{ONE}/photos/<uuid:photo_id>")
 @console_login_required(*access.READERS)
 def bulletin_photo(bulletin_id: uuid.UUID, photo_id: uuid.UUID):
-    """The public copy of a photo the bulletin's typical problems show (for the office's
+    """The copy of a photo the bulletin's typical problems show (for the office's
     draft: the photos chosen so far; otherwise: as frozen)."""
     bulletin = access.get_readable(g.user, bulletin_id)
     typical = (bulletin.frozen or {}).get("typical")
@@ -261,11 +260,10 @@ def bulletin_photo(bulletin_id: uuid.UUID, photo_id: uuid.UUID):
     chosen = {p for t in typical for p in t.get("photo_ids", [])}
     if str(photo_id) not in chosen and not _candidate(bulletin, photo_id):
         abort(404)
-    photo = db.session.get(Photo, photo_id)
-    relative = (photo.derived or {}).get("public") if photo else None
-    if not relative:
+    path = documents.photo_file(photo_id)  # the exposure copy, else the public copy
+    if path is None:
         abort(404)
-    response = send_file(evidence_storage().local_path(relative), mimetype="image/jpeg")
+    response = send_file(path, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
 

@@ -1,18 +1,21 @@
 """Reads of exposure copies for pages and for other domains.
 
-`published_copy_url(photo_id)` is the one function other domains use (bulletins show the
-typical problems' photos with it): the console URL of the photo's published exposure copy,
-or None when it has none. The URL is served only to those who may see the copy
-(server/exposure/access.py): the office, its government's leaders and the units it issued
-items to; never the photo itself, which stays evidence."""
+`published_copy_url(photo_id)` and `published_copy_file(photo_id)` are what other domains
+use (bulletins show the typical problems' photos with them): the console URL, or the file,
+of the photo's published exposure copy, or None when it has none. The URL is served only
+to those who may see the copy (server/exposure/access.py): the office, its government's
+leaders and the units it issued items to; never the photo itself, which stays evidence."""
 
 from __future__ import annotations
 
+import os
 import uuid
+from pathlib import Path
 
 from flask import url_for
 from sqlalchemy import select
 
+from server.evidence.storage import evidence_storage
 from server.exposure.access import eligible_clause, published_clause
 from server.extensions import db
 from server.models import (
@@ -35,6 +38,16 @@ def published_copy_id(photo_id: uuid.UUID) -> uuid.UUID | None:
         .order_by(ExposureCopy.published_at.desc())
         .limit(1)
     )
+
+
+def published_copy_file(photo_id: uuid.UUID) -> Path | None:
+    """The file of `photo_id`'s published exposure copy (blurred, no metadata), or None."""
+    copy_id = published_copy_id(photo_id)
+    copy = db.session.get(ExposureCopy, copy_id) if copy_id else None
+    if copy is None or not copy.file_path:
+        return None
+    path = evidence_storage().local_path(copy.file_path)
+    return Path(path) if os.path.isfile(path) else None
 
 
 def published_copy_url(photo_id: uuid.UUID) -> str | None:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from server.bulletins.documents import photo_file
 from server.evidence.storage import evidence_storage
 from server.exposure import operations
 from server.exposure.queries import published_copy_url
@@ -195,6 +196,8 @@ def test_detect_edit_publish_withdraw(client, auth, rw, issued):
 
     with client.application.test_request_context():
         assert published_copy_url(photo.id) == f"/console/exposure/{copy_id}/image"
+    # A bulletin's typical problem shows the blurred copy, not the public one.
+    assert photo_file(photo.id).read_bytes() == published
     # The unit of the item and the office's leader see it; another unit and office do not.
     for user, status in ((rw.responder_a, 200), (rw.leader, 200), (rw.responder_b, 404),
                          (rw.other_supervisor, 404)):  # fmt: skip
@@ -211,6 +214,8 @@ def test_detect_edit_publish_withdraw(client, auth, rw, issued):
     csrf = login(client, auth, rw.supervisor)
     post(client, f"{url}/withdraw", csrf)
     assert the_copy(copy_id).status == ExposureStatus.withdrawn
+    public = photo_file(photo.id)  # withdrawn: the bulletin falls back to the public copy
+    assert public is not None and public.read_bytes() != published
     login(client, auth, rw.responder_a)
     assert client.get(f"{url}/image").status_code == 404
     assert published_copy_url(photo.id) is None
