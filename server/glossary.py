@@ -70,6 +70,7 @@ RECORDS = {
     "photo": "照片",
     "progress_report": "整改进展",
     "verification": "回头看报告",
+    "clue": "线索",
 }
 
 SEVERITIES = {"low": "一般", "medium": "较重", "high": "严重"}
@@ -298,6 +299,35 @@ EXPORT_STATUSES = {
     "expired": "已过期删除",
 }
 
+# ---- clues from the public (线索) ----
+
+CLUE_SOURCES = {
+    "hotline": "12345热线工单",
+    "letter": "来信",
+    "visit": "来访",
+    "online": "网上留言",
+    "media": "媒体反映",
+    "referral": "上级转办",
+    "own_lead": "自行掌握",
+}
+
+CLUE_STATUSES = {
+    "received": "待研判",
+    "forwarded": "已转办待答复",
+    "answered": "单位已答复",
+    "planned": "已纳入暗访",
+    "merged": "已合并",
+    "rejected": "不予采用",
+    "closed": "已办结",
+}
+
+CLUE_OUTCOMES = {
+    "rectified": "属实,已整改",
+    "not_verified": "经核查不属实",
+    "forwarded": "已转责任单位办理",
+    "rejected": "不予受理",
+}
+
 # ---- the working-day calendar ----
 
 # Where a year's holiday schedule comes from (server/workdays).
@@ -338,4 +368,7 @@ ENUMS = {
     "ExposureStatus": "exposure_statuses",
     "RenderState": "render_states",
     "ExportStatus": "export_statuses",
+    "ClueSource": "clue_sources",
+    "ClueStatus": "clue_statuses",
+    "ClueOutcome": "clue_outcomes",
 }

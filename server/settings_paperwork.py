@@ -1,6 +1,6 @@
 """The catalogue of rule settings, part two: the paperwork of issue 16 (negative-list
-points, the monthly ranking, exposure copies). Part one and the Setting type are in
-server/settings_catalogue.py."""
+points, the monthly ranking, exposure copies) and clues from the public (issue 17). Part
+one and the Setting type are in server/settings_catalogue.py."""
 
 from __future__ import annotations
 
@@ -144,5 +144,23 @@ PAPERWORK_RULES: list[Setting] = [
         "fewer is stronger. At most 16, so that no face stays recognisable.",
         minimum=2,
         maximum=16,
+    ),
+    Setting(
+        "clue_answer_working_days",
+        10,
+        "线索转办答复时限(工作日)",
+        "Working days a unit has to answer a clue forwarded to it (转办), counted from the "
+        "day it is forwarded; the office may set another deadline per clue.",
+        minimum=1,
+        maximum=60,
+    ),
+    Setting(
+        "clue_duplicate_days",
+        30,
+        "重复线索提示时段(天)",
+        "Clues on the same topic and the same place (site, or the same place text) received "
+        "within this many days of each other are suggested as duplicates; a person decides.",
+        minimum=1,
+        maximum=366,
     ),
 ]

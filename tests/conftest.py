@@ -207,8 +207,8 @@ def app(backend, tmp_path):
         shared.discard()
 
 
-# Rows the migrations put in (the category list, the sequence counter) stay.
-KEEP = {"category", "sync_counter"}
+# Rows the migrations put in (the category and clue topic lists, the sequence counter) stay.
+KEEP = {"category", "clue_topic", "sync_counter"}
 
 _pg_sequences: dict[str, list[str]] = {}
 

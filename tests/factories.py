@@ -169,6 +169,22 @@ class Factory:
         db.session.flush()
         return item
 
+    def clue(self, office, creator, **fields):
+        """A clue filed by hand for `office` (through the operation, so it is numbered and
+        its region derived)."""
+        from server.clues.operations import create_clue
+
+        data = {
+            "source": "hotline",
+            "source_ref": f"GD{next(_seq):08d}",
+            "received_on": date.today(),
+            "summary": "群众反映小区道路塌陷无人修复",
+            "place": "龙山镇幸福小区",
+            **fields,
+        }
+        creator.unit_id = creator.unit_id or office.id
+        return create_clue(data, creator)
+
 
 def _added(row):
     db.session.add(row)

@@ -5,6 +5,7 @@ from server.models.auth import AuthSession, LoginAttempt
 from server.models.base import Base, utcnow
 from server.models.bulletin import Bulletin, BulletinStatus
 from server.models.calendar import CalendarDay, CalendarYear
+from server.models.clue import Clue, ClueOutcome, ClueSource, ClueStatus, ClueTopic, PlanClue
 from server.models.export import ExportJob, ExportStatus
 from server.models.exposure import ExposureCopy, ExposureStatus, RenderState
 from server.models.field import (
@@ -60,6 +61,12 @@ from server.models.unit import Unit, UnitKind
 from server.models.user import Role, User
 
 __all__ = [
+    "Clue",
+    "ClueOutcome",
+    "ClueSource",
+    "ClueStatus",
+    "ClueTopic",
+    "PlanClue",
     "MANUAL",
     "ObjectionStatus",
     "PointsEntry",

@@ -35,6 +35,7 @@ class PhotoParent(enum.StrEnum):
     visit = "visit"
     progress_report = "progress_report"
     verification = "verification"
+    clue = "clue"  # an attachment of a clue from the public (server/clues)
 
 
 class TriageStatus(enum.StrEnum):

@@ -1,0 +1,115 @@
+"""Reads of clues: the register's rows, the duplicates a clue may repeat, and what came
+of the plans it stands behind (their findings, and the items issued from them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, func, or_, select
+
+from server.clues.access import office_clause
+from server.extensions import db
+from server.models import (
+    Clue,
+    ClueStatus,
+    Finding,
+    PlanClue,
+    PlanStatus,
+    Rectification,
+    RectificationStatus,
+    User,
+    rectification_finding,
+)
+from server.settings import get_setting
+
+DUPLICATES_MAX = 20
+
+
+def _normal_place(text: str) -> str:
+    return "".join(text.split()).lower()
+
+
+def duplicate_candidates(user: User, clue: Clue) -> list[tuple[Clue, str]]:
+    """Clues of the office that may repeat this one, with why: the same source reference
+    (from any channel), or the same topic at the same place (site, or the same place
+    text) received within `clue_duplicate_days`. Only suggested: a person decides."""
+    days = timedelta(days=get_setting("clue_duplicate_days"))
+    same_ref = Clue.source_ref == clue.source_ref if clue.source_ref else None
+    place = [Clue.site_id == clue.site_id] if clue.site_id else []
+    if clue.place.strip():
+        place.append(func.lower(func.replace(Clue.place, " ", "")) == _normal_place(clue.place))
+    same_place = None
+    if clue.topic_id and place:
+        same_place = and_(
+            Clue.topic_id == clue.topic_id,
+            or_(*place),
+            Clue.received_on.between(clue.received_on - days, clue.received_on + days),
+        )
+    reasons = [c for c in (same_ref, same_place) if c is not None]
+    if not reasons:
+        return []
+    rows = db.session.scalars(
+        select(Clue)
+        .where(
+            office_clause(user),
+            Clue.id != clue.id,
+            Clue.status != ClueStatus.merged,
+            or_(*reasons),
+        )
+        .order_by(Clue.received_on.desc())
+        .limit(DUPLICATES_MAX)
+    ).all()
+    return [
+        (row, "来源编号相同" if clue.source_ref and row.source_ref == clue.source_ref
+         else "同一地点同类问题")
+        for row in rows
+    ]  # fmt: skip
+
+
+@dataclass
+class PlanResult:
+    """One plan the clue stands behind: its findings at the clue's target (every finding
+    of the plan when the clue names no site) and, once issued, the items made of them."""
+
+    target: PlanClue
+    findings: list[Finding]
+    items: list[Rectification]
+
+    @property
+    def issued(self) -> bool:
+        return self.target.plan.status == PlanStatus.findings_issued
+
+
+def plan_results(clue: Clue) -> list[PlanResult]:
+    results = []
+    for target in clue.targets:
+        query = select(Finding).where(
+            Finding.plan_id == target.plan_id, Finding.deleted_at.is_(None)
+        )
+        if target.site_id is not None:
+            query = query.where(Finding.site_id == target.site_id)
+        findings = list(db.session.scalars(query.order_by(Finding.observed_at)))
+        items = []
+        if findings:
+            items = list(
+                db.session.scalars(
+                    select(Rectification)
+                    .join(rectification_finding)
+                    .where(
+                        rectification_finding.c.finding_id.in_([f.id for f in findings]),
+                        Rectification.status != RectificationStatus.draft,
+                    )
+                    .distinct()
+                    .order_by(Rectification.code)
+                )
+            )
+        results.append(PlanResult(target, findings, items))
+    return results
+
+
+def merged_into(clue: Clue) -> list[Clue]:
+    """The duplicates merged into this clue."""
+    return list(
+        db.session.scalars(select(Clue).where(Clue.merged_into_id == clue.id).order_by(Clue.code))
+    )
