@@ -40,6 +40,7 @@ PATH_KINDS = {
     "bulletin_id": "bulletin",
     "copy_id": "exposure",
     "export_id": "export",
+    "clue_id": "clue",
 }
 FIXED = {"key": "geofence_radius_m", "variant": "display", "name": "problems", "box_id": "0a1b2c3d"}
 FIXED_CONSOLE = {"filename": "console.css", "index": "0"}

@@ -9,7 +9,8 @@ photo, item_home (issued to the responder's unit, led by the leader, the inspect
 back to verify it) with a verification and its photo, a pending extension, a progress
 report and that report's photo, a leader's 批示 (instruction_home), a negative-list entry
 of the unit (entry_home); an exposure copy of the finding's photo, a draft (exposure_home)
-and a published one; item_home_draft;
+and a published one; item_home_draft; clue_home (forwarded to the unit and behind
+plan_home's site) and clue_home_office (the office's alone);
 item_home_done (in progress, the inspector's visit to it over). Foreign side: the same
 under another office and unit.
 Every persona has a notification and a tus upload of its own; a stranger has one too."""
@@ -157,6 +158,7 @@ def _side(factory, ids, side, people, office, unit) -> None:
     )  # fmt: skip
     db.session.add_all([verification, finished, extension, report, instruction, entry])
     db.session.flush()
+    _clues(factory, ids, side, supervisor, office, unit, plans[""], site)
     ids.update(
         {
             f"site_{side}": site.id,
@@ -189,6 +191,18 @@ def _side(factory, ids, side, people, office, unit) -> None:
         db.session.add(copy)
         db.session.flush()
         ids[f"exposure_{side}{suffix}"] = copy.id
+
+
+def _clues(factory, ids, side, supervisor, office, unit, plan, site) -> None:
+    """Clues of the office: clue_<side> forwarded to the side's unit (and behind the
+    active plan's site), clue_<side>_office not forwarded (the office's alone)."""
+    from server.clues import operations as clues
+
+    forwarded = factory.clue(office, supervisor, site_id=site.id)
+    clues.forward_clue(forwarded, {"unit_id": unit.id}, supervisor)
+    clues.link_to_plan(forwarded, plan.id, site.id, supervisor)
+    ids[f"clue_{side}"] = forwarded.id
+    ids[f"clue_{side}_office"] = factory.clue(office, supervisor).id
 
 
 def _bulletins(ids, office, foreign_office, supervisor, foreign_supervisor) -> None:

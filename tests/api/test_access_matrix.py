@@ -354,6 +354,12 @@ SEEN: dict[str, dict[str, set]] = {
     # the leader of the office's items, the unit the office supervises (月公示).
     "bulletin": {"bulletin_home": {A, S, L, R}, "bulletin_home_draft": {S},
                  "bulletin_foreign": {A}},
+    # Clues (server/clues/access.py): the office's supervisors; the unit a clue was
+    # forwarded to sees its forwarding only ("clue_forwarded", the unit's pages).
+    "clue": {"clue_home": {S}, "clue_home_office": {S}, "clue_foreign": set(),
+             "clue_foreign_office": set()},
+    "clue_forwarded": {"clue_home": {R}, "clue_home_office": set(), "clue_foreign": set(),
+                       "clue_foreign_office": set()},
     # A bulletin serves only the photos of its typical problems (none in the world).
     "bulletin_photo": {"photo_home": set(), "photo_report_home": set(),
                        "photo_verification_home": set(), "photo_foreign": set(),

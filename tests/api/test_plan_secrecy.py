@@ -129,6 +129,9 @@ def secret(client, factory, auth):
     ).get_json()
     verification_id = verified["verifications"][0]["id"]
     bulletin = published_bulletin(supervisor, item)
+    # A 12345 clue about the target unit, forwarded to it for an answer, which the office
+    # has also made the reason for the secret plan's first site (issue 17).
+    clue = secret_clue(supervisor, target, sites[0], plan["id"])
     # A draft exposure copy of the team's photo (the office's own; none can be published
     # before the finding is issued): its pages must leak nothing either.
     draft_copy = ExposureCopy(
@@ -162,6 +165,7 @@ def secret(client, factory, auth):
         "region_code": [target.region_code],
         # This month's bulletin of the office, published (月公示), and its files.
         "bulletin_id": [str(bulletin.id), RANDOM_ID],
+        "clue_id": [str(clue.id), RANDOM_ID],
     }
     return SimpleNamespace(
         people=people,
@@ -172,7 +176,27 @@ def secret(client, factory, auth):
         headers=headers,
         office=office,
         sites=sites,
+        clue=clue,
     )
+
+
+CLUE_SUMMARY = "群众来电反映青杠林安置房屋面渗漏多年未修"
+CLUE_CONTACT = "13985550123"
+
+
+def secret_clue(supervisor, target, site, plan_id):
+    from server.clues import operations as clues
+
+    clue = clues.create_clue(
+        {"source": "hotline", "source_ref": "GZ12345-0001", "received_on": local_today(),
+         "summary": CLUE_SUMMARY, "place": "青杠林", "unit_id": target.id,
+         "reporter_name": "王先生", "reporter_contact": CLUE_CONTACT},
+        supervisor,
+    )  # fmt: skip
+    clues.forward_clue(clue, {"unit_id": target.id, "note": "请核实并答复"}, supervisor)
+    clues.link_to_plan(clue, uuid.UUID(plan_id), site.id, supervisor)
+    db.session.commit()
+    return clue
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
