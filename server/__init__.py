@@ -95,6 +95,7 @@ PAGE_BLUEPRINTS = (
     "rectification.portal_pages",
     "rectification.instruction_pages",
     "points.pages",
+    "clues.pages",
     "workdays.pages",
     "system.pages",
     "evidence.pages",

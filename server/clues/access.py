@@ -19,7 +19,7 @@ from sqlalchemy import and_, false, select
 
 from server.errors import ApiError, not_found
 from server.extensions import db
-from server.models import Clue, Role, User
+from server.models import Clue, Photo, PhotoParent, Role, User
 
 NOT_FOUND = "线索不存在"
 
@@ -66,6 +66,25 @@ def get_forwarded_clue(user: User, clue_id: uuid.UUID) -> Clue:
     if clue is None:
         raise not_found(NOT_FOUND)
     return clue
+
+
+def clue_photo_visible(user: User, photo: Photo) -> bool:
+    """A clue's photo (an attachment): the office's supervisors only, like its contact.
+    Never on a device: the photo sync handler leaves clue photos out altogether."""
+    if photo.parent_type != PhotoParent.clue or user.role != Role.supervisor:
+        return False
+    clue = db.session.get(Clue, photo.parent_id)
+    return clue is not None and clue.office_unit_id == user.unit_id
+
+
+def clue_photos_clause(user: User):
+    """The SQL form of `clue_photo_visible`."""
+    if user.role != Role.supervisor:
+        return false()
+    return and_(
+        Photo.parent_type == PhotoParent.clue,
+        Photo.parent_id.in_(select(Clue.id).where(office_clause(user))),
+    )
 
 
 def require_office(user: User) -> None:

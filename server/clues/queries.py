@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from server.clues.access import office_clause
 from server.extensions import db
 from server.models import (
+    AuditEvent,
     Clue,
     ClueStatus,
     Finding,
@@ -21,9 +23,89 @@ from server.models import (
     User,
     rectification_finding,
 )
+from server.search import contains_text
 from server.settings import get_setting
+from server.timeutil import local_today
 
 DUPLICATES_MAX = 20
+PER_PAGE = 30
+HISTORY_MAX = 200
+ENDED = (ClueStatus.merged, ClueStatus.rejected, ClueStatus.closed)
+
+
+def _filtered(user: User, args: dict, with_status: bool = True):
+    query = select(Clue).where(office_clause(user))
+    if args.get("q"):
+        columns = (Clue.code, Clue.source_ref, Clue.summary, Clue.place)
+        query = query.where(contains_text(columns, args["q"]))
+    for name in ("source", "topic_id", "unit_id"):
+        if args.get(name):
+            query = query.where(getattr(Clue, name) == args[name])
+    if args.get("region_code"):  # a county or township holds its villages' codes
+        query = query.where(Clue.region_code.startswith(args["region_code"], autoescape=True))
+    if args.get("received_from"):
+        query = query.where(Clue.received_on >= args["received_from"])
+    if args.get("received_to"):
+        query = query.where(Clue.received_on <= args["received_to"])
+    status = args.get("status") if with_status else None
+    if status == "open":
+        query = query.where(Clue.status.not_in(ENDED))
+    elif status == "overdue":
+        query = query.where(overdue_clause())
+    elif status:
+        query = query.where(Clue.status == status)
+    return query
+
+
+def register(user: User, args: dict) -> dict:
+    """The register's page of clues, newest first, and the counts by status of the
+    clues the other filters leave."""
+    query = _filtered(user, args)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = args.get("page", 1)
+    items = db.session.scalars(
+        query.options(selectinload(Clue.topic), selectinload(Clue.unit))
+        .order_by(Clue.received_on.desc(), Clue.code.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    counted = _filtered(user, args, with_status=False).subquery()
+    counts = dict(
+        db.session.execute(select(counted.c.status, func.count()).group_by(counted.c.status)).all()
+    )
+    counts = {str(k): v for k, v in counts.items()}
+    counts["open"] = sum(v for k, v in counts.items() if k not in ENDED)
+    return {"items": items, "total": total, "page": page, "per_page": PER_PAGE, "counts": counts}
+
+
+def overdue_clause():
+    """Forwarded, not answered, past its answer date, and not ended."""
+    return and_(
+        Clue.forwarded_at.is_not(None),
+        Clue.answered_at.is_(None),
+        Clue.answer_due < local_today(),
+        Clue.status.not_in(ENDED),
+    )
+
+
+def desk_counts(user: User) -> dict:
+    """The start page's card: clues to triage and forwarded ones past their answer date."""
+    count = select(func.count(Clue.id)).where(office_clause(user))
+    return {
+        "received": db.session.scalar(count.where(Clue.status == ClueStatus.received)),
+        "overdue": db.session.scalar(count.where(overdue_clause())),
+    }
+
+
+def history(clue: Clue) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "clue", AuditEvent.entity_id == str(clue.id))
+            .order_by(AuditEvent.id)
+            .limit(HISTORY_MAX)
+        )
+    )
 
 
 def _normal_place(text: str) -> str:

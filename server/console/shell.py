@@ -7,6 +7,7 @@ from flask import Blueprint, g, redirect, render_template, send_from_directory, 
 from flask_jwt_extended import verify_jwt_in_request
 
 from server.auth.operations import log_out
+from server.clues.queries import desk_counts
 from server.console.session import console_login_required, csrf_token, open_console_session
 from server.glossary import GLOSSARY
 from server.models import Role
@@ -69,6 +70,8 @@ def start():
     context = {}
     if user.role == Role.admin:
         context = {"counts": admin_counts()}
+    elif user.role == Role.supervisor:
+        context = {"clues": desk_counts(user)}
     return render_template(START_TEMPLATES[user.role], user=user, **context)
 
 

@@ -53,7 +53,8 @@ def _parents():
         .outerjoin(Rectification, Rectification.id == item_id)
         .outerjoin(Plan, Plan.id == Photo.plan_id)
         .outerjoin(Site, Site.id == site_id)
-        .where(Photo.deleted_at.is_(None))
+        # A clue's attachments are shown on the clue's page only (server/clues/pages.py).
+        .where(Photo.deleted_at.is_(None), Photo.parent_type != PhotoParent.clue)
     )
     return query, site_id
 

@@ -9,6 +9,7 @@ from collections import defaultdict
 from flask import send_file
 from sqlalchemy import select
 
+from server.clues.access import clue_photo_visible
 from server.errors import ApiError, not_found
 from server.evidence.storage import EXTENSIONS, evidence_storage
 from server.extensions import db
@@ -20,13 +21,17 @@ from server.sync_api.registry import registry
 VARIANTS = ("thumbnail", "display", "evidence", "public")
 
 
+def _visible(user: User, photo: Photo) -> bool:
+    """The device rule (a photo record a device may hold), or a clue's attachment, which
+    its office's supervisors see on the desk and no device ever holds."""
+    if photo.parent_type == PhotoParent.clue:
+        return clue_photo_visible(user, photo)
+    return registry["photo"].visible(db.session, principal_for(user), photo)
+
+
 def visible_photo(user: User, photo_id: uuid.UUID) -> Photo:
     photo = db.session.get(Photo, photo_id)
-    if (
-        photo is None
-        or photo.deleted_at
-        or not registry["photo"].visible(db.session, principal_for(user), photo)
-    ):
+    if photo is None or photo.deleted_at or not _visible(user, photo):
         raise not_found("照片不存在")
     return photo
 
@@ -37,7 +42,7 @@ def visible_copy(user: User, photo_id: uuid.UUID, variant: str) -> Photo:
     record stays hidden: server/rectification/access.py says why)."""
     photo = db.session.get(Photo, photo_id)
     if photo is not None and not photo.deleted_at:
-        if registry["photo"].visible(db.session, principal_for(user), photo):
+        if _visible(user, photo):
             return photo
         if variant in UNIT_COPIES and item_photo_visible(db.session, user, photo, copies=True):
             return photo

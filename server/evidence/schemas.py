@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 from server.models import ContentStatus, LocationSource, PhotoParent
 from server.schemas import BaseSchema
@@ -32,6 +32,12 @@ class PhotoData(BaseSchema):
     capture_source = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(["camera", "gallery"])
     )
+
+    @validates("parent_type")
+    def _not_a_clue(self, value, **kwargs):
+        # A clue's attachments are the office's alone and come through the console only.
+        if value == PhotoParent.clue:
+            raise ValidationError("线索附件不能从设备提交")
 
 
 class PhotoRecord(PhotoData, FieldRecordFields):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 
 from server.evidence.checks import clock_offset, evaluate_photo
 from server.evidence.schemas import PhotoData, PhotoRecord
 from server.models import (
     ContentStatus,
     Photo,
+    PhotoParent,
     Verification,
 )
 from server.rectification.access import (
@@ -59,6 +60,10 @@ class PhotoHandler(FieldRecordHandler):
     )
 
     def visible(self, session, principal, record):
+        # A clue's attachment may show the reporter or their letter: never on a device,
+        # not even its author's or an admin's (the desk: server/clues/access.py).
+        if record.parent_type == PhotoParent.clue:
+            return False
         if super().visible(session, principal, record):
             return True
         if record.plan_id is None:  # attached to a rectification item
@@ -66,12 +71,17 @@ class PhotoHandler(FieldRecordHandler):
         return sent_to_verify(session, principal.user, record)
 
     def audience(self, session, record):
+        if record.parent_type == PhotoParent.clue:
+            return frozenset()  # no device hears of it
         return super().audience(session, record) | item_photo_audience(session, record)
 
     def sight_clause(self, user):
         # Photos of items (progress reports, verifications) have no plan. The finding
         # photos an inspector is sent back to compare reach them inside the visit instead.
-        return or_(super().sight_clause(user), item_photos_clause(user))
+        return and_(
+            Photo.parent_type != PhotoParent.clue,
+            or_(super().sight_clause(user), item_photos_clause(user)),
+        )
 
     def create(self, ctx, record_id, data):
         values = load_data(self.loader(), data, partial=False)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from server.clues import access as clue_access
 from server.extensions import db
 from server.models import (
     ContentStatus,
@@ -126,6 +127,10 @@ def world(factory):
                             inspector_id=rng.choice(inspectors).id,
                         )
                     )
+    for office, supervisor in zip(offices, supervisors, strict=True):
+        # A clue's attachment: the office's supervisors see it on the desk, no device.
+        clue = factory.clue(office, supervisor)
+        _photo(factory, PhotoParent.clue, clue.id, None, supervisor)
     db.session.flush()
     return users
 
@@ -232,3 +237,21 @@ def test_the_item_photo_rules_agree(world, copies):
             assert visible == (photo.id in listed), (user.role.value, photo.parent_type.value)
             unit_copies += visible and photo.parent_type == PhotoParent.finding
     assert bool(unit_copies) == copies  # only the copies question reaches finding photos
+
+
+def test_the_clue_photo_rules_agree(world):
+    """clue_photo_visible and clue_photos_clause; and the photo sync handler never offers
+    a clue's photo to anyone (its author and the admins included)."""
+    photos = list(db.session.scalars(select(Photo)))
+    handler = registry["photo"]
+    seen = 0
+    for user in world:
+        listed = _ids(db.session.scalars(select(Photo).where(clue_access.clue_photos_clause(user))))
+        principal = principal_for(user)
+        for photo in photos:
+            visible = clue_access.clue_photo_visible(user, photo)
+            assert visible == (photo.id in listed), (user.role.value, photo.parent_type.value)
+            seen += visible
+            if photo.parent_type == PhotoParent.clue:
+                assert not handler.visible(db.session, principal, photo), user.role.value
+    assert seen == 2  # each office's supervisor, their office's attachment
