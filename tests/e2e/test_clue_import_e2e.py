@@ -1,7 +1,8 @@
 """The 12345 import in real Chromium at phone width: the supervisor uploads the platform's
 GBK export, reads the preview (new rows and rows with errors by row and column), confirms
 with 确认导入, and the work orders are clues of the office; uploading the same file again
-offers nothing to import. Its forms and table rows are no wider than the screen."""
+offers nothing to import; the closed clue's reply is on the replies page. Axe finds
+nothing on the preview or the replies, and their forms and rows fit the screen."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from server.clues import operations as ops
 from server.extensions import db
 from server.models import Clue, Region, Role, UnitKind
+from tests.e2e.test_accessibility import check_view
 from tests.e2e.test_instructions_e2e import fits
 from tests.e2e.test_login_e2e import log_in
 
@@ -47,6 +50,9 @@ def test_upload_preview_confirm_and_reimport(browser, live_server, factory):
     expect(preview.locator("tr", has_text="第 5 行")).to_contain_text("与第 2 行工单编号重复")
     expect(preview.locator("tr", has_text="第 7 行")).to_contain_text("分类“噪音扰民”不存在")
     fits(page, "main form", "main tbody")
+    problems: list[str] = []
+    check_view(page, "import preview", PHONE["width"], problems)
+    assert problems == []
     assert db.session.scalars(select(Clue)).all() == []  # a preview writes nothing
     db.session.rollback()
 
@@ -61,4 +67,14 @@ def test_upload_preview_confirm_and_reimport(browser, live_server, factory):
     expect(page.locator("main")).to_contain_text("已存在(跳过) 3 条")
     expect(page.locator("main")).to_contain_text("没有可导入的新工单")
     expect(page.get_by_role("button", name="确认导入")).to_have_count(0)
+
+    # Its reply, once closed, is on the replies page (without the reporter's contact).
+    road = db.session.scalar(select(Clue).where(Clue.source_ref == "GD20260301000123"))
+    ops.close_clue(road, "rectified", "经核查属实,道路已修复。", supervisor)
+    db.session.commit()
+    page.goto("/console/clues/replies")
+    expect(page.locator("main tbody")).to_contain_text("GD20260301000123")
+    expect(page.locator("main")).not_to_contain_text("139****0001")
+    check_view(page, "replies", PHONE["width"], problems)
+    assert problems == []
     context.close()
