@@ -11,7 +11,7 @@ import io
 from flask import current_app, flash, g, redirect, request, send_file, url_for
 from werkzeug.exceptions import HTTPException
 
-from server.clues import imports
+from server.clues import import_format, imports
 from server.clues.access import require_office
 from server.console.kit import page, pages_blueprint
 from server.console.session import console_login_required
@@ -41,11 +41,11 @@ def _page(status: int = 200, **context):
     return page(
         "clues/import.html",
         status,
-        columns=imports.COLUMNS,
+        columns=import_format.COLUMNS,
         limits=imports.limits(),
         actions=imports.ACTIONS,
         register_url=_register_url(),
-        channels=imports.CHANNELS,
+        channels=import_format.CHANNELS,
         **context,
     )
 
@@ -61,7 +61,7 @@ def clue_import():
 @console_login_required(Role.supervisor)
 def clue_import_template_csv():
     return send_file(
-        io.BytesIO(imports.template_csv()), mimetype="text/csv", as_attachment=True,
+        io.BytesIO(import_format.template_csv()), mimetype="text/csv", as_attachment=True,
         download_name="12345工单导入模板.csv",
     )  # fmt: skip
 
@@ -70,7 +70,7 @@ def clue_import_template_csv():
 @console_login_required(Role.supervisor)
 def clue_import_template_xlsx():
     return send_file(
-        io.BytesIO(imports.template_xlsx()), mimetype=XLSX, as_attachment=True,
+        io.BytesIO(import_format.template_xlsx()), mimetype=XLSX, as_attachment=True,
         download_name="12345工单导入模板.xlsx",
     )  # fmt: skip
 

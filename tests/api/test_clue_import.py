@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from server.clues.imports import parse_day
+from server.clues.import_format import parse_day
 from server.extensions import db
 from server.models import AuditEvent, Clue, ClueSource, ClueTopic, Region, Role, UnitKind
 from tests.api.test_console import console_login
