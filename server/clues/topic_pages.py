@@ -31,7 +31,7 @@ def _topic(code: str) -> ClueTopic:
 
 def _page(status=200, form=None):
     return page(
-        "clues/topics.html", status, rows=topics.topics_with_counts(),
+        "clues/topics.html", status, rows=topics.topics_with_counts(g.user),
         form=form or {"form": None, "values": {}, "errors": {}, "message": None},
         most=topics.TOPICS_MAX,
     )  # fmt: skip

@@ -11,9 +11,10 @@ from marshmallow import ValidationError, fields, validate, validates
 from sqlalchemy import func, select
 
 from server.audit import record_event
+from server.clues.access import office_clause
 from server.errors import field_error
 from server.extensions import db
-from server.models import Clue, ClueTopic, User
+from server.models import Clue, ClueTopic, Role, User
 from server.schemas import BaseSchema
 
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
@@ -38,8 +39,13 @@ class RenameSchema(BaseSchema):
     sort_order = fields.Integer(required=True, validate=validate.Range(0, 9999))
 
 
-def topics_with_counts() -> list[tuple[ClueTopic, int]]:
-    counts = select(Clue.topic_id, func.count().label("n")).group_by(Clue.topic_id).subquery()
+def topics_with_counts(user: User) -> list[tuple[ClueTopic, int]]:
+    """Each topic with its clues: a supervisor counts the office's own (another office's
+    clues are none of its business), an admin every office's."""
+    counts = select(Clue.topic_id, func.count().label("n")).group_by(Clue.topic_id)
+    if user.role != Role.admin:
+        counts = counts.where(office_clause(user))
+    counts = counts.subquery()
     rows = db.session.execute(
         select(ClueTopic, func.coalesce(counts.c.n, 0))
         .outerjoin(counts, counts.c.topic_id == ClueTopic.id)

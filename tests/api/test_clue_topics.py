@@ -48,14 +48,22 @@ def topic(code) -> ClueTopic | None:
     return db.session.scalar(select(ClueTopic).where(ClueTopic.code == code))
 
 
-def test_the_list_counts_clues_per_topic(client, desk, factory):
+def test_the_list_counts_the_offices_clues_per_topic(client, auth, desk, factory):
     for _ in range(2):
         factory.clue(desk["office"], desk["supervisor"], topic_id=topic("housing").id)
+    elsewhere = factory.unit("另一督查室", kind=UnitKind.office)
+    factory.clue(elsewhere, factory.user(Role.supervisor, elsewhere), topic_id=topic("housing").id)
     db.session.commit()
     page = client.get("/console/clue-topics").get_data(as_text=True)
     row = page.split('id="n-housing"')[1].split("</tr>")[0]
     assert '<td data-label="线索数">2</td>' in row
     assert "城乡建设" in page and "在用" in page
+    admin = factory.user(Role.admin, desk["office"])
+    db.session.commit()
+    console_login(client, auth, admin)
+    page = client.get("/console/clue-topics").get_data(as_text=True)
+    row = page.split('id="n-housing"')[1].split("</tr>")[0]
+    assert '<td data-label="线索数">3</td>' in row  # every office's
 
 
 def test_add_with_a_made_or_typed_code(client, desk):
