@@ -105,6 +105,9 @@ PAGE_BLUEPRINTS = (
     "organisation.pages",
     "organisation.import_pages",
     "bulletins.pages",
+    "clues.import_pages",
+    "clues.reply_pages",
+    "clues.topic_pages",
     "web",
 )
 

@@ -1,6 +1,7 @@
 """Demo data: one county (龙里县, 贵州) with its office, departments and townships, users
-for every role, sites and one active unannounced plan. Idempotent: records are found by
-their natural keys (unit code, username, site name, plan code) and never duplicated."""
+for every role, sites, one active unannounced plan and clues from the public
+(server/demo_county_clues.py). Idempotent: records are found by their natural keys (unit
+code, username, site name, plan code) and never duplicated."""
 
 from __future__ import annotations
 
@@ -120,6 +121,9 @@ def seed_demo(instance_dir: Path) -> tuple[list[dict], bool]:
     from server.demo_rectification import seed_rectification_demo
 
     seed_rectification_demo(PLAN_CODE)
+    from server.demo_county_clues import seed_demo_clues
+
+    seed_demo_clues(units["LL-DCS"], PLAN_CODE)
     instance_dir.mkdir(parents=True, exist_ok=True)
     accounts_path.write_text(json.dumps(accounts, ensure_ascii=False, indent=2))
     accounts_path.chmod(0o600)

@@ -43,7 +43,8 @@ PATH_KINDS = {
     "clue_id": "clue",
 }
 FIXED = {"key": "geofence_radius_m", "variant": "display", "name": "problems", "box_id": "0a1b2c3d"}
-FIXED_CONSOLE = {"filename": "console.css", "index": "0"}
+# "code": a clue topic's code (the migration's list; the minimal bodies change nothing).
+FIXED_CONSOLE = {"filename": "console.css", "index": "0", "code": "other"}
 # A sub-object belongs to the object named by another parameter of the same route.
 PARENT_PARAM = {"draw": "plan_id", "verification": "item_id", "extension": "item_id"}
 PARENT_PARAM["report"] = PARENT_PARAM["instruction"] = "item_id"

@@ -270,3 +270,37 @@ def test_seed_names_the_county_and_every_code_its_units_and_sites_carry(app):
     run(app)  # a name an admin changed is kept
     assert db.session.get(Region, "522730100").name == "龙山镇(改)"
     assert len(db.session.scalars(select(Region)).all()) == len(names)
+
+
+def test_seed_gives_the_office_clues_at_every_step(app):
+    from server.clues.queries import duplicate_candidates
+    from server.models import Clue, ClueOutcome, ClueSource, ClueStatus
+
+    run(app)
+    clues = db.session.scalars(select(Clue).order_by(Clue.code)).all()
+    assert 8 <= len(clues) <= 12
+    statuses = [c.status for c in clues]
+    assert statuses.count(ClueStatus.received) >= 3
+    for status in (ClueStatus.answered, ClueStatus.forwarded, ClueStatus.planned,
+                   ClueStatus.rejected):  # fmt: skip
+        assert status in statuses, status
+    assert statuses.count(ClueStatus.closed) == 2
+    assert sum(c.source == ClueSource.hotline for c in clues) >= 6
+    assert all(c.reporter_contact.startswith("139****") for c in clues)  # obviously fake
+    today = local_today()
+    overdue = [c for c in clues if c.status == ClueStatus.forwarded]
+    assert overdue and all(c.answer_due < today for c in overdue)
+    answered = next(c for c in clues if c.status == ClueStatus.answered)
+    assert answered.answer and answered.answer_due >= local_today(answered.forwarded_at)
+    planned = next(c for c in clues if c.status == ClueStatus.planned)
+    assert planned.targets[0].plan.status == PlanStatus.active and planned.forwarded_at is None
+    rectified = next(c for c in clues if c.outcome == ClueOutcome.rectified)
+    assert rectified.reply and rectified.targets
+    assert rectified.targets[0].plan.status == PlanStatus.findings_issued
+    supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
+    duplicated = [c for c in clues if duplicate_candidates(supervisor, c)]
+    assert len(duplicated) >= 2  # two work orders about the same pavement
+    assert all(c.received_on <= today for c in clues)
+    run(app)  # idempotent
+    assert db.session.scalar(select(func.count()).select_from(Clue)) == len(clues)
+    assert verify_chain(db.session)["ok"]
