@@ -104,6 +104,7 @@ PAGE_BLUEPRINTS = (
     "organisation.pages",
     "organisation.import_pages",
     "bulletins.pages",
+    "clues.unit_pages",
     "web",
 )
 
