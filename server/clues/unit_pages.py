@@ -13,6 +13,7 @@ import uuid
 from flask import flash, g, redirect, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from server.clues import operations
 from server.clues.access import UnitView, forwarded_clause, get_forwarded_clue
@@ -56,7 +57,8 @@ def _views(user: User, waiting: bool) -> tuple[list[UnitView], int]:
         order = (Clue.answer_due.is_(None), Clue.answer_due, Clue.forwarded_at, Clue.code)
     else:
         order = (Clue.answered_at.desc(), Clue.code)
-    rows = db.session.scalars(select(Clue).where(*where).order_by(*order).limit(LIST_LIMIT))
+    query = select(Clue).where(*where).options(selectinload(Clue.topic))
+    rows = db.session.scalars(query.order_by(*order).limit(LIST_LIMIT))
     return [UnitView.of(clue) for clue in rows], total
 
 
