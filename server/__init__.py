@@ -108,6 +108,7 @@ PAGE_BLUEPRINTS = (
     "clues.import_pages",
     "clues.reply_pages",
     "clues.topic_pages",
+    "clues.unit_pages",
     "web",
 )
 

@@ -19,6 +19,7 @@ from server import glossary
 from server.console.kit import page, pages_blueprint, query_args
 from server.console.session import console_login_required
 from server.dashboards import item_figures, queries
+from server.dashboards.clue_charts import clue_charts
 from server.dashboards.schemas import DashboardArgsSchema
 from server.models import Role
 from server.rectification import queries as items
@@ -309,11 +310,13 @@ def dashboard():
         )
     raw, args, errors = query_args(DashboardArgsSchema())
     office = item_figures.is_office(user)
-    figures, charts = None, []
+    figures, charts, clues = None, [], []
     if args is not None:
         if office:
             figures = queries.supervisor_dashboard(user, args, today)
             charts = supervisor_charts(figures)
+            if figures["clues"] is not None:
+                clues = clue_charts(figures["clues"])
         else:
             figures = queries.leader_dashboard(user, args, today)
             charts = leader_charts(figures)
@@ -321,7 +324,8 @@ def dashboard():
         "dashboards/dashboard.html",
         422 if errors else 200,
         charts=charts,
-        data=island(charts),
+        clue_charts=clues,
+        data=island(charts + clues),
         figures=figures,
         raw=raw,
         errors=errors,

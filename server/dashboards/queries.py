@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from server.clues.figures import clue_figures
 from server.dashboards.item_figures import (
     Period,
     closed_per_week,
@@ -170,6 +171,8 @@ def supervisor_dashboard(user: User, args: dict, today: date) -> dict:
         "verifications": verifications(user, filters, period, today),
         "activity": field_activity(user, args, period, findings),
         "compliance": compliance(user, period.end.year),
+        # The office's clues (issue 17): a supervisor's own office only.
+        "clues": clue_figures(user, args, period) if user.role == Role.supervisor else None,
     }
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask import abort, g, redirect, request, url_for
 from marshmallow import ValidationError
 
+from server.clues.plan_sources import plan_sources
 from server.console.kit import field_errors, flat_messages, page, pages_blueprint, refusal
 from server.console.session import console_login_required
 from server.errors import ApiError
@@ -225,6 +226,7 @@ def _render_detail(plan, message=None, status=200):
         drawable=manage and plan.status == PlanStatus.draft,
         people=people,
         names=queries.draw_names(plan.draws),
+        clue_sources=plan_sources(plan) if manage else None,  # the office's only
     )
 
 

@@ -247,6 +247,10 @@ CONSOLE: dict[tuple[str, str], Route] = {
     ("POST", "/console/points/<uuid:entry_id>/decision"): r({S}),
     ("GET", "/console/unit/points"): r({R}, 200),
     ("POST", "/console/unit/points/<uuid:entry_id>/objection"): r({R}),
+    # The unit's forwarded clues (server/clues/unit_pages.py): the UnitView only.
+    ("GET", "/console/unit/clues"): r({R}, 200),
+    ("GET", "/console/unit/clues/<uuid:clue_id>"): r({R}, 200, clue_id="path:clue_forwarded"),
+    ("POST", "/console/unit/clues/<uuid:clue_id>/answer"): r({R}, clue_id="path:clue_forwarded"),
     ("GET", "/console/unit/portal.js"): r(PUBLIC, 200),
     # The office's clue console (server/clues/pages.py, triage_pages.py).
     ("GET", "/console/clues"): r({S}, 200),

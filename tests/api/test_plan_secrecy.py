@@ -6,7 +6,12 @@ office and a leader who does not lead it, this suite calls every GET endpoint in
 OpenAPI document (path parameters filled with real ids, the secret plan's included), every
 console page they can reach, and sync pull (from scratch and after the plan changes), and
 asserts that the plan's id, code, title, matter, site names and dates appear nowhere. The
-same harness run as the team and the office proves it would see them."""
+same harness run as the team and the office proves it would see them.
+
+A clue's reporter (name and contact) is seen by the office's supervisors alone: by no
+persona here, the plan's team included. A clue forwarded to the target unit and then made
+the reason for a target of the plan leaves every page and answer the unit gets the same,
+byte for byte, and tells the unit nothing."""
 
 from __future__ import annotations
 
@@ -474,3 +479,101 @@ def test_xlsx_exports_never_hold_a_draft_item_of_the_secret_plan(app, client, au
     console_login(client, auth, secret.people.supervisor)
     page = client.get("/console/ledger?include_drafts=true").get_data(as_text=True)
     assert draft["code"] in page  # the office's ledger shows it: the exports left it out
+
+
+# ---- clues (issue 17): the reporter, and the unit's view of a clue behind the plan ----
+
+REPORTER = "王先生"  # secret_clue's reporter_name
+
+
+def office_clue_page(app) -> bool:
+    return any(r.rule == "/console/clues/<uuid:clue_id>" for r in app.url_map.iter_rules())
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, "member"])
+def test_the_reporter_is_seen_by_nobody_but_the_office(app, client, auth, secret, persona):
+    """The contact reaches no other persona, the plan's own team included, by the API,
+    pull or the console."""
+    user = getattr(secret.people, persona)
+    headers = auth.headers(user)
+    seen = collect_api(client, headers, secret)
+    seen.update(collect_pull(client, headers)[0])
+    seen.update(collect_console(app, client, auth, user, secret))
+    assert leaks(seen, [CLUE_CONTACT, REPORTER]) == []
+
+
+def test_the_harness_sees_the_reporter_as_the_office(app, client, auth, secret):
+    if not office_clue_page(app):
+        pytest.skip("the office's clue page (/console/clues/<id>) is not on this branch")
+    seen = collect_console(app, client, auth, secret.people.supervisor, secret)
+    page = f"/console/clues/{secret.clue.id}"
+    assert CLUE_CONTACT in seen[page] and REPORTER in seen[page]
+
+
+CSRF = re.compile(r'(name="csrf_token" value=")[^"]+(")')
+# What an answer draws from the moment it is sent, never from the data: times, and the
+# signed session cookie (it carries its own timestamp).
+CLOCK = re.compile(r"\b(Date|Expires|Last-Modified|Set-Cookie): [^\n]+")
+
+
+def unit_snapshot(app, client, auth, responder, clue_ids) -> dict[str, str]:
+    """Every page and answer of the unit's about its clues: the clue pages, the start
+    page, its notifications (page and API), its dashboard."""
+    console_login(client, auth, responder)
+    urls = ["/console/", "/console/unit/clues", "/console/unit/summons", "/console/dashboard"]
+    urls += [f"/console/unit/clues/{i}" for i in clue_ids]
+    seen = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        seen[url] = CLOCK.sub("", CSRF.sub(r"\1-\2", text_of(response)))
+    headers = auth.headers(responder)
+    for url in ("/api/notifications", "/api/notifications?unread=true"):
+        seen[url] = CLOCK.sub("", text_of(client.get(url, headers=headers)))
+    client.post("/console/logout", data={})
+    return seen
+
+
+def test_planning_a_forwarded_clue_changes_nothing_the_unit_sees(
+    app, client, auth, factory, secret
+):
+    """A fresh clue forwarded to the target unit: the unit's pages, start page and
+    notifications are the same, byte for byte, before and after the office makes it the
+    reason for a new target of the secret plan; and the unit is not told."""
+    from server.clues import operations as clues
+    from server.models import Notification
+
+    supervisor, responder = secret.people.supervisor, secret.people.responder
+    target = secret.people.responder.unit
+    clue = clues.create_clue(
+        {"source": "online", "source_ref": "WS-2-0001", "received_on": local_today(),
+         "summary": "网上留言反映安置点排水沟堵塞", "place": "白岩脚", "unit_id": target.id},
+        supervisor,
+    )  # fmt: skip
+    clues.forward_clue(clue, {"unit_id": target.id, "note": "请核实排水沟情况"}, supervisor)
+    new_site = factory.site(target)
+    new_site.name = "白岩脚排水沟"
+    db.session.commit()
+    ids = [clue.id, secret.clue.id]
+    told = select_count(Notification, Notification.recipient_id == responder.id)
+    before = unit_snapshot(app, client, auth, responder, ids)
+    assert "网上留言反映安置点排水沟堵塞" in before[f"/console/unit/clues/{clue.id}"]
+    assert "转办线索待答复" in before["/console/"]
+    clues.link_to_plan(clue, uuid.UUID(secret.plan["id"]), new_site.id, supervisor)
+    db.session.commit()
+    assert clue.status == "planned" and clue.targets  # the office did link it
+    after = unit_snapshot(app, client, auth, responder, ids)
+    assert after.keys() == before.keys()
+    for url, page in before.items():
+        assert after[url] == page, url
+    assert select_count(Notification, Notification.recipient_id == responder.id) == told
+    # The office sees the link on its plan page (the comparison could have failed).
+    console_login(client, auth, supervisor)
+    plan_page = client.get(f"/console/plans/{secret.plan['id']}").get_data(as_text=True)
+    assert clue.code in plan_page and "白岩脚排水沟" in plan_page
+
+
+def select_count(model, *where) -> int:
+    from sqlalchemy import func, select
+
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
