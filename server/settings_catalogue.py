@@ -31,15 +31,16 @@ RULES: list[Setting] = [
     Setting(
         "import_max_bytes",
         2_000_000,
-        "单位/点位导入文件大小上限(字节)",
-        "Largest CSV or XLSX file an admin may upload to import units, regions or sites.",
+        "导入文件大小上限(字节;单位、点位、12345工单)",
+        "Largest CSV or XLSX file that may be uploaded to import units, regions, sites or "
+        "12345 work orders (clues).",
         minimum=1_000,
         maximum=50_000_000,
     ),
     Setting(
         "import_max_rows",
         5_000,
-        "单位/点位导入行数上限",
+        "导入文件行数上限(单位、点位、12345工单)",
         "Most data rows one import file may hold (the header not counted).",
         minimum=1,
         maximum=100_000,
