@@ -1,5 +1,5 @@
 """What the Content-Security-Policy would block never ships (inline event handlers,
-javascript: URLs), and private answers are never kept by a cache (Cache-Control)."""
+javascript: URLs, style attributes), and private answers are never kept by a cache (Cache-Control)."""
 
 from __future__ import annotations
 
@@ -14,24 +14,33 @@ from tests.api.test_console_plans import login
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every domain's templates and static files (server/<domain>/templates/…), and the field app.
 SCANNED = [
-    *sorted((ROOT / "server" / "console" / "templates").rglob("*")),
-    *sorted((ROOT / "server" / "console" / "static").rglob("*")),
+    *sorted(p for folder in (ROOT / "server").rglob("templates") for p in folder.rglob("*")),
+    *sorted(p for folder in (ROOT / "server").rglob("static") for p in folder.rglob("*")),
     *sorted((ROOT / "pwa").rglob("*")),
 ]
 TEXT_SUFFIXES = {".html", ".js", ".css", ".webmanifest", ".json", ".svg"}
 
-# An on…= attribute inside a tag (also in a JS template string), setAttribute("on…"),
-# and javascript: URLs.
+# An on…= or style= attribute inside a tag (also in a JS template string),
+# setAttribute("on…" / "style"), and javascript: URLs. (Setting element.style from a
+# script is allowed: the policy blocks only style attributes and elements.)
 INLINE = [
     re.compile(r"<[a-zA-Z][^<>]*\son\w+\s*=", re.IGNORECASE),
     re.compile(r"setAttribute\(\s*[\"'`]on\w+", re.IGNORECASE),
     re.compile(r"javascript\s*:", re.IGNORECASE),
 ]
+# Our own files only: a vendored library ships unmodified (ECharts draws its tooltips'
+# markup with style attributes; blocked, a tooltip loses only its colour dots).
+INLINE_STYLE = [
+    re.compile(r"<[a-zA-Z][^<>]*\sstyle\s*=", re.IGNORECASE),
+    re.compile(r"setAttribute\(\s*[\"'`]style", re.IGNORECASE),
+]
 
 
-def inline_script(text: str) -> list[str]:
-    return [m.group(0) for pattern in INLINE for m in pattern.finditer(text)]
+def inline_script(text: str, vendored: bool = False) -> list[str]:
+    patterns = INLINE if vendored else INLINE + INLINE_STYLE
+    return [m.group(0) for pattern in patterns for m in pattern.finditer(text)]
 
 
 def test_the_scanner_finds_what_it_looks_for():
@@ -40,6 +49,8 @@ def test_the_scanner_finds_what_it_looks_for():
     assert inline_script('el.innerHTML = `<img src=x onerror="go()">`;')
     assert inline_script('button.setAttribute("onclick", "go()")')
     assert inline_script('<a href="JavaScript:void(0)">')
+    assert inline_script('<input name="n" style="width:6em">')
+    assert inline_script('el.setAttribute("style", "color:red")')
     assert not inline_script('button.addEventListener("click", print); req.onsuccess = f;')
     assert not inline_script('<button type="button" data-print>打印</button>')
 
@@ -50,7 +61,7 @@ def test_no_inline_handlers_in_templates_or_the_field_app():
     found = {
         str(p.relative_to(ROOT)): hits
         for p in files
-        if (hits := inline_script(p.read_text(encoding="utf-8")))
+        if (hits := inline_script(p.read_text(encoding="utf-8"), "vendor" in p.parts))
     }
     assert not found, found
 
