@@ -1,9 +1,10 @@
 """The demo office's clues from the public (线索): 12345 work orders and a letter over the
 last weeks, each at a step of its way: received (two of them the same complaint), forwarded
-and answered, forwarded and overdue, behind the active demo plan's site, closed with a
-reply (one rectified through an issued plan's item), rejected. Filed and worked through
-the clue operations (numbered, audited), dated to their past days with `at`. Skipped once
-the office has any clue. Reporters' names and numbers are obviously made up."""
+and answered, forwarded and waiting (to 住建局), forwarded and overdue, behind the active
+demo plan's site, closed with a reply (one rectified through an issued plan's item),
+rejected. Filed and worked through the clue operations (numbered, audited), dated to their
+past days with `at`. Skipped once the office has any clue. Reporters' names and numbers
+are obviously made up."""
 
 from __future__ import annotations
 
@@ -108,6 +109,8 @@ def seed_demo_clues(office: Unit, plan_code: str) -> None:
                 "对当晚值班医生脱岗问题予以通报批评。", liaison,
             )  # fmt: skip
     forward(clues["water"], "LL-NYJ", 19, "请核查饮水工程水压问题,提出整改措施。")
+    # Yesterday's wage arrears to 住建局 (the demo's responder_zjj): waiting for its answer.
+    forward(clues["wages"], "LL-ZJJ", 1, "请核查安置房工地欠薪情况,督促施工单位限期支付并答复。")
 
     # Behind a target of the active demo plan (the office's secret: nobody is told).
     plan = db.session.scalar(select(Plan).where(Plan.code == plan_code))

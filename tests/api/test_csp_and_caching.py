@@ -1,5 +1,6 @@
 """What the Content-Security-Policy would block never ships (inline event handlers,
-javascript: URLs, style attributes), and private answers are never kept by a cache (Cache-Control)."""
+javascript: URLs, style attributes), and private answers are never kept by a cache
+(Cache-Control)."""
 
 from __future__ import annotations
 

@@ -280,7 +280,7 @@ def test_seed_gives_the_office_clues_at_every_step(app):
     clues = db.session.scalars(select(Clue).order_by(Clue.code)).all()
     assert 8 <= len(clues) <= 12
     statuses = [c.status for c in clues]
-    assert statuses.count(ClueStatus.received) >= 3
+    assert statuses.count(ClueStatus.received) >= 2
     for status in (ClueStatus.answered, ClueStatus.forwarded, ClueStatus.planned,
                    ClueStatus.rejected):  # fmt: skip
         assert status in statuses, status
@@ -288,8 +288,11 @@ def test_seed_gives_the_office_clues_at_every_step(app):
     assert sum(c.source == ClueSource.hotline for c in clues) >= 6
     assert all(c.reporter_contact.startswith("139****") for c in clues)  # obviously fake
     today = local_today()
-    overdue = [c for c in clues if c.status == ClueStatus.forwarded]
-    assert overdue and all(c.answer_due < today for c in overdue)
+    forwarded = [c for c in clues if c.status == ClueStatus.forwarded]
+    assert any(c.answer_due < today for c in forwarded)  # one overdue
+    # The demo responder (住建局) has one waiting for its answer.
+    waiting = [c for c in forwarded if c.answer_due >= today]
+    assert [c.forwarded_unit.code for c in waiting] == ["LL-ZJJ"]
     answered = next(c for c in clues if c.status == ClueStatus.answered)
     assert answered.answer and answered.answer_due >= local_today(answered.forwarded_at)
     planned = next(c for c in clues if c.status == ClueStatus.planned)
