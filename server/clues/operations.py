@@ -3,9 +3,9 @@ forward to a unit for an answer, make it the reason for a target of a plan), the
 answer, and the end (an outcome and the reply for the source). Operations flush, never
 commit; every change is audited (the reporter's contact is never written to the trail).
 
-A clue behind a plan whose findings are not yet issued cannot be merged, rejected or
-closed: whatever the office does with it must not change what the unit concerned can see
-before the unannounced visit has happened and its findings are out."""
+A clue behind a plan whose findings are not yet issued cannot be merged, rejected,
+forwarded or closed: whatever the office does with it must not change what the unit
+concerned can see before the unannounced visit has happened and its findings are out."""
 
 from __future__ import annotations
 
@@ -219,6 +219,8 @@ def reject_clue(clue: Clue, reason: str, reply: str, actor: User) -> Clue:
 def forward_clue(clue: Clue, data: dict, actor: User) -> Clue:
     """转办: the unit answers within `clue_answer_working_days` (or the days given)."""
     _check_open(clue)
+    # Forwarding the complaint now would tell the unit where the unannounced visit goes.
+    _check_no_secret_plan(clue, "转办")
     if clue.forwarded_at is not None and clue.answered_at is None:
         raise conflict(f"线索已转办{clue.forwarded_unit.name},尚未答复")
     unit = _get(Unit, data["unit_id"], "unit_id", "单位", Unit.active)

@@ -98,9 +98,12 @@ def test_planning_adds_the_site_tells_nobody_and_holds_the_clue_until_issued(fac
     assert clue.status == ClueStatus.planned
     assert UnitView.of(clue) == before  # the unit's view has not moved
     assert db.session.scalar(select(db.func.count(Notification.id))) == notices
+    other_unit = factory.unit("县交通运输局")
     for refused in (
         lambda: ops.close_clue(clue, "rectified", "已整改", office["supervisor"]),
         lambda: ops.reject_clue(clue, "不属实", "", office["supervisor"]),
+        # Forwarding again now would tip the unit off about the coming visit.
+        lambda: ops.forward_clue(clue, {"unit_id": other_unit.id}, office["supervisor"]),
     ):
         with pytest.raises(ApiError) as error:
             refused()

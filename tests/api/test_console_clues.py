@@ -287,7 +287,7 @@ def test_plan_holds_the_clue_until_issued_then_it_closes(client, auth, desk, fac
         post(client, f"/console/clues/{clue.id}/plan", csrf, plan_id=str(plan.id),
              site_id=str(site.id)),
     )  # fmt: skip
-    assert f"已纳入暗访计划 {plan.code}" in done and "暂不能办结、合并或不予采用" in done
+    assert f"已纳入暗访计划 {plan.code}" in done and "暂不能办结、合并、转办或不予采用" in done
     assert fresh(Clue, clue.id).status == ClueStatus.planned
     # Closing is refused with the reason next to the form (the page hides the form, the
     # operation refuses a post all the same).
@@ -295,6 +295,12 @@ def test_plan_holds_the_clue_until_issued_then_it_closes(client, auth, desk, fac
                    reply="已核实整改", confirm="1")  # fmt: skip
     assert closing.status_code == 409
     assert "尚未交办的暗访计划" in closing.get_data(as_text=True)
+    # Nor can it be forwarded to the unit before the visit: the form gives way to why.
+    assert 'id="fw-unit"' not in done and "转办会让被督查单位提前知晓" in done
+    forwarding = post(client, f"/console/clues/{clue.id}/forward", csrf,
+                      unit_id=str(desk["unit"].id))  # fmt: skip
+    assert forwarding.status_code == 409
+    assert "尚未交办的暗访计划" in forwarding.get_data(as_text=True)
     # The finding and the item, once issued, show on the clue's page.
     inspector = desk["inspector"]
     finding = factory.finding(plan, inspector, site_id=site.id, title="道路塌陷仍未修复")
