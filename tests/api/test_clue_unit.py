@@ -183,3 +183,19 @@ def test_a_plan_without_clues_says_so(client, auth, factory, world):
     db.session.commit()
     console_login(client, auth, world["supervisor"])
     assert "本计划的督查目标没有关联群众反映线索" in text(client, f"/console/plans/{plan.id}")
+
+
+def test_clue_notifications_lead_to_the_clues(client, auth, factory, world):
+    """The unit's 收到转办线索 opens its forwarded clues; the office's 已答复 opens the
+    answered ones in the register."""
+    clue = forwarded(factory, world, "安置房工地拖欠农民工工资")
+    ops.answer_clue(clue, "已督促施工单位结清", world["responder"])
+    db.session.commit()
+    login(client, auth, world["responder"])
+    summons = text(client, "/console/unit/summons")
+    assert f"收到转办线索 {clue.code}" in summons
+    assert 'href="/console/unit/clues">查看转办线索</a>' in summons
+    client.post("/console/logout", data={})
+    login(client, auth, world["supervisor"])
+    inbox = text(client, "/console/notifications")
+    assert f'href="/console/clues?status=answered">线索 {clue.code} 已由' in inbox
