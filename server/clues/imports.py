@@ -27,7 +27,7 @@ from server.errors import ApiError
 from server.extensions import db
 from server.glossary import CLUE_SOURCES
 from server.models import Clue, ClueSource, ClueTopic, Region, Unit, User
-from server.organisation.files import Table
+from server.organisation.files import Table, header_positions
 from server.settings import get_setting
 
 ACTIONS = {"create": "新增", "exists": "已存在(跳过)", "error": "有错误"}
@@ -66,20 +66,11 @@ def _positions(header: list[str], preview: Preview) -> dict[str, int] | None:
     for column in COLUMNS:
         for name in (column.label, column.key, *column.aliases):
             names[normal(name)] = column.key
-    found: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        key = names.get(normal(cell))
-        if key is None:
-            if cell:
-                preview.ignored.append(cell)
-        elif key in found:
-            preview.file_errors.append(f"表头中“{cell}”列重复")
-        else:
-            found[key] = index
-    missing = [c.label for c in COLUMNS if c.required and c.key not in found]
-    if missing:
-        preview.file_errors.append(f"表头缺少必填列:{'、'.join(missing)}。请使用本页提供的模板")
-    return None if preview.file_errors else found
+    required = [(c.key, c.label) for c in COLUMNS if c.required]
+    found, ignored, errors = header_positions(header, names, required, normal)
+    preview.ignored += ignored
+    preview.file_errors += errors
+    return found
 
 
 class _Lookups:

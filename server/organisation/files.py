@@ -109,6 +109,28 @@ def read_table(data: bytes, max_rows: int) -> Table:
 # ---- keeping the upload between preview and confirmation ----
 
 
+def header_positions(header, names, required, normalise):
+    """Which cell of a header row holds which column. `names` maps each accepted name
+    (already normalised) to its column key; `required` lists (key, label). Returns
+    ({key: index} or None, ignored cells, file errors): a repeated column or a missing
+    required one is an error of the whole file."""
+    found: dict[str, int] = {}
+    ignored, errors = [], []
+    for index, cell in enumerate(header):
+        key = names.get(normalise(cell))
+        if key is None:
+            if cell:
+                ignored.append(cell)
+        elif key in found:
+            errors.append(f"表头中“{cell}”列重复")
+        else:
+            found[key] = index
+    missing = [label for key, label in required if key not in found]
+    if missing:
+        errors.append(f"表头缺少必填列:{'、'.join(missing)}。请使用本页提供的模板")
+    return (None if errors else found), ignored, errors
+
+
 def _folder() -> Path:
     folder = Path(current_app.instance_path) / "imports"
     folder.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from server.extensions import db
 from server.glossary import UNIT_KINDS
 from server.models import Region, Site, Unit, UnitKind, User
 from server.organisation import operations
-from server.organisation.files import Table
+from server.organisation.files import Table, header_positions
 from server.organisation.schemas import RegionSchema, SiteSchema, UnitSchema
 from server.settings import get_setting
 
@@ -114,20 +114,11 @@ def _columns(kind: str, header: list[str], preview: Preview) -> dict[str, int] |
         names[_normal(column.label)] = column.key
         names[_normal(column.label.split("(")[0])] = column.key
         names[column.key] = column.key
-    found: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        key = names.get(_normal(cell))
-        if key is None:
-            if cell:
-                preview.ignored.append(cell)
-        elif key in found:
-            preview.file_errors.append(f"表头中“{cell}”列重复")
-        else:
-            found[key] = index
-    missing = [c.label for c in COLUMNS[kind] if c.required and c.key not in found]
-    if missing:
-        preview.file_errors.append(f"表头缺少必填列:{'、'.join(missing)}。请使用本页提供的模板")
-    return None if preview.file_errors else found
+    required = [(c.key, c.label) for c in COLUMNS[kind] if c.required]
+    found, ignored, errors = header_positions(header, names, required, _normal)
+    preview.ignored += ignored
+    preview.file_errors += errors
+    return found
 
 
 def build_preview(kind: str, table: Table) -> Preview:
