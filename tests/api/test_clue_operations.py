@@ -6,13 +6,14 @@ came of the plans a clue stands behind."""
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import insert, select
 
 from server.clues import operations as ops
 from server.clues.access import UnitView
-from server.clues.queries import duplicate_candidates, plan_results
+from server.clues.queries import duplicate_candidates, plan_results, register
 from server.errors import ApiError
 from server.extensions import db
 from server.models import (
@@ -93,6 +94,23 @@ def test_a_deactivated_unit_or_an_unknown_topic_is_refused_even_when_loaded(fact
         with pytest.raises(ApiError) as refused:
             factory.clue(office["office"], office["supervisor"], **{field: value})
         assert refused.value.details["fields"][field] == [message]
+
+
+def test_the_register_total_matches_its_clues_under_every_status_filter(factory, office):
+    """The total is taken from the counts by status (overdue is counted on its own)."""
+    supervisor = office["supervisor"]
+    file = lambda summary: factory.clue(office["office"], supervisor, summary=summary)  # noqa: E731
+    _road, noise, puddle = file("道路塌陷"), file("夜间噪音扰民"), file("道路积水")
+    ops.forward_clue(noise, {"unit_id": office["unit"].id}, supervisor)
+    noise.answer_due = date.today() - timedelta(days=10)
+    ops.reject_clue(puddle, "重复反映", "", supervisor)
+    db.session.flush()
+    for args, expected in (
+        ({}, 3), ({"status": "open"}, 2), ({"status": "rejected"}, 1), ({"status": "closed"}, 0),
+        ({"status": "overdue"}, 1), ({"q": "道路"}, 2), ({"q": "道路", "status": "open"}, 1),
+    ):  # fmt: skip
+        result = register(supervisor, {"page": 1, **args})
+        assert result["total"] == expected == len(result["items"]), args
 
 
 def test_the_region_follows_the_site_then_the_unit(factory, office):
