@@ -33,11 +33,21 @@ HISTORY_MAX = 200
 ENDED = (ClueStatus.merged, ClueStatus.rejected, ClueStatus.closed)
 
 
+def _contains(text: str):
+    """The register's search. ILIKE folds the case of every row it reads (on PostgreSQL
+    about five times the cost of LIKE over Chinese text, bench/clue_import.py); words
+    without a cased letter, as most searches here are, match the same rows with LIKE."""
+    columns = (Clue.code, Clue.source_ref, Clue.summary, Clue.place)
+    if text.lower() != text.upper():
+        return contains_text(columns, text)
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(*(column.like(pattern, escape="\\") for column in columns))
+
+
 def _filtered(user: User, args: dict, with_status: bool = True):
     query = select(Clue).where(office_clause(user))
     if args.get("q"):
-        columns = (Clue.code, Clue.source_ref, Clue.summary, Clue.place)
-        query = query.where(contains_text(columns, args["q"]))
+        query = query.where(_contains(args["q"]))
     for name in ("source", "topic_id", "unit_id"):
         if args.get(name):
             query = query.where(getattr(Clue, name) == args[name])

@@ -100,7 +100,7 @@ def test_the_register_total_matches_its_clues_under_every_status_filter(factory,
     """The total is taken from the counts by status (overdue is counted on its own)."""
     supervisor = office["supervisor"]
     file = lambda summary: factory.clue(office["office"], supervisor, summary=summary)  # noqa: E731
-    _road, noise, puddle = file("道路塌陷"), file("夜间噪音扰民"), file("道路积水")
+    road, noise, puddle = file("道路塌陷"), file("夜间噪音扰民"), file("道路积水")
     ops.forward_clue(noise, {"unit_id": office["unit"].id}, supervisor)
     noise.answer_due = date.today() - timedelta(days=10)
     ops.reject_clue(puddle, "重复反映", "", supervisor)
@@ -111,6 +111,10 @@ def test_the_register_total_matches_its_clues_under_every_status_filter(factory,
     ):  # fmt: skip
         result = register(supervisor, {"page": 1, **args})
         assert result["total"] == expected == len(result["items"]), args
+    # A word with letters still ignores their case (a work order number typed in lower case).
+    assert [c.code for c in register(supervisor, {"q": road.source_ref.lower()})["items"]] == [
+        road.code
+    ]
 
 
 def test_the_region_follows_the_site_then_the_unit(factory, office):
