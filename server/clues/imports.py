@@ -51,6 +51,9 @@ class Preview:
     rows: list[Row] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    # The units and topics read for the rows, held until the confirmation has filed
+    # them: create_clue then finds them in the session's identity map, not by a query.
+    lookups: _Lookups | None = None
 
     @property
     def counts(self) -> Counter:
@@ -155,7 +158,7 @@ def build_preview(table: Table, office_id) -> Preview:
     positions = _positions(table.header, preview)
     if positions is None:
         return preview
-    look = _Lookups(office_id)
+    look = preview.lookups = _Lookups(office_id)
     schema = ClueSchema()
     first: dict[tuple, int] = {}
     for number, cells in table.rows:

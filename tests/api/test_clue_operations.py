@@ -5,16 +5,20 @@ came of the plans a clue stands behind."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import date, timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from server.clues import operations as ops
 from server.clues.access import UnitView
-from server.clues.queries import duplicate_candidates, plan_results
+from server.clues.queries import duplicate_candidates, plan_results, register
 from server.errors import ApiError
 from server.extensions import db
 from server.models import (
     AuditEvent,
+    Clue,
     ClueStatus,
     ClueTopic,
     Notification,
@@ -53,6 +57,64 @@ def test_clues_are_numbered_per_office_and_keyed_by_source_reference(factory, of
     ]
     # Another channel may use the same number (a letter's own numbering).
     assert factory.clue(office["office"], office["supervisor"], source="letter", source_ref="GD001")
+
+
+def test_numbering_survives_a_rolled_back_clue_and_a_number_taken_meanwhile(factory, office):
+    """The last number filed is remembered within a session (an import files thousands):
+    a clue rolled back gives its number back, and a number another request took is
+    skipped."""
+    file = lambda: factory.clue(office["office"], office["supervisor"])  # noqa: E731
+    first = file()
+    year = first.received_on.year
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        assert file().code == f"XS-{year}-0002"
+        raise RuntimeError("rolled back")
+    assert file().code == f"XS-{year}-0002"
+    # Another request files the next number meanwhile (a plain INSERT, unknown to the
+    # ORM): the conflict makes the retry read the codes again.
+    db.session.execute(
+        insert(Clue.__table__).values(
+            id=uuid.uuid4(), code=f"XS-{year}-0003", office_unit_id=office["office"].id,
+            source="letter", received_on=first.received_on, summary="另一请求登记的线索",
+            created_by_id=office["supervisor"].id, status="received", version=1,
+            created_at=first.created_at, updated_at=first.created_at,
+        )
+    )  # fmt: skip
+    assert file().code == f"XS-{year}-0004"
+
+
+def test_a_deactivated_unit_or_an_unknown_topic_is_refused_even_when_loaded(factory, office):
+    gone = factory.unit("县已撤并的局")
+    gone.active = False
+    db.session.flush()  # loaded in this session: the check reads the identity map
+    for field, value, message in (
+        ("unit_id", gone.id, "涉及单位不存在或已停用"),
+        ("topic_id", uuid.uuid4(), "线索分类不存在或已停用"),
+    ):
+        with pytest.raises(ApiError) as refused:
+            factory.clue(office["office"], office["supervisor"], **{field: value})
+        assert refused.value.details["fields"][field] == [message]
+
+
+def test_the_register_total_matches_its_clues_under_every_status_filter(factory, office):
+    """The total is taken from the counts by status (overdue is counted on its own)."""
+    supervisor = office["supervisor"]
+    file = lambda summary: factory.clue(office["office"], supervisor, summary=summary)  # noqa: E731
+    road, noise, puddle = file("道路塌陷"), file("夜间噪音扰民"), file("道路积水")
+    ops.forward_clue(noise, {"unit_id": office["unit"].id}, supervisor)
+    noise.answer_due = date.today() - timedelta(days=10)
+    ops.reject_clue(puddle, "重复反映", "", supervisor)
+    db.session.flush()
+    for args, expected in (
+        ({}, 3), ({"status": "open"}, 2), ({"status": "rejected"}, 1), ({"status": "closed"}, 0),
+        ({"status": "overdue"}, 1), ({"q": "道路"}, 2), ({"q": "道路", "status": "open"}, 1),
+    ):  # fmt: skip
+        result = register(supervisor, {"page": 1, **args})
+        assert result["total"] == expected == len(result["items"]), args
+    # A word with letters still ignores their case (a work order number typed in lower case).
+    assert [c.code for c in register(supervisor, {"q": road.source_ref.lower()})["items"]] == [
+        road.code
+    ]
 
 
 def test_the_region_follows_the_site_then_the_unit(factory, office):
