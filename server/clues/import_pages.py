@@ -15,6 +15,7 @@ from server.clues import import_format, imports
 from server.clues.access import require_office
 from server.console.kit import page, pages_blueprint
 from server.console.session import console_login_required
+from server.extensions import db
 from server.models import Role
 from server.organisation import files
 from server.transaction import after_commit
@@ -129,7 +130,9 @@ def clue_import_confirm():
     if preview.file_errors:
         files.discard(token)
         return _page(422, error=";".join(preview.file_errors))
-    counts = imports.confirm(preview, note["filename"], g.user)
+    # Committed in chunks (see imports.confirm); the last chunk, the audit entry and the
+    # file's removal with the request.
+    counts = imports.confirm(preview, note["filename"], g.user, db.session.commit)
     after_commit(lambda: files.discard(token))
     flash(
         f"导入完成:新增线索 {counts['create']} 条,已存在跳过 {counts['exists']} 条"

@@ -186,11 +186,23 @@ def build_preview(table: Table, office_id) -> Preview:
     return preview
 
 
-def confirm(preview: Preview, filename: str, actor: User) -> Counter:
-    """File the new rows, in this request's transaction (each through create_clue)."""
+CHUNK_ROWS = 200  # rows filed between two commits of a confirmation
+
+
+def confirm(preview: Preview, filename: str, actor: User, between_chunks=None) -> Counter:
+    """File the new rows (each through create_clue). `between_chunks` (the page passes
+    the session's commit) runs after every CHUNK_ROWS filed rows: a large file then holds
+    SQLite's write lock a fraction of a second at a time instead of for the whole file,
+    so devices' pushes are not kept waiting. Each row stands alone, and the work order
+    number is the key, so a confirmation cut short leaves whole rows and importing the
+    same file again files the rest."""
+    filed = 0
     for row in preview.rows:
         if row.action != "create":
             continue
+        if between_chunks is not None and filed and filed % CHUNK_ROWS == 0:
+            between_chunks()
+        filed += 1
         try:
             with db.session.begin_nested():
                 operations.create_clue(dict(row.data), actor)

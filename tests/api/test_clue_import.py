@@ -262,3 +262,31 @@ def test_templates_carry_the_columns_and_an_example(client, desk):
     # The template imports (its example names the county's unit and township).
     page = text(upload(client, response.get_data(), "模板.xlsx"))
     assert "新增 <strong>1</strong> 条" in page, page
+
+
+def test_a_large_confirmation_commits_in_chunks(client, desk, monkeypatch):
+    """Every CHUNK_ROWS filed rows the confirmation commits, so SQLite's write lock is
+    released between chunks; every row is filed, each once."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from server.clues import imports
+
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    lines = ["工单编号,受理时间,诉求内容,事发地址"]
+    lines += [f"CH-{n},2026-03-0{n},反映第{n}处路灯损坏多日,龙山镇{n}号路口" for n in range(1, 6)]
+    page = text(upload(client, "\r\n".join(lines).encode()))
+    assert "新增 <strong>5</strong> 条" in page
+    created = []  # the clues committed by each commit of the confirming request
+
+    def listener(session):
+        if not session.in_nested_transaction():  # a savepoint's release is no commit
+            created.append(session.execute(select(func.count()).select_from(Clue)).scalar())
+
+    event.listen(Session, "before_commit", listener)
+    try:
+        assert confirm(client, token_of(page)).status_code == 303
+    finally:
+        event.remove(Session, "before_commit", listener)
+    assert created[:3] == [2, 4, 5]  # two chunks of two, then the request's own commit
+    assert sorted(clues()) == [f"CH-{n}" for n in range(1, 6)]
