@@ -17,6 +17,7 @@ from sqlalchemy import inspect, select
 from server.audit import changes_between, record_event
 from server.clues.access import answers, manages
 from server.errors import ApiError, conflict, field_error
+from server.evidence.intake import accept_photo
 from server.extensions import db
 from server.glossary import CLUE_STATUSES
 from server.models import (
@@ -24,6 +25,7 @@ from server.models import (
     ClueOutcome,
     ClueStatus,
     ClueTopic,
+    PhotoParent,
     Plan,
     PlanClue,
     PlanStatus,
@@ -206,6 +208,14 @@ def update_clue(clue: Clue, data: dict, actor: User) -> Clue:
         clue.updated_at = utcnow()
         record_event("clue.updated", "clue", clue.id, actor.id, changes=changes)
     return clue
+
+
+def attach_photos(clue: Clue, uploads: list, actor: User) -> None:
+    """Photos of the clue (a letter, a screenshot, the reporter's own pictures), kept as
+    evidence through the same intake as every photo; processed after commit."""
+    for received in uploads:
+        accept_photo(received, PhotoParent.clue, clue.id, actor)
+    record_event("clue.attached", "clue", clue.id, actor.id, photos=len(uploads))
 
 
 # ---- triage ----

@@ -11,7 +11,6 @@ from flask import flash, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from server.audit import record_event
 from server.clues import history, operations, queries
 from server.clues.access import get_managed_clue, require_office
 from server.clues.schemas import (
@@ -25,7 +24,7 @@ from server.clues.schemas import (
 from server.console.kit import keep, page, pages_blueprint, present, query_args, refusal
 from server.console.session import console_login_required
 from server.errors import ApiError
-from server.evidence.intake import accept_photo, received_photos, receives_photos
+from server.evidence.intake import received_photos, receives_photos
 from server.evidence.queries import photos_of
 from server.extensions import db
 from server.models import Clue, ClueTopic, PhotoParent, Plan, Role
@@ -216,9 +215,7 @@ def clue_attach(clue_id: uuid.UUID):
     try:
         if errors:
             raise ValidationError(errors)
-        for received in uploads:
-            accept_photo(received, PhotoParent.clue, clue.id, g.user)
-        record_event("clue.attached", "clue", clue.id, g.user.id, photos=len(uploads))
+        operations.attach_photos(clue, uploads, g.user)
     except (ValidationError, ApiError) as error:
         return clue_page(get_managed_clue(g.user, clue_id), refusal(error, "attach", once=True))
     flash(f"已上传 {len(uploads)} 张照片")
