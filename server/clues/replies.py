@@ -5,7 +5,6 @@ into (and waits until that clue has ended). Never the reporter's name or contact
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from server.clues.access import office_clause
+from server.csvfile import csv_text
 from server.extensions import db
 from server.glossary import CLUE_OUTCOMES, CLUE_SOURCES
 from server.models import Clue, ClueOutcome, ClueStatus, Unit, User
@@ -121,18 +121,8 @@ def count(user: User, args: dict) -> int:
     return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
 
-def _safe(text: str) -> str:
-    """A cell Excel will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def to_csv(rows: list[Reply]) -> bytes:
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel then reads the file as UTF-8
-    writer = csv.writer(out)
-    writer.writerow(HEADER)
-    writer.writerows([_safe(c) for c in row.cells()] for row in rows)
-    return out.getvalue().encode("utf-8")
+    return csv_text(HEADER, (row.cells() for row in rows)).encode("utf-8")
 
 
 def to_xlsx(rows: list[Reply]) -> bytes:

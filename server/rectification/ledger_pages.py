@@ -8,8 +8,6 @@ same operation as over the API. These views only draw what those return."""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import datetime
 
@@ -19,6 +17,7 @@ from marshmallow import ValidationError
 from server import glossary
 from server.console.kit import page, pages_blueprint, query_args, refusal
 from server.console.session import console_login_required
+from server.csvfile import csv_text
 from server.errors import ApiError
 from server.models import Rectification, Role, User
 from server.plans.access import load_plan
@@ -62,19 +61,8 @@ def _deadline(value, confirmed: bool = True) -> str:
     return value.isoformat() + ("" if confirmed else "(待确认)")
 
 
-def _cell(value) -> str:
-    """A CSV cell Excel will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv(filename: str, header, rows) -> Response:
-    out = io.StringIO()
-    out.write("\ufeff")  # BOM: Excel then reads the file as UTF-8
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([_cell(v) for v in row] for row in rows)
-    response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response = Response(csv_text(header, rows), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
