@@ -49,15 +49,24 @@ class FontChoice:
     name: str  # family and style, e.g. "Noto Sans CJK SC Regular"
 
 
-def _faces(path: str):
-    """(index, font) of every face in the file, at a probe size."""
+def _open(path: str, index: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, 24, index=index)
+
+
+def _face_names(path: str) -> list[tuple[int, str, str]]:
+    """(index, family, style) of every face in the file. One face is open at a time:
+    FreeType maps the whole file for each open face, and a 10-face Noto CJK collection held
+    at once costs ~170 MB of address space, which the photo worker's RLIMIT_AS counts."""
+    names = []
     for index in range(16):
         try:
-            yield index, ImageFont.truetype(path, 24, index=index)
+            family, style = _open(path, index).getname()
         except OSError:
-            return
+            break
+        names.append((index, family or "", style or ""))
         if not path.lower().endswith((".ttc", ".otc")):
-            return
+            break
+    return names
 
 
 def _glyph(font: ImageFont.FreeTypeFont, char: str) -> bytes:
@@ -74,10 +83,10 @@ def _draws(font: ImageFont.FreeTypeFont, text: str) -> bool:
 
 def _pick(path: str) -> FontChoice | None:
     """The best face of `path` that draws Han characters (Simplified Chinese preferred)."""
-    faces = [(index, font, *font.getname()) for index, font in _faces(path)]
-    faces.sort(key=lambda f: (not f[2].endswith(" SC"), "SC" not in f[2].split(), f[0]))
-    for index, font, family, style in faces:
-        if _draws(font, PROBE):
+    faces = _face_names(path)
+    faces.sort(key=lambda f: (not f[1].endswith(" SC"), "SC" not in f[1].split(), f[0]))
+    for index, family, style in faces:
+        if _draws(_open(path, index), PROBE):
             return FontChoice(path, index, f"{family} {style or ''}".strip())
     return None
 

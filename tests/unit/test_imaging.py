@@ -386,6 +386,32 @@ def test_cjk_font_is_found_and_draws_chinese():
     assert fonts.printable(choice, "点位 \U0002a6a5") == "点位 ?"  # no tofu
 
 
+FONT_PEAK = """
+import json, re, sys
+from server.evidence import fonts
+def peak():
+    return int(re.search(r"VmPeak:\\s+(\\d+)", open("/proc/self/status").read())[1]) * 1024
+before = peak()
+choice = fonts.cjk_font()
+print(json.dumps({"path": choice and choice.path, "growth": peak() - before}))
+"""
+
+
+def test_choosing_the_cjk_font_maps_one_face_at_a_time():
+    """The photo worker runs under RLIMIT_AS: looking through a 10-face .ttc with every face
+    open at once mapped the file ten times (214 MiB of address space for Noto CJK), and
+    small photos were refused as too_much_memory under a 200 MB limit now and then."""
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, "-c", FONT_PEAK], capture_output=True, text=True, check=True
+    ).stdout
+    found = json.loads(out)
+    if found["path"] is None:
+        pytest.skip("no CJK font installed (Debian: apt-get install fonts-noto-cjk)")
+    assert found["growth"] < 2 * os.path.getsize(found["path"]) + 8 * MiB, found
+
+
 def test_ascii_fallback_without_cjk_font(monkeypatch, tmp_path):
     monkeypatch.setattr(fonts, "cjk_font", lambda: None)
     with Image.open(PHOTOS / "jpg_gps_DSCN0010.jpg") as im:
