@@ -79,6 +79,8 @@ def check_view(page, name: str, width: int, problems: list[str]) -> None:
         page.evaluate(AXE_SCRIPT)  # once per page load: both widths reuse it
     results = page.evaluate("(options) => axe.run(document, options)", AXE_OPTIONS)
     for violation in results["violations"]:
+        if violation["id"] == "page-has-heading-one":  # say what was on screen instead
+            problems.append(f"{where}: the document axe saw: {_seen(page)}")
         for node in violation["nodes"][:5]:
             target = " ".join(str(t) for t in node["target"])
             summary = node.get("failureSummary", "").replace("\n", " ")[:200]
@@ -109,12 +111,33 @@ def check_page(page, url: str, name: str, problems: list[str], shot: str = "") -
     if "text/html" not in answer.headers.get("content-type", ""):
         return False
     page.set_viewport_size({"width": PHONE, "height": 800})
-    page.goto(url)
+    if not _open(page, url, answer.status):
+        problems.append(f"{name}: answered {answer.status}, then not as a page: {_seen(page)}")
+        return True
     for width in WIDTHS:  # the same page resized: the layout follows the width
         page.set_viewport_size({"width": width, "height": 800})
         check_view(page, f"{name} ({answer.status})", width, problems)
         _shot(page, f"{shot}{name}", width)
     return True
+
+
+def _open(page, url: str, status: int) -> bool:
+    """Goes to `url`: True once the browser shows it as the page it answered before (same
+    status, HTML), given one more try. Axe must judge the page asked for: once, on a loaded
+    CI machine, it judged a document without the page's heading and nothing says which."""
+    for _ in range(2):
+        response = page.goto(url)
+        shown = page.evaluate("document.contentType") == "text/html"
+        if response is not None and response.status == status and shown:
+            if not page.locator("h1").count():  # a page replaced after load: let it settle
+                page.wait_for_load_state("load")
+            return True
+    return False
+
+
+def _seen(page) -> str:
+    text = page.evaluate("document.body ? document.body.innerText : ''")
+    return f"{page.url} ({page.evaluate('document.contentType')}): {text[:200]!r}"
 
 
 def _shot(page, name: str, width: int) -> None:
