@@ -52,10 +52,13 @@ chromium:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update && apt-get install -y chromium; }
 
+# Tests run in one process per core, at most four (pytest-xdist; each has its own databases,
+# files and Chromium). PYTEST_WORKERS=0 runs them in this process, in order.
+PYTEST_WORKERS ?= auto
 test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

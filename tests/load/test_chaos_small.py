@@ -56,6 +56,7 @@ def small_run(request):
     return opts, result, "\n".join(lines)
 
 
+@pytest.mark.xdist_group("chaos")  # one run at a time: each loads every core
 def test_chaos_small(small_run):
     opts, r, text = small_run
     if not r["worker"]:
