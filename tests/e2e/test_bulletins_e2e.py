@@ -19,17 +19,13 @@ from server.models import Bulletin, BulletinStatus
 from server.models import RectificationStatus as S
 from tests.api.bulletin_helpers import last_month, public_photo
 from tests.api.rect_helpers import rw  # noqa: F401  (the fixture the tests take by name)
+from tests.e2e.layout import fits
 from tests.e2e.test_dashboards_e2e import new_desk
 from tests.e2e.test_login_e2e import log_in
 
 pytestmark = pytest.mark.e2e
 
 PHONE = 390
-
-
-def fits(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE, f"the page is {width}px wide at {PHONE}px"
 
 
 def shot(page, name: str) -> None:

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from server.clues import operations as ops
 from server.extensions import db
 from server.models import Clue, Region, Role, UnitKind
+from tests.e2e.layout import fits
 from tests.e2e.test_accessibility import check_view
-from tests.e2e.test_instructions_e2e import fits
 from tests.e2e.test_login_e2e import log_in
 
 pytestmark = pytest.mark.e2e

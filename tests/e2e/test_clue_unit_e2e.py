@@ -14,8 +14,8 @@ from server.clues import operations as ops
 from server.extensions import db
 from server.models import PlanStatus, Role, UnitKind
 from server.timeutil import local_today
+from tests.e2e.layout import fits
 from tests.e2e.test_dashboards_e2e import new_desk, table_numbers, wait_drawn, watch
-from tests.e2e.test_instructions_e2e import fits
 from tests.e2e.test_login_e2e import log_in
 
 pytestmark = pytest.mark.e2e

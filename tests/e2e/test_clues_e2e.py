@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Clue, ClueStatus, Plan, PlanStatus, Role, UnitKind
+from tests.e2e.layout import fits
 from tests.e2e.test_accessibility import check_view
-from tests.e2e.test_instructions_e2e import fits
 from tests.e2e.test_login_e2e import log_in
 
 pytestmark = pytest.mark.e2e
@@ -53,12 +53,6 @@ def status_of(code: str) -> ClueStatus:
     status = db.session.scalar(select(Clue.status).where(Clue.code == code))
     db.session.rollback()  # end the read: the server writes from its own threads
     return status
-
-
-def page_fits(page) -> None:
-    """The list page is no wider than the screen (its table is cards on a phone)."""
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url} is {width}px wide"
 
 
 def test_the_office_works_its_clues(browser, live_server, factory):
@@ -155,5 +149,5 @@ def test_the_office_works_its_clues(browser, live_server, factory):
     expect(counts).to_contain_text("已合并 1")
     expect(counts).to_contain_text("已转办待答复 1")
     expect(page.locator("table")).to_contain_text(f"{date.today().isoformat()}")
-    page_fits(page)
+    fits(page)
     context.close()

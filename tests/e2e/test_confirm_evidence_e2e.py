@@ -17,6 +17,7 @@ from server.models import Rectification
 from server.models import RectificationStatus as S
 from tests.api.rect_helpers import rw  # noqa: F401  (the fixture the tests take by name)
 from tests.api.test_evidence_page import photos_world
+from tests.e2e.layout import fits
 from tests.e2e.test_dashboards_e2e import new_desk
 from tests.e2e.test_login_e2e import log_in
 
@@ -31,11 +32,6 @@ def status_of(item_id) -> S:
     )
     db.session.rollback()  # end the read: the server writes from its own thread
     return status
-
-
-def fits(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE, f"the page is {width}px wide at {PHONE}px"
 
 
 def test_closing_asks_in_a_dialog_first(browser, live_server, rw):

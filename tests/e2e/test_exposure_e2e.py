@@ -15,23 +15,13 @@ from server.extensions import db
 from server.models import ExposureCopy, ExposureStatus
 from tests.api.rect_helpers import rw  # noqa: F401  (the fixture the tests take by name)
 from tests.api.test_exposure import astronaut_photo
+from tests.e2e.layout import fits
 from tests.e2e.test_dashboards_e2e import new_desk
 from tests.e2e.test_login_e2e import log_in
 
 pytestmark = pytest.mark.e2e
 
 PHONE = 390
-
-
-def fits(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    wide = page.evaluate(
-        """w => [...document.querySelectorAll('body *')]
-        .filter(e => e.getBoundingClientRect().right > w + 0.5)
-        .map(e => e.tagName + '.' + e.className).slice(0, 8)""",
-        PHONE,
-    )
-    assert width <= PHONE, f"the page is {width}px wide at {PHONE}px: {wide}"
 
 
 def the_copy() -> ExposureCopy:

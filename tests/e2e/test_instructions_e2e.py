@@ -12,23 +12,10 @@ from playwright.sync_api import expect
 from server.extensions import db
 from server.models import Role, UnitKind
 from server.timeutil import local_today
+from tests.e2e.layout import fits
 from tests.e2e.test_login_e2e import log_in
 
 pytestmark = pytest.mark.e2e
-
-
-def fits(page, *selectors) -> None:
-    """The 批示's sections and everything in them stay inside the screen's width (the
-    page's shared navigation is another feature's)."""
-    width = page.viewport_size["width"]
-    for selector in selectors:
-        wide = page.evaluate(
-            """([sel, w]) => [...document.querySelectorAll(sel + ', ' + sel + ' *')]
-            .filter(e => e.getBoundingClientRect().right > w + 0.5)
-            .map(e => e.tagName + '.' + e.className)""",
-            [selector, width],
-        )
-        assert page.locator(selector).count() and not wide, (selector, wide)
 
 
 def test_a_leader_instructs_and_the_unit_answers(page, browser, live_server, factory):

@@ -18,6 +18,7 @@ from server.extensions import db
 from server.models import Instruction, PlanStatus, Rectification, Role, UnitKind
 from server.models import RectificationStatus as S
 from server.timeutil import local_today
+from tests.e2e.layout import fits
 from tests.e2e.test_dashboards_e2e import new_desk
 from tests.e2e.test_login_e2e import log_in
 
@@ -34,11 +35,6 @@ def confirm(page, action: str) -> None:
     dialog = page.get_by_role("dialog", name=f"确认{action}?")
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name=f"确认{action}").click()
-
-
-def fits(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url} is {width}px wide"
 
 
 def test_an_office_carries_a_finding_to_closure_with_a_leaders_instruction(

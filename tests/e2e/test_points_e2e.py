@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from server.extensions import db
 from server.models import Role, UnitKind
-from tests.e2e.test_instructions_e2e import fits
+from tests.e2e.layout import fits
 from tests.e2e.test_login_e2e import log_in
 
 pytestmark = pytest.mark.e2e

@@ -11,16 +11,12 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Role, SettingOverride
+from tests.e2e.layout import fits
 from tests.e2e.test_dashboards_e2e import new_desk
 from tests.e2e.test_login_e2e import log_in
 
 pytestmark = pytest.mark.e2e
 KEY = "feedback_working_days"
-
-
-def fits(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"{page.url} is {width} px wide"
 
 
 def override():

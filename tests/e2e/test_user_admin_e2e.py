@@ -14,15 +14,10 @@ from playwright.sync_api import expect
 
 from server.extensions import db
 from server.models import Role, UnitKind
+from tests.e2e.layout import fits
 from tests.e2e.test_login_e2e import log_in
 
 pytestmark = pytest.mark.e2e
-
-
-def fits(page) -> None:
-    """Nothing wider than the screen."""
-    width = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert width <= 0, f"{page.url} is {width}px wider than the screen"
 
 
 def log_out(page) -> None:
