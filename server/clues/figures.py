@@ -2,13 +2,17 @@
 dashboard's period, the clues received by source, topic, township and month; the share
 of the office's plans that had a clue behind them; and the share of clues that led to a
 finding. Counted in SQL within the supervisor's office (access.office_clause); merged
-duplicates are never counted (they repeat a clue that is)."""
+duplicates are never counted (they repeat a clue that is).
+
+Each count of a breakdown comes with the register's filters that list exactly its clues
+(`links`, aligned with the rows; None where the register has no such filter: clues without
+a topic, or placed at county level or nowhere)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 
@@ -64,31 +68,42 @@ def _grouped(where: list, *columns) -> list[tuple]:
     return [tuple(row) for row in db.session.execute(query).all()]
 
 
-def by_source(where: list) -> list[tuple[str, int]]:
+def register_filters(args: dict, period: Period) -> dict:
+    """The register's filters for the clues counted (status=counted: all but merged)."""
+    return {
+        "status": "counted",
+        "received_from": period.start,
+        "received_to": period.end,
+        "unit_id": args.get("unit_id"),
+        "region_code": args.get("region_code"),
+    }
+
+
+def by_source(where: list) -> list[tuple[str, int, dict]]:
     """Every source, in the glossary's order, zeros included."""
     counts = {str(s): n for s, n in _grouped(where, Clue.source)}
-    return [(s.value, counts.get(s.value, 0)) for s in ClueSource]
+    return [(s.value, counts.get(s.value, 0), {"source": s.value}) for s in ClueSource]
 
 
-def by_topic(where: list) -> list[tuple[str, int]]:
+def by_topic(where: list) -> list[tuple[str, int, dict | None]]:
     """Topics with clues, in the topics' own order; clues without a topic last."""
     rows = db.session.execute(
-        select(ClueTopic.name, ClueTopic.sort_order, func.count(Clue.id))
+        select(ClueTopic.name, ClueTopic.sort_order, ClueTopic.id, func.count(Clue.id))
         .select_from(Clue)
         .outerjoin(ClueTopic, ClueTopic.id == Clue.topic_id)
         .where(*where)
         .group_by(ClueTopic.id, ClueTopic.name, ClueTopic.sort_order)
     ).all()
     named = sorted((r for r in rows if r[0] is not None), key=lambda r: (r[1], r[0]))
-    found = [(name, n) for name, _, n in named]
-    found += [(NO_TOPIC, n) for name, _, n in rows if name is None]
+    found = [(name, n, {"topic_id": id_}) for name, _, id_, n in named]
+    found += [(NO_TOPIC, n, None) for name, _, _, n in rows if name is None]
     return found
 
 
-def by_township(where: list) -> list[tuple[str, int]]:
+def by_township(where: list, region_code: str | None) -> list[tuple[str, int, dict | None]]:
     """By the township the clue lies in (the first 9 digits of a township's or village's
     code), named from the region table; a county-level code or none: 县直/未指明. Most
-    clues first."""
+    clues first. A township's list keeps a narrower region filter (a village of it)."""
     prefix = func.substr(Clue.region_code, 1, TOWNSHIP)
     counts: Counter = Counter()
     for code, n in _grouped(where, prefix):
@@ -96,10 +111,14 @@ def by_township(where: list) -> list[tuple[str, int]]:
     codes = [c for c in counts if c]
     rows = db.session.execute(select(Region.code, Region.name).where(Region.code.in_(codes)))
     names = dict(rows.all())
-    labelled = [
-        (f"{names[c]} {c}" if c in names else c) if c else COUNTY_LEVEL for c in counts
-    ]  # fmt: skip
-    rows = list(zip(labelled, counts.values(), strict=True))
+
+    def row(code: str | None, n: int) -> tuple[str, int, dict | None]:
+        if code is None:
+            return COUNTY_LEVEL, n, None
+        narrower = region_code if region_code and region_code.startswith(code) else code
+        return (f"{names[code]} {code}" if code in names else code), n, {"region_code": narrower}
+
+    rows = [row(code, n) for code, n in counts.items()]
     return sorted(rows, key=lambda r: (r[0] == COUNTY_LEVEL, -r[1], r[0]))
 
 
@@ -111,13 +130,21 @@ def months_of(period: Period) -> list[tuple[int, int]]:
     return months
 
 
-def by_month(where: list, period: Period) -> list[tuple[str, int]]:
+def by_month(where: list, period: Period) -> list[tuple[str, int, dict]]:
     """Every month of the period (the first and last cut to it), by the day received."""
     counts: Counter = Counter()
     for day, n in _grouped(where, Clue.received_on):
         day = date.fromisoformat(day) if isinstance(day, str) else day
         counts[day.year, day.month] += n
-    return [(f"{y}-{m:02d}", counts[y, m]) for y, m in months_of(period)]
+
+    def days(y: int, m: int) -> dict:
+        last = date(y + m // 12, m % 12 + 1, 1) - timedelta(days=1)
+        return {
+            "received_from": max(date(y, m, 1), period.start),
+            "received_to": min(last, period.end),
+        }
+
+    return [(f"{y}-{m:02d}", counts[y, m], days(y, m)) for y, m in months_of(period)]
 
 
 def plans_with_clues(user: User, args: dict, period: Period) -> Share:
@@ -161,12 +188,21 @@ def clues_with_findings(where: list) -> Share:
 
 
 def clue_figures(user: User, args: dict, period: Period) -> dict:
+    """The breakdowns as (label, count) rows, with `links`: per breakdown and row, the
+    register's filters of the clues counted there, or None."""
     where = _clues(user, args, period)
-    return {
+    base = register_filters(args, period)
+    breakdowns = {
         "sources": by_source(where),
         "topics": by_topic(where),
-        "townships": by_township(where),
+        "townships": by_township(where, args.get("region_code")),
         "months": by_month(where, period),
-        "plans": plans_with_clues(user, args, period),
-        "findings": clues_with_findings(where),
     }
+    figures: dict = {name: [(r[0], r[1]) for r in rows] for name, rows in breakdowns.items()}
+    figures["links"] = {
+        name: [None if r[2] is None else {**base, **r[2]} for r in rows]
+        for name, rows in breakdowns.items()
+    }
+    figures["plans"] = plans_with_clues(user, args, period)
+    figures["findings"] = clues_with_findings(where)
+    return figures

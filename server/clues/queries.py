@@ -55,6 +55,8 @@ def _filtered(user: User, args: dict, with_status: bool = True):
         query = query.where(Clue.status.not_in(ENDED))
     elif status == "overdue":
         query = query.where(overdue_clause())
+    elif status == "counted":
+        query = query.where(Clue.status != ClueStatus.merged)
     elif status:
         query = query.where(Clue.status == status)
     return query
@@ -84,6 +86,8 @@ def register(user: User, args: dict) -> dict:
     wanted = args.get("status")
     if wanted == "overdue":
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    elif wanted == "counted":
+        total -= counts.get(ClueStatus.merged.value, 0)
     elif wanted:
         total = counts.get(wanted, 0)
     return {"items": items, "total": total, "page": page, "per_page": PER_PAGE, "counts": counts}

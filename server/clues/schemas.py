@@ -106,7 +106,8 @@ class ListArgsSchema(BaseSchema):
 
     q = fields.String(validate=validate.Length(max=100))
     source = fields.String(validate=validate.OneOf(list(CLUE_SOURCES)))
-    status = fields.String(validate=validate.OneOf([*CLUE_STATUSES, "open", "overdue"]))
+    # counted: all but merged duplicates, as the dashboard counts clues
+    status = fields.String(validate=validate.OneOf([*CLUE_STATUSES, "open", "overdue", "counted"]))
     topic_id = fields.UUID()
     unit_id = fields.UUID()
     region_code = fields.String(validate=validate.Length(max=12))

@@ -1,6 +1,7 @@
 """The clue figures (server/clues/figures.py) as the dashboard's chart specifications:
 by source, topic, township and month, each a table with its ECharts drawing. The two
-shares are drawn by the template as a table of their own."""
+shares are drawn by the template as a table of their own. Each count opens the register
+filtered to exactly its clues, where the register can say which."""
 
 from __future__ import annotations
 
@@ -8,24 +9,24 @@ from server import glossary
 
 
 def clue_charts(figures: dict) -> list[dict]:
-    from server.dashboards.pages import chart, plain  # the page module imports this one
+    from server.dashboards.pages import chart, series  # the page module imports this one
 
-    def one(id_: str, title: str, kind: str, head: str, rows: list, note: str = "") -> dict:
-        names = [name for name, _ in rows]
-        series = [plain("线索数", [n for _, n in rows])]
-        return chart(id_, title, kind, head, names, series, note=note)
+    def one(id_, title, kind, head, name, labels=None, note="") -> dict:
+        rows, links = figures[name], figures["links"][name]
+        cells = [{"count": n, "filters": f} for (_, n), f in zip(rows, links, strict=True)]
+        names = [labels[k] if labels else k for k, _ in rows]
+        return chart(id_, title, kind, head, names, [series("线索数", cells, "clues")], note=note)
 
-    sources = [(glossary.CLUE_SOURCES[s], n) for s, n in figures["sources"]]
     return [
-        one("clue_sources", "线索按来源", "bar", "来源", sources),
-        one("clue_topics", "线索按分类", "bar", "分类", figures["topics"]),
+        one("clue_sources", "线索按来源", "bar", "来源", "sources", glossary.CLUE_SOURCES),
+        one("clue_topics", "线索按分类", "bar", "分类", "topics"),
         one(
             "clue_townships",
             "线索按乡镇",
             "bar",
             "乡镇",
-            figures["townships"],
+            "townships",
             note="县级区划代码或未填地点的线索计入“县直/未指明”。",
         ),  # fmt: skip
-        one("clue_months", "每月受理线索", "line", "月份", figures["months"]),
+        one("clue_months", "每月受理线索", "line", "月份", "months"),
     ]

@@ -33,6 +33,7 @@ TARGETS = {
     "ledger": "ledger_pages.ledger",
     "triage": "finding_pages.triage_queue",
     "unit": "dashboard_pages.unit_items",
+    "clues": "clue_pages.clue_list",
 }
 PERCENT = "percent"
 # What werkzeug's url_for leaves unescaped in a query (werkzeug.urls._urlencode).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -140,3 +141,38 @@ def test_the_dashboard_shows_them_to_the_office(client, auth, factory, world):
         console_login(client, auth, viewer)
         page = client.get(f"/console/dashboard?{QUERY}").get_data(as_text=True)
         assert "群众反映线索" not in page and "clue_sources" not in page
+
+
+CELL = re.compile(r'<td class="num"><a href="([^"]+)">(\d+)</a></td>')
+TOTAL = re.compile(r"共 (\d+) 条")
+
+
+@pytest.mark.parametrize("narrowed", ["", "&region_code=522730101012", "&unit_id={unit}"])
+def test_every_clue_count_opens_the_register_of_exactly_its_clues(client, auth, world, narrowed):
+    """Followed from the dashboard: the register says as many clues as the count (merged
+    duplicates, clues before the period and another office's among those left out)."""
+    console_login(client, auth, world["supervisor"])
+    query = QUERY + narrowed.format(unit=world["unit"].id)
+    page = client.get(f"/console/dashboard?{query}").get_data(as_text=True)
+    followed = 0
+    for chart_id in ("clue_sources", "clue_topics", "clue_townships", "clue_months"):
+        section = page.split(f'id="chart-{chart_id}"')[1].split("</section>")[0]
+        for url, count in CELL.findall(section):
+            url = unescape(url)
+            assert url.startswith("/console/clues?") and "status=counted" in url, url
+            listed = client.get(url)
+            assert listed.status_code == 200, url
+            total = TOTAL.search(listed.get_data(as_text=True))  # none: the empty state
+            assert (int(total[1]) if total else 0) == int(count), url
+            followed += 1
+    assert followed >= (4 if narrowed else 9), followed
+
+
+def test_counts_without_a_register_filter_are_not_links(client, auth, world):
+    console_login(client, auth, world["supervisor"])
+    page = client.get(f"/console/dashboard?{QUERY}").get_data(as_text=True)
+    townships = page.split('id="chart-clue_townships"')[1].split("</section>")[0]
+    county = re.search(r"县直/未指明</t[hd]>\s*<td class=\"num\">(.*?)</td>", townships, re.S)
+    assert county and county[1] == "2"  # a plain number, not a link
+    topics = page.split('id="chart-clue_topics"')[1].split("</section>")[0]
+    assert re.search(r"未分类</t[hd]>\s*<td class=\"num\">2</td>", topics)
