@@ -22,3 +22,10 @@ def fits(page, *selectors: str) -> None:
     for selector in selectors:
         wider = page.evaluate(WIDER, [f"{selector}, {selector} *", screen])
         assert page.locator(selector).count() and not wider, (selector, wider)
+
+
+def box(locator) -> dict:
+    """The element's bounding box once its page has loaded (its stylesheet applied): the
+    size of a button measured before that is the browser's default size."""
+    locator.page.wait_for_load_state("load")
+    return locator.bounding_box()

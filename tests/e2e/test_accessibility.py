@@ -85,6 +85,7 @@ def _markup_is_the_same_on_every_database(backend):
 def check_view(page, name: str, width: int, problems: list[str]) -> None:
     """Axe, and at phone width the page's own width and its targets; problems appended."""
     where = f"{name} @{width}px"
+    page.wait_for_load_state("load")  # sizes are the stylesheet's, not the browser's defaults
     if not page.evaluate("typeof window.axe === 'object'"):
         page.evaluate(AXE_SCRIPT)  # once per page load: both widths reuse it
     results = page.evaluate("(options) => axe.run(document, options)", AXE_OPTIONS)

@@ -15,7 +15,7 @@ from server.extensions import db
 from server.models import ExposureCopy, ExposureStatus
 from tests.api.rect_helpers import rw  # noqa: F401  (the fixture the tests take by name)
 from tests.api.test_exposure import astronaut_photo
-from tests.e2e.layout import fits
+from tests.e2e.layout import box, fits
 from tests.e2e.test_dashboards_e2e import new_desk
 from tests.e2e.test_login_e2e import log_in
 
@@ -42,7 +42,7 @@ def test_the_supervisor_edits_and_publishes_an_exposure_copy(browser, live_serve
         expect(page.get_by_role("heading", name="曝光台", exact=True)).to_be_visible()
         fits(page)
         make = page.get_by_role("button", name="制作曝光副本")
-        assert make.bounding_box()["height"] >= 44
+        assert box(make)["height"] >= 44
         make.click()
 
         # The job finds the face; the page follows it and shows the box on the photo.
@@ -54,7 +54,7 @@ def test_the_supervisor_edits_and_publishes_an_exposure_copy(browser, live_serve
 
         # Drag a box over the lower right of the photo (the name badge).
         page.locator(".exposure-photo").scroll_into_view_if_needed()
-        stage = page.locator(".exposure-photo").bounding_box()
+        stage = box(page.locator(".exposure-photo"))
         x0, y0 = stage["x"] + stage["width"] * 0.55, stage["y"] + stage["height"] * 0.65
         page.mouse.move(x0, y0)
         page.mouse.down()
@@ -74,7 +74,7 @@ def test_the_supervisor_edits_and_publishes_an_exposure_copy(browser, live_serve
         face = next(b for b in copy.boxes if b["source"] == "auto")
         row = page.locator(f'tr[data-box="{face["id"]}"]')
         delete = row.get_by_role("button", name="删除")
-        assert delete.bounding_box()["height"] >= 44
+        assert box(delete)["height"] >= 44
         delete.click()
         expect(page.locator("rect.exposure-box-auto")).to_have_count(0)
         expect(page.locator("rect.exposure-box-manual")).to_have_count(1)

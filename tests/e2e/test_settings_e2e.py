@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Role, SettingOverride
-from tests.e2e.layout import fits
+from tests.e2e.layout import box, fits
 from tests.e2e.test_dashboards_e2e import new_desk
 from tests.e2e.test_login_e2e import log_in
 
@@ -44,7 +44,7 @@ def test_an_admin_changes_a_setting_and_restores_the_default(browser, live_serve
         field = card.get_by_label("新值")
         expect(field).to_have_value("5")
         for control in (field, card.get_by_role("button", name="保存")):
-            assert control.bounding_box()["height"] >= 44
+            assert box(control)["height"] >= 44
         field.fill("400")
         card.get_by_role("button", name="保存").click()
         expect(card.locator(".field-error")).to_have_text("反馈时限(工作日)须在 1 与 365 之间")
