@@ -13,6 +13,8 @@ from datetime import timedelta
 from flask import abort, g, redirect, request, url_for
 from marshmallow import ValidationError
 
+from server.clues.new_plan import clue_behind, create_plan_from
+from server.clues.new_plan import plan_values as clue_plan_values
 from server.clues.plan_sources import plan_sources
 from server.console.kit import field_errors, flat_messages, page, pages_blueprint, refusal
 from server.console.session import console_login_required
@@ -132,7 +134,9 @@ def plan_figures():
 # ---- the plan form (create and edit) ----
 
 
-def _render_form(plan=None, values=None, errors=None, error=None, merge=None, status=200):
+def _render_form(
+    plan=None, values=None, errors=None, error=None, merge=None, status=200, clue=None
+):
     conflicts = error.details.get("conflicts") if error else None
     fields = {**(error.details.get("fields", {}) if error else {}), **(errors or {})}
     return page(
@@ -144,6 +148,7 @@ def _render_form(plan=None, values=None, errors=None, error=None, merge=None, st
         message=error.message if error else ("表单有误,请按提示修改" if errors else None),
         conflicts=conflicts,
         merge=merge,
+        clue=clue,
         choices=choices(g.user.unit_id, plan),
         locked=plan is not None and plan.status not in operations.EDITABLE,
         lead_days=get_setting("open_filing_lead_days"),
@@ -156,22 +161,28 @@ def _render_form(plan=None, values=None, errors=None, error=None, merge=None, st
 @bp.route("/plans/new", methods=["GET", "POST"])
 @console_login_required(Role.supervisor)
 def plan_new():
+    # 以此线索新建计划: the clue's page links here with clue_id, the form carries it on.
+    clue = clue_behind(g.user, request.values.get("clue_id"))
     if request.method == "GET":
         values = {k: set() if k in LISTS else "" for k in (*SCALARS, *LISTS, "leader_id")}
-        return _render_form(values=values)
+        values.update(clue_plan_values(clue) if clue else {})
+        return _render_form(values=values, clue=clue)
     values = form_values(request.form)
     try:
         data = PlanCreateSchema().load(form_data(request.form))
-        plan = operations.create_plan(data, g.user)
+        if clue is None:
+            plan = operations.create_plan(data, g.user)
+        else:  # the plan's page then lists the clue under 线索来源
+            plan = create_plan_from(clue, data, g.user)
     except ValidationError as error:
-        return _render_form(values=values, errors=error.messages, status=422)
+        return _render_form(values=values, errors=error.messages, status=422, clue=clue)
     except ApiError as error:
         _refused(error)
         merge = None
         if error.code == "matter_repeated":
             merge = {k: [str(i) for i in data.get(k, [])] for k in LISTS}
             merge["note"] = f"新建计划时并入:{data['title']}"
-        return _render_form(values=values, error=error, merge=merge, status=error.status)
+        return _render_form(values=values, error=error, merge=merge, status=error.status, clue=clue)
     return redirect(url_for("plan_pages.plan_detail", plan_id=plan.id), 303)
 
 

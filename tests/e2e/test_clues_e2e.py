@@ -3,7 +3,8 @@ clue from a 12345 work order, files a second one at the same site and topic, see
 suggested as a duplicate and merges it; forwards a third to the unit concerned; makes
 the first the reason for a target of an approved plan (then it cannot be closed); and,
 once a finding there has been issued as an item, closes it with a reply. The confirming
-dialogs are the console's own; nothing is wider than the screen."""
+dialogs are the console's own; nothing is wider than the screen. And a plan started from a
+clue (以此线索新建计划) holds the clue at its site once saved."""
 
 from __future__ import annotations
 
@@ -150,4 +151,54 @@ def test_the_office_works_its_clues(browser, live_server, factory):
     expect(counts).to_contain_text("已转办待答复 1")
     expect(page.locator("table")).to_contain_text(f"{date.today().isoformat()}")
     fits(page)
+    context.close()
+
+
+def test_a_plan_is_started_from_a_clue(browser, live_server, factory):
+    """以此线索新建计划: the form comes filled from the clue; once saved, the plan lists the
+    clue under 线索来源 at its site, and the clue shows the plan."""
+    office = factory.unit("县委督查室", kind=UnitKind.office)
+    unit = factory.unit("县住建局")
+    supervisor = factory.user(Role.supervisor, office)
+    inspector = factory.user(Role.inspector, office)
+    site = factory.site(unit)
+    clue = factory.clue(
+        office, supervisor, summary="幸福小区保障房工地夜间施工扰民", site_id=site.id,
+        unit_id=unit.id,
+    )  # fmt: skip
+    db.session.commit()
+    code, clue_id, site_name = clue.code, clue.id, site.name
+    context = browser.new_context(base_url=live_server, locale="zh-CN", viewport=PHONE)
+    page = context.new_page()
+    log_in(page, supervisor.username)
+    page.wait_for_url("**/console/")
+    page.goto(f"/console/clues/{clue_id}")
+    page.get_by_role("link", name="以此线索新建计划").click()
+    expect(page.get_by_role("heading", name="由线索新建")).to_be_visible()
+    expect(page.get_by_label("计划标题")).to_have_value(
+        "核查群众反映问题:幸福小区保障房工地夜间施工扰民"
+    )
+    expect(page.get_by_label("督查方式")).to_have_value("sibu_liangzhi")
+    expect(page.get_by_role("checkbox", name=site_name)).to_be_checked()
+    fits(page, "main")
+    problems: list[str] = []
+    check_view(page, "plan form from a clue", PHONE["width"], problems)
+    assert not problems, "\n".join(problems)
+
+    page.get_by_label("事项类别").select_option(index=1)
+    page.get_by_label("督查类型").select_option(label="常态化专项暗访")
+    start = date.today().toordinal() + 2
+    page.get_by_label("实施开始日期").fill(date.fromordinal(start).isoformat())
+    page.get_by_label("实施结束日期").fill(date.fromordinal(start + 3).isoformat())
+    page.get_by_role("checkbox", name=inspector.display_name).check()
+    page.get_by_role("button", name="创建计划(草稿)").click()
+    sources = page.locator("#clue-sources")
+    expect(sources).to_contain_text(code)
+    expect(sources).to_contain_text(site_name)
+    fits(page, "main")
+    assert status_of(code) == ClueStatus.planned  # a fresh read (it rolls back first)
+    plan = db.session.scalar(select(Plan))
+    assert plan.status == PlanStatus.draft
+    page.goto(f"/console/clues/{clue_id}")
+    expect(page.locator("#plans")).to_contain_text(plan.code)
     context.close()
