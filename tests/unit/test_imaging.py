@@ -9,6 +9,7 @@ import json
 import os
 import re
 import struct
+import subprocess
 import sys
 import zlib
 from datetime import UTC, datetime, timedelta, timezone
@@ -401,8 +402,6 @@ def test_choosing_the_cjk_font_maps_one_face_at_a_time():
     """The photo worker runs under RLIMIT_AS: looking through a 10-face .ttc with every face
     open at once mapped the file ten times (214 MiB of address space for Noto CJK), and
     small photos were refused as too_much_memory under a 200 MB limit now and then."""
-    import subprocess
-
     out = subprocess.run(
         [sys.executable, "-c", FONT_PEAK], capture_output=True, text=True, check=True
     ).stdout
