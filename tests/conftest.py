@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -257,10 +258,28 @@ def _sequences(conn, tables) -> list[str]:
     return _pg_sequences[key]
 
 
+def slowed_assets(app):
+    """With E2E_SLOW_ASSETS=<seconds>, every script and stylesheet of the console arrives
+    that much late: a browser test that acts before a page's scripts ran (a click that
+    beats console.js's dialog) or measures before its CSS applied fails every time instead
+    of once in a while on a loaded machine. Off by default (README, Tests)."""
+    delay = float(os.environ.get("E2E_SLOW_ASSETS") or 0)
+    if not delay:
+        return app
+
+    def late(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/console/static/") and path.endswith((".js", ".css")):
+            time.sleep(delay)
+        return app(environ, start_response)
+
+    return late
+
+
 @pytest.fixture
 def live_server(app):
     """The app on a real HTTP port of 127.0.0.1, served from other threads."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, slowed_assets(app), threaded=True)
     # shutdown() waits for the loop to look again: every 50 ms, not the default 0.5 s
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -73,6 +73,7 @@ def test_supervisor_publishes_and_the_unit_reads(browser, live_server, rw, tmp_p
 
     page.get_by_role("button", name="审核(固定数据)").click()
     expect(page.get_by_role("status")).to_have_text("通报已审核,数据已固定")
+    page.wait_for_load_state("load")  # the dialog is console.js's (tests/e2e/confirming.py)
     page.get_by_role("button", name="发布", exact=True).click()
     dialog = page.get_by_role("dialog", name="确认发布?")
     expect(dialog).to_contain_text("发布后内容不可更改")

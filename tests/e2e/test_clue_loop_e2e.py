@@ -31,9 +31,10 @@ from server.models import (
     UnitKind,
 )
 from server.models import RectificationStatus as S
+from tests.e2e.confirming import press_and_confirm
 from tests.e2e.test_dashboards_e2e import new_desk
 from tests.e2e.test_login_e2e import log_in
-from tests.e2e.test_office_loop_e2e import confirm, fits, read
+from tests.e2e.test_office_loop_e2e import fits, read
 
 pytestmark = pytest.mark.e2e
 EXPORT = Path(__file__).resolve().parents[1] / "fixtures" / "12345_workorders_gbk.csv"
@@ -96,8 +97,7 @@ def test_an_office_works_12345_clues_into_an_unannounced_visit_and_replies(
         expect(page.locator(".ok-notice")).to_contain_text("已转办")
         page.goto(f"/console/clues/{clue_id(CLINIC)}")
         page.get_by_label("理由", exact=True).fill("已由卫健部门专项检查覆盖")
-        page.get_by_role("button", name="不予采用").click()
-        confirm(page, "不予采用")
+        press_and_confirm(page.get_by_role("button", name="不予采用"), "不予采用")
         # The flash, not the page's text: the page names 不予采用 before the post too.
         expect(page.locator(".ok-notice")).to_contain_text("不予采用")
         assert read(select(Clue.status).where(Clue.source_ref == CLINIC)) == ClueStatus.rejected
@@ -147,8 +147,7 @@ def test_an_office_works_12345_clues_into_an_unannounced_visit_and_replies(
         expect(page.locator("main")).to_contain_text("幸福小区门口道路塌陷约三平方米")
         page.locator("main a", has_text=read(select(Rectification.code).where(
             Rectification.id == item_id))).first.click()  # fmt: skip
-        page.get_by_role("button", name="书面核查通过,销号").click()
-        confirm(page, "销号")
+        press_and_confirm(page.get_by_role("button", name="书面核查通过,销号"), "销号")
         expect(page.locator(".ok-notice")).to_contain_text("销号")
         assert read(select(Rectification.status).where(Rectification.id == item_id)) == S.closed
 
@@ -156,8 +155,7 @@ def test_an_office_works_12345_clues_into_an_unannounced_visit_and_replies(
         page.goto(f"/console/clues/{road}")
         page.get_by_label("办结结果").select_option(label="属实,已整改")
         page.get_by_label("答复内容").fill("经暗访核实属实,已交办住建局修复路面并销号。")
-        page.get_by_role("button", name="办结").click()
-        confirm(page, "办结")
+        press_and_confirm(page.get_by_role("button", name="办结"), "办结")
         expect(page.locator(".ok-notice")).to_contain_text("已办结")
 
         # 7. The replies, in the platform's format, as CSV.

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import Clue, ClueStatus, Plan, PlanStatus, Role, UnitKind
+from tests.e2e.confirming import press_and_confirm
 from tests.e2e.layout import fits
 from tests.e2e.test_accessibility import check_view
 from tests.e2e.test_login_e2e import log_in
@@ -42,12 +43,6 @@ def file_clue(page, ref: str, summary: str, place: str, site: str | None = None)
     expect(page.get_by_role("status").first).to_contain_text("已登记线索")
     expect(page.locator(".clue-facts")).to_contain_text(CONTACT)
     return page.locator("h1").inner_text().split()[1]
-
-
-def confirm(page, action: str) -> None:
-    dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text(f"确认{action}")
-    dialog.get_by_role("button", name=f"确认{action}").click()
 
 
 def status_of(code: str) -> ClueStatus:
@@ -85,8 +80,7 @@ def test_the_office_works_its_clues(browser, live_server, factory):
     fits(page, "main")
     problems: list[str] = []  # axe and 44 px targets on the pages the matrix's world lacks
     check_view(page, "clue with a duplicate suggested", PHONE["width"], problems)
-    suggestion.get_by_role("button", name="合并为其重复").click()
-    confirm(page, "合并")
+    press_and_confirm(suggestion.get_by_role("button", name="合并为其重复"), "合并")
     expect(page.get_by_role("status").first).to_contain_text(f"已将 {second} 合并到 {first}")
     expect(page.locator("#duplicates")).to_contain_text(second)
     assert status_of(second) == ClueStatus.merged
@@ -137,8 +131,7 @@ def test_the_office_works_its_clues(browser, live_server, factory):
     fits(page, "main")
     check_view(page, "clue with its plan's finding and item", PHONE["width"], problems)
     assert not problems, "\n".join(problems)
-    ending.get_by_role("button", name="办结").click()
-    confirm(page, "办结")
+    press_and_confirm(ending.get_by_role("button", name="办结"), "办结")
     expect(page.get_by_role("status").first).to_contain_text(f"线索 {first} 已办结")
     expect(page.locator(".clue-facts")).to_contain_text("经暗访核实属实")
     assert status_of(first) == ClueStatus.closed

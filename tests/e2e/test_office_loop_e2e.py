@@ -18,6 +18,7 @@ from server.extensions import db
 from server.models import Instruction, PlanStatus, Rectification, Role, UnitKind
 from server.models import RectificationStatus as S
 from server.timeutil import local_today
+from tests.e2e.confirming import press_and_confirm
 from tests.e2e.layout import fits
 from tests.e2e.test_dashboards_e2e import new_desk
 from tests.e2e.test_login_e2e import log_in
@@ -29,12 +30,6 @@ def read(statement):
     value = db.session.scalar(statement)
     db.session.rollback()  # end the read: the server writes from its own threads
     return value
-
-
-def confirm(page, action: str) -> None:
-    dialog = page.get_by_role("dialog", name=f"确认{action}?")
-    expect(dialog).to_be_visible()
-    dialog.get_by_role("button", name=f"确认{action}").click()
 
 
 def test_an_office_carries_a_finding_to_closure_with_a_leaders_instruction(
@@ -79,8 +74,7 @@ def test_an_office_carries_a_finding_to_closure_with_a_leaders_instruction(
         item_id = uuid.UUID(page.url.rstrip("/").split("/")[-1])
         item = select(Rectification.status).where(Rectification.id == item_id)
         assert read(item) == S.draft
-        page.get_by_role("button", name="交办").click()
-        confirm(page, "交办")
+        press_and_confirm(page.get_by_role("button", name="交办"), "交办")
         expect(page.locator(".ok-notice")).to_contain_text("已交办")
         assert read(item) == S.issued
 
@@ -107,8 +101,7 @@ def test_an_office_carries_a_finding_to_closure_with_a_leaders_instruction(
         unit_page.goto("/console/unit/items")
         unit_page.get_by_role("link", name="工地围挡缺失").first.click()
         expect(unit_page.locator("#instructions")).to_contain_text("请立即整改,确保施工安全")
-        unit_page.get_by_role("button", name="签收").click()
-        confirm(unit_page, "签收")
+        press_and_confirm(unit_page.get_by_role("button", name="签收"), "签收")
         expect(unit_page.get_by_role("status")).to_contain_text("已签收")
         assert read(item) == S.acknowledged
         card = unit_page.locator("#instructions")
@@ -130,8 +123,7 @@ def test_an_office_carries_a_finding_to_closure_with_a_leaders_instruction(
 
         # The office closes it (销号) after a confirmation; no open 批示 remains.
         page.goto(f"/console/rectifications/{item_id}")
-        page.get_by_role("button", name="书面核查通过,销号").click()
-        confirm(page, "销号")
+        press_and_confirm(page.get_by_role("button", name="书面核查通过,销号"), "销号")
         expect(page.locator(".ok-notice")).to_contain_text("销号")
         assert read(item) == S.closed
         page.goto("/console/ledger?open_instruction=true")
