@@ -1,8 +1,9 @@
 // Boot, login/logout, the hash router, the service worker and its update prompt.
 // Inspectors stay in the field app; desk roles are handed a console cookie (the bearer token
-// is exchanged once) and taken to their start page.
+// is exchanged once) and taken to their start page. An inspector who followed a console link
+// (/?next=/console/…) is handed one too and taken to that page.
 
-import { api, forgetTokens, getAuth, saveAuth } from "./api.js";
+import { api, authed, forgetTokens, getAuth, saveAuth } from "./api.js";
 import { deleteMeta, getMeta, setMeta } from "./db.js";
 import { clearSyncedData } from "./outbox/cleanup.js";
 import { outboxSummary, watchOutbox } from "./outbox/status.js";
@@ -143,9 +144,33 @@ async function showLogin() {
   show("login-view");
 }
 
-function safeNext() {
+/** The console page a link asked for (the console sends a visitor without its cookie to
+ * /?next=/console/…), or null. Only console paths: never another site. */
+function consoleNext() {
   const next = new URLSearchParams(location.search).get("next") || "";
-  return next.startsWith("/console/") ? next : "/console/";
+  return next.startsWith("/console/") ? next : null;
+}
+
+function safeNext() {
+  return consoleNext() || "/console/";
+}
+
+/** An inspector who followed a console link (a notification's, the 曝光台's) opens that page:
+ * the app's login is exchanged for the console's cookie, as a desk role's is at login. Offline
+ * or refused, the inspector stays in the app, is told why, and the link is dropped. */
+async function followConsoleLink() {
+  const next = consoleNext();
+  if (!next) return false;
+  history.replaceState(null, "", `/${location.hash}`);
+  try {
+    const response = await authed("/console/session", { method: "POST" });
+    if (response.ok) {
+      location.assign(next);
+      return true;
+    }
+  } catch { /* offline, or the login expired: said below */ }
+  flash("暂时无法打开督查台页面(离线或登录已过期),请联网后再从链接进入。");
+  return false;
 }
 
 async function onLogin(event) {
@@ -167,6 +192,7 @@ async function onLogin(event) {
       form.reset();
       setState({ user: result.user, sessionExpired: false, lastError: null });
       await askPersistentStorage();
+      if (await followConsoleLink()) return;
       if (!location.hash.startsWith("#/")) history.replaceState(null, "", "#/");
       await refreshCounts();
       await route();
@@ -274,6 +300,7 @@ async function start() {
   const lastSync = await getMeta("last_sync");
   if (auth?.user?.role === "inspector") {
     setState({ user: auth.user, sessionExpired: !auth.refresh_token, lastSync });
+    if (!state.sessionExpired && (await followConsoleLink())) return;
     await refreshCounts();
     await route();
     syncNow();

@@ -3,18 +3,19 @@ base layout and static files). Each domain serves its own pages (`<domain>/pages
 
 from __future__ import annotations
 
-from flask import Blueprint, g, redirect, render_template, send_from_directory, session
+from flask import g, redirect, render_template, send_from_directory, session
 from flask_jwt_extended import verify_jwt_in_request
 
 from server.auth.operations import log_out
 from server.clues.queries import desk_counts
+from server.console.assets import VersionedStatic
 from server.console.session import console_login_required, csrf_token, open_console_session
 from server.glossary import GLOSSARY
 from server.models import Role
 from server.system.queries import admin_counts
 from server.timeutil import CHINA
 
-bp = Blueprint(
+bp = VersionedStatic(
     "console",
     __name__,
     url_prefix="/console",

@@ -4,11 +4,14 @@ javascript: URLs, style attributes), and private answers are never kept by a cac
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from pathlib import Path
 
 import pytest
 
+from server.console.assets import content_hash
 from server.extensions import db
 from server.models import Role
 from tests.api.test_console_plans import login
@@ -132,3 +135,32 @@ def test_console_static_files_are_not_no_store(client):
 def test_openapi_document_is_cacheable(client):
     response = client.get("/api/openapi.json")
     assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_console_assets_are_linked_by_content_and_kept_for_a_year(client, auth, factory):
+    login(client, auth, factory.user(Role.supervisor))
+    html = client.get("/console/").get_data(as_text=True)
+    links = dict(re.findall(r"/console/static/(console\.(?:css|js))\?v=([0-9a-f]{16})", html))
+    assert set(links) == {"console.css", "console.js"}, html[:600]
+    static = Path(__file__).parents[2] / "server/console/static"
+    for name, version in links.items():
+        assert version == hashlib.sha256((static / name).read_bytes()).hexdigest()[:16]
+        kept = client.get(f"/console/static/{name}?v={version}")
+        assert kept.status_code == 200
+        assert "max-age=31536000" in kept.headers["Cache-Control"], kept.headers
+        for asked in (f"/console/static/{name}", f"/console/static/{name}?v=0123456789abcdef"):
+            again = client.get(asked)  # unversioned or an old release's link: revalidated
+            assert again.status_code == 200
+            assert "max-age=31536000" not in again.headers.get("Cache-Control", ""), asked
+            assert again.get_data() == kept.get_data()
+
+
+def test_a_changed_file_gets_a_new_link(tmp_path):
+    asset = tmp_path / "a.js"
+    asset.write_text("one();")
+    first = content_hash(str(tmp_path), "a.js")
+    asset.write_text("two();")
+    os.utime(asset, ns=(asset.stat().st_atime_ns, asset.stat().st_mtime_ns + 1_000_000))
+    assert content_hash(str(tmp_path), "a.js") not in (None, first)
+    assert content_hash(str(tmp_path), "../a.js") is None  # never outside the folder
+    assert content_hash(str(tmp_path), "missing.js") is None
