@@ -75,7 +75,7 @@ def test_inspector_follows_a_console_link_at_login_and_when_already_logged_in(
             if not already_in_the_app:
                 expect(page).to_have_url(f"{live_server}/?next=/console/notifications")
                 sign_in_here(page, user.username)
-            page.wait_for_url("**/console/notifications")
+            page.wait_for_url(f"{live_server}/console/notifications")  # not the ?next= URL
             expect(page.get_by_role("heading", name="提醒与通知")).to_be_visible()
             expect(page.locator("header")).to_contain_text(user.display_name)
         finally:
