@@ -259,18 +259,22 @@ def _sequences(conn, tables) -> list[str]:
 
 
 def slowed_assets(app):
-    """With E2E_SLOW_ASSETS=<seconds>, every script and stylesheet of the console arrives
-    that much late: a browser test that acts before a page's scripts ran (a click that
-    beats console.js's dialog) or measures before its CSS applied fails every time instead
-    of once in a while on a loaded machine. Off by default (README, Tests)."""
-    delay = float(os.environ.get("E2E_SLOW_ASSETS") or 0)
-    if not delay:
+    """E2E_SLOW_JS=<seconds> and E2E_SLOW_CSS=<seconds> serve the console's scripts and
+    stylesheets that much late, so a browser test that acts before a page is ready fails
+    every time instead of once in a while on a loaded machine: a click that beats
+    console.js (deferred; its dialog) needs late scripts, a size measured before the CSS
+    applied needs late stylesheets. Off by default (README, Tests)."""
+    delays = {
+        ".js": float(os.environ.get("E2E_SLOW_JS") or 0),
+        ".css": float(os.environ.get("E2E_SLOW_CSS") or 0),
+    }
+    if not any(delays.values()):
         return app
 
     def late(environ, start_response):
         path = environ.get("PATH_INFO", "")
-        if path.startswith("/console/static/") and path.endswith((".js", ".css")):
-            time.sleep(delay)
+        if path.startswith("/console/static/"):
+            time.sleep(delays.get(os.path.splitext(path)[1], 0))
         return app(environ, start_response)
 
     return late
