@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -54,6 +55,15 @@ class HeldPulls:
         else:
             route.continue_()
 
+    def wait(self, timeout: float = 5.0) -> list:
+        """The held pulls, once there is one. The screen can turn as soon as the push is
+        answered, a moment before the app sends its pull; and Playwright hands the pull to
+        on_pull only while the test calls into it (a CI run read `held` too early)."""
+        deadline = time.monotonic() + timeout
+        while not self.held and time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
+        return self.held
+
     def release(self):
         self.holding = False
         for route in self.held:
@@ -79,7 +89,7 @@ def test_sync_states_follow_the_outbox_before_the_sync_ends(field_context, facto
     field_context.set_offline(False)
     expect(page.locator("#site-records .badge")).to_have_text("已同步")
     expect(page.locator("#bar-outbox")).to_be_hidden()
-    assert pulls.held and page.evaluate("window.zhicha.state.syncing")
+    assert pulls.wait() and page.evaluate("window.zhicha.state.syncing")
     assert counts()["visit"] == 1
     pulls.release()
     page.evaluate("window.zhicha.syncNow()")
@@ -98,7 +108,7 @@ def test_sync_states_follow_the_outbox_before_the_sync_ends(field_context, facto
     field_context.set_offline(False)
     expect(page.locator("#outbox-summary")).to_have_text("全部已同步")
     expect(page.locator("#outbox-done .badge-synced")).to_have_count(2)
-    assert pulls.held and page.evaluate("window.zhicha.state.syncing")
+    assert pulls.wait() and page.evaluate("window.zhicha.state.syncing")
     pulls.release()
     assert counts()["visit"] == 2
 
